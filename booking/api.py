@@ -1,0 +1,150 @@
+"""HTTP for bookings, series, approvals and availability: translate requests to service calls and back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Response, get, patch, post
+from litestar.params import Parameter
+
+from booking import availability, lifecycle, series, service
+from booking.store import Booking, BookingSeries
+from config.database import Db
+from people.actor import Actor
+from resources.rules import OSLO, Interval
+
+Text = Annotated[str, msgspec.Meta(max_length=200)]
+Positive = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+
+
+class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
+    resource_id: int
+    start: datetime
+    end: datetime
+    title: Text = ""
+    organisation_id: int | None = None
+    attendees: Positive | None = None
+    quantity: Positive = 1
+
+    def wanted(self) -> service.NewBooking:
+        return service.NewBooking(self.resource_id, self.start, self.end, self.title, self.organisation_id, self.attendees, self.quantity)
+
+
+class SeriesIn(BookingIn, forbid_unknown_fields=True):
+    until: date | None = None
+    every_weeks: Annotated[int, msgspec.Meta(ge=1, le=8)] = 1
+
+
+class ChangeIn(msgspec.Struct, forbid_unknown_fields=True):
+    start: datetime | None = None
+    end: datetime | None = None
+    title: Text | None = None
+    attendees: Positive | None = None
+
+
+class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class SeriesCancelIn(ReasonIn, forbid_unknown_fields=True):
+    after: datetime | None = None
+
+
+def local(moment: datetime | None) -> str | None:
+    return moment.astimezone(OSLO).isoformat() if moment else None
+
+
+def booking_json(b: Booking) -> dict[str, Any]:
+    return {
+        "id": b.id, "status": b.status, "resource_id": b.resource_id, "person_id": b.person_id,
+        "organisation_id": b.association_id, "series_id": b.series_id, "title": b.title,
+        "start": local(b.start), "end": local(b.end), "attendees": b.attendees, "quantity": b.quantity,
+        "sequence": b.sequence, "created_at": local(b.created_at), "updated_at": local(b.updated_at),
+        "decided_at": local(b.decided_at), "decision_reason": b.decision_reason or None,
+        "cancelled_at": local(b.cancelled_at), "cancelled_by": b.cancelled_by, "cancel_reason": b.cancel_reason or None,
+    }
+
+
+def series_json(s: BookingSeries) -> dict[str, Any]:
+    return {"id": s.id, "resource_id": s.resource_id, "organisation_id": s.association_id, "title": s.title, "every_weeks": s.every_weeks, "until": s.until.isoformat()}
+
+
+def intervals_json(intervals: list[Interval]) -> list[dict[str, str | None]]:
+    return [{"start": local(i.start), "end": local(i.end)} for i in intervals]
+
+
+@post("/api/v1/bookings", summary="Book a resource (one-off)")
+async def create_booking(data: BookingIn, db: Db, actor: Actor, now: datetime, idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key", max_length=200)] = None) -> Response:
+    booking, replayed = await service.create_booking(db, actor, data.wanted(), now=now, idempotency_key=idempotency_key)
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return Response(booking_json(booking), status_code=201, headers=headers)
+
+
+@post("/api/v1/series", summary="Book a weekly series; dates that cannot be booked are listed with their reason")
+async def create_series(data: SeriesIn, db: Db, actor: Actor, now: datetime) -> Response:
+    until = data.until or data.start.astimezone(OSLO).date()
+    outcome = await series.create_series(db, actor, data.wanted(), every_weeks=data.every_weeks, until=until, now=now)
+    refused = [{"date": r.date.isoformat(), "start": local(r.start), "end": local(r.end), "code": r.code, "detail": r.detail} for r in outcome.refused]
+    body = {"series": series_json(outcome.series), "bookings": [booking_json(b) for b in outcome.booked], "refused": refused}
+    return Response(body, status_code=201)
+
+
+@post("/api/v1/series/{series_id:int}/cancel", summary="Cancel the rest of a series", status_code=200)
+async def cancel_series(series_id: int, data: SeriesCancelIn, db: Db, actor: Actor, now: datetime) -> dict:
+    cancelled = await series.cancel_series(db, actor, series_id, data.reason, after=data.after, now=now)
+    return {"items": [booking_json(b) for b in cancelled]}
+
+
+@get("/api/v1/bookings", summary="Bookings: mine, an association's, or (staff) by resource or status")
+async def list_bookings(db: Db, actor: Actor, mine: bool = True, organisation_id: int | None = None, resource_id: int | None = None, status: str | None = None) -> dict:
+    rows = await service.list_bookings(db, actor, association_id=organisation_id, resource_id=resource_id, status=status)
+    return {"items": [booking_json(b) for b in rows]}
+
+
+@get("/api/v1/bookings/awaiting-approval", summary="Requests that await a staff decision")
+async def awaiting_approval(db: Db, actor: Actor) -> dict:
+    rows = await service.list_bookings(db, actor, status="requested")
+    return {"items": [booking_json(b) for b in rows]}
+
+
+@get("/api/v1/bookings/{booking_id:int}", summary="One booking")
+async def get_booking(booking_id: int, db: Db, actor: Actor) -> dict:
+    return booking_json(await service.get_booking(db, actor, booking_id))
+
+
+@patch("/api/v1/bookings/{booking_id:int}", summary="Move or shorten a booking, or change its title")
+async def change_booking(booking_id: int, data: ChangeIn, db: Db, actor: Actor, now: datetime) -> dict:
+    booking = await lifecycle.change_booking(db, actor, booking_id, start=data.start, end=data.end, title=data.title, attendees=data.attendees, now=now)
+    return booking_json(booking)
+
+
+@post("/api/v1/bookings/{booking_id:int}/cancel", summary="Cancel a booking", status_code=200)
+async def cancel_booking(booking_id: int, db: Db, actor: Actor, now: datetime, data: ReasonIn | None = None) -> dict:
+    return booking_json(await lifecycle.cancel_booking(db, actor, booking_id, (data or ReasonIn()).reason, now=now))
+
+
+@post("/api/v1/bookings/{booking_id:int}/approve", summary="Staff: approve a request", status_code=200)
+async def approve(booking_id: int, db: Db, actor: Actor, now: datetime, data: ReasonIn | None = None) -> dict:
+    return booking_json(await lifecycle.decide(db, actor, booking_id, approve=True, reason=(data or ReasonIn()).reason, now=now))
+
+
+@post("/api/v1/bookings/{booking_id:int}/decline", summary="Staff: decline a request with a reason", status_code=200)
+async def decline(booking_id: int, data: ReasonIn, db: Db, actor: Actor, now: datetime) -> dict:
+    return booking_json(await lifecycle.decide(db, actor, booking_id, approve=False, reason=data.reason, now=now))
+
+
+@get("/api/v1/resources/{resource_id:int}/availability", summary="Free intervals of a resource")
+async def resource_availability(resource_id: int, db: Db, now: datetime, start: Annotated[datetime, Parameter(query="from")], end: Annotated[datetime, Parameter(query="to")]) -> dict:
+    found = await availability.free_intervals(db, resource_id, start, end, now=now)
+    return {"resource_id": resource_id, "from": local(found.span.start), "to": local(found.span.end), "free": intervals_json(found.free)}
+
+
+@get("/api/v1/rooms/free", summary="Rooms free for a whole interval, with enough seats and the wanted features")
+async def free_rooms(db: Db, now: datetime, start: Annotated[datetime, Parameter(query="from")], end: Annotated[datetime, Parameter(query="to")], seats: int | None = None, feature: list[str] | None = None) -> dict:
+    rooms = await availability.free_rooms(db, start, end, seats=seats, features=frozenset(feature or ()), now=now)
+    return {"items": [{"id": r.id, "name": r.name, "capacity": r.capacity, "features": r.features, "location_id": r.location_id} for r in rooms]}
+
+
+ROUTES = [create_booking, create_series, cancel_series, list_bookings, awaiting_approval, get_booking, change_booking, cancel_booking, approve, decline, resource_availability, free_rooms]

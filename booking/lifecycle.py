@@ -1,0 +1,93 @@
+"""Use cases after booking: move or shorten, cancel, approve and decline (the service layer of the lifecycle)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from booking import rules, store
+from booking.rules import BookingStatus
+from booking.service import (
+    NewBooking, ReasonRequired, booker_for, check_free, check_may_act_on, check_policy_and_quota, is_overlap_violation,
+)
+from booking.store import Booking
+from config.database import Db
+from notifications import store as outbox
+from people.actor import Actor, check_staff
+from resources import store as catalogue
+from resources.rules import BookerKind
+
+
+async def change_booking(db: Db, actor: Actor, booking_id: int, *, start: datetime | None, end: datetime | None, title: str | None, attendees: int | None, now: datetime) -> Booking:
+    """Move or shorten a booking: the same rules as a new one apply, its own old slot excepted."""
+    try:
+        async with db.write() as s:
+            booking = await store.get_booking(s, booking_id, for_update=True)
+            check_may_act_on(actor, booking)
+            resource = await store.lock_resource(s, booking.resource_id)
+            rules.check_changeable(BookingStatus(booking.status))
+            policy = await catalogue.policy_of(s, resource)
+            wanted = NewBooking(resource.id, start or booking.start, end or booking.end, title if title is not None else booking.title, booking.association_id, attendees if attendees is not None else booking.attendees, booking.quantity)
+            moved = (wanted.start, wanted.end) != (booking.start, booking.end)
+            if moved:
+                booker = replace(booker_for(actor, booking.association_id), person_id=booking.person_id)
+                await check_policy_and_quota(s, resource, policy, booker, wanted, now=now, excluding=booking.id)
+                block = await check_free(s, resource, policy, wanted, excluding=booking.id)
+                booking.start, booking.end, booking.block_start, booking.block_end = wanted.start, wanted.end, block.start, block.end
+                if policy.needs_approval and booker.kind is not BookerKind.STAFF:
+                    booking.status = BookingStatus.REQUESTED.value  # a moved request needs a new decision
+            elif wanted.attendees is not None:
+                rules.check_capacity(resource.capacity, wanted.attendees)
+            booking.title, booking.attendees = wanted.title, wanted.attendees
+            booking.sequence += 1
+            booking.updated_at = now
+            outbox.record(s, "booking_changed", person_id=booking.person_id, booking_id=booking.id, at=now, moved=moved)
+            s.add(booking)
+            return booking
+    except IntegrityError as exc:
+        if is_overlap_violation(exc):
+            raise rules.SlotTaken(booking_id=booking_id) from exc
+        raise
+
+
+async def cancel_booking(db: Db, actor: Actor, booking_id: int, reason: str, *, now: datetime) -> Booking:
+    """The booker cancels before the deadline; staff may cancel at any time, with a reason."""
+    async with db.write() as s:
+        booking = await store.get_booking(s, booking_id, for_update=True)
+        check_may_act_on(actor, booking)
+        policy = await catalogue.policy_of(s, await store.lock_resource(s, booking.resource_id))
+        rules.check_cancellable(BookingStatus(booking.status), booking.start, policy, actor.is_staff, now=now)
+        if actor.is_staff and booking.person_id != actor.person_id and not reason.strip():
+            raise ReasonRequired("Staff cancelling someone's booking must say why")
+        mark_cancelled(s, booking, actor, reason, now=now)
+        return booking
+
+
+def mark_cancelled(s, booking: Booking, actor: Actor, reason: str, *, now: datetime) -> None:  # noqa: ANN001
+    """Cancelled bookings are kept with who, when and why; the booker hears of it."""
+    booking.status = BookingStatus.CANCELLED.value
+    booking.cancelled_by, booking.cancelled_at, booking.cancel_reason = actor.person_id, now, reason.strip()
+    booking.sequence += 1
+    booking.updated_at = now
+    s.add(booking)
+    outbox.record(s, "booking_cancelled", person_id=booking.person_id, booking_id=booking.id, at=now, reason=reason.strip())
+
+
+async def decide(db: Db, actor: Actor, booking_id: int, *, approve: bool, reason: str, now: datetime) -> Booking:
+    """Staff approve a request (it already holds its slot) or decline it with a reason."""
+    check_staff(actor)
+    if not approve and not reason.strip():
+        raise ReasonRequired("A decline must say why")
+    async with db.write() as s:
+        booking = await store.get_booking(s, booking_id, for_update=True)
+        rules.check_decidable(BookingStatus(booking.status))
+        booking.status = (BookingStatus.CONFIRMED if approve else BookingStatus.DECLINED).value
+        booking.decided_by, booking.decided_at, booking.decision_reason = actor.person_id, now, reason.strip()
+        booking.sequence += 1
+        booking.updated_at = now
+        s.add(booking)
+        kind = "booking_approved" if approve else "booking_declined"
+        outbox.record(s, kind, person_id=booking.person_id, booking_id=booking.id, at=now, reason=reason.strip())
+        return booking

@@ -1,0 +1,405 @@
+"""Pure booking rules: states, the checks a booking must pass, free time, weekly series and pooled stock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import ClassVar
+
+from config.errors import Conflict, DomainError, Forbidden, InvalidInput
+from resources.rules import (
+    OSLO,
+    BookerKind,
+    Interval,
+    OutsideBookingWindow,
+    Policy,
+    ResourceClosed,
+    ResourceKind,
+    clip,
+    closures_within,
+    local_datetime,
+    open_intervals,
+    subtract,
+)
+
+
+class BookingStatus(StrEnum):
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    CHECKED_OUT = "checked_out"
+    RETURNED = "returned"
+    OVERDUE = "overdue"
+    CANCELLED = "cancelled"
+    DECLINED = "declined"
+
+    # Named sets, attached below: an Enum body would turn them into members.
+    ACTIVE: ClassVar[frozenset[BookingStatus]]
+    CANCELLABLE: ClassVar[frozenset[BookingStatus]]
+    DECIDABLE: ClassVar[frozenset[BookingStatus]]
+    FINAL: ClassVar[frozenset[BookingStatus]]
+
+
+# Active bookings hold capacity: an overdue loan still has the units out.
+ACTIVE = frozenset({BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.OVERDUE})
+# Once equipment has been handed out it can only come back, not be cancelled.
+CANCELLABLE = frozenset({BookingStatus.REQUESTED, BookingStatus.CONFIRMED})
+DECIDABLE = frozenset({BookingStatus.REQUESTED})
+FINAL = frozenset({BookingStatus.RETURNED, BookingStatus.CANCELLED, BookingStatus.DECLINED})
+BookingStatus.ACTIVE = ACTIVE
+BookingStatus.CANCELLABLE = CANCELLABLE
+BookingStatus.DECIDABLE = DECIDABLE
+BookingStatus.FINAL = FINAL
+
+
+@dataclass(frozen=True)
+class Booker:
+    person_id: int
+    kind: BookerKind
+    association_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == BookerKind.STAFF
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    resource_kind: ResourceKind
+    start: datetime
+    end: datetime
+    attendees: int | None = None
+    quantity: int = 1
+
+
+# ---------------------------------------------------------------- errors
+
+
+class NaiveTimestamp(InvalidInput):
+    code = "naive_timestamp"
+    title = "A time must carry its time zone"
+
+
+class InvalidInterval(InvalidInput):
+    code = "invalid_interval"
+    title = "The end must come after the start"
+
+
+class InvalidQuantity(InvalidInput):
+    code = "invalid_quantity"
+    title = "Quantities and attendee counts must be positive"
+
+
+class InvalidRecurrence(InvalidInput):
+    code = "invalid_recurrence"
+    title = "A series repeats every one or more weeks"
+
+
+class TooShort(DomainError):
+    code = "too_short"
+    title = "The booking is shorter than the resource allows"
+
+
+class TooLong(DomainError):
+    code = "too_long"
+    title = "The booking is longer than the resource allows"
+
+
+class OffGrid(DomainError):
+    code = "off_grid"
+    title = "The booking must start and end on the resource's slot grid"
+
+
+class TooSoon(DomainError):
+    code = "too_soon"
+    title = "The booking starts too soon"
+
+
+class TooFarAhead(DomainError):
+    code = "too_far_ahead"
+    title = "The booking is too far ahead"
+
+
+class BookerNotAllowed(Forbidden):
+    code = "booker_not_allowed"
+    status = 403
+    title = "This resource cannot be booked by you"
+
+
+class OverCapacity(DomainError):
+    code = "over_capacity"
+    title = "More people than the room holds"
+
+
+class OverQuota(DomainError):
+    code = "over_quota"
+    title = "The booking would exceed your quota"
+
+
+class SlotTaken(Conflict):
+    code = "slot_taken"
+    title = "The time is already booked"
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+    title = "Not enough units are free for that time"
+
+
+class NotCancellable(Conflict):
+    code = "not_cancellable"
+    title = "The booking can no longer be cancelled"
+
+
+class CancellationTooLate(DomainError):
+    code = "cancellation_too_late"
+    title = "The cancellation deadline has passed"
+
+
+class NotDecidable(Conflict):
+    code = "not_decidable"
+    title = "The booking is not awaiting a decision"
+
+
+# ---------------------------------------------------------------- the checks
+
+
+def _utc(moment: datetime) -> datetime:
+    # Arithmetic between datetimes sharing a ZoneInfo is wall-clock arithmetic; UTC is real time.
+    return moment.astimezone(UTC)
+
+
+def check_well_formed(start: datetime, end: datetime) -> None:
+    """Both ends carry a time zone and the booking ends after it starts."""
+    for moment in (start, end):
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise NaiveTimestamp(f"{moment.isoformat()} has no time zone")
+    if _utc(end) <= _utc(start):
+        raise InvalidInterval(start=start.isoformat(), end=end.isoformat())
+
+
+def check_duration(policy: Policy, start: datetime, end: datetime) -> None:
+    """A booking lasts at least the minimum and at most the maximum, in real time."""
+    duration = _utc(end) - _utc(start)
+    if duration < policy.min_duration:
+        raise TooShort(minimum_minutes=policy.min_duration // timedelta(minutes=1))
+    if duration > policy.max_duration:
+        raise TooLong(maximum_minutes=policy.max_duration // timedelta(minutes=1))
+
+
+def check_loan_length(policy: Policy, start: datetime, end: datetime) -> None:
+    """A loan runs from pickup to return for no longer than the longest loan."""
+    if _utc(end) - _utc(start) > policy.max_loan:
+        raise TooLong(maximum_minutes=policy.max_loan // timedelta(minutes=1))
+
+
+def _on_grid(policy: Policy, moment: datetime) -> bool:
+    # Measured on the Oslo wall clock, so 18:00 is on a 15-minute grid on every day of the year.
+    local = moment.astimezone(OSLO)
+    # Both sides share the Oslo tzinfo, so Python subtracts wall-clock times: exactly what the grid means.
+    since_midnight = local - datetime.combine(local.date(), time(0), tzinfo=OSLO)
+    return since_midnight % policy.granularity == timedelta(0)
+
+
+def check_on_grid(policy: Policy, start: datetime, end: datetime) -> None:
+    """A booking starts and ends on a whole slot, counted from local midnight."""
+    if not (_on_grid(policy, start) and _on_grid(policy, end)):
+        raise OffGrid(granularity_minutes=policy.granularity // timedelta(minutes=1))
+
+
+def check_lead_time(policy: Policy, start: datetime, *, now: datetime) -> None:
+    """A booking starts no sooner than the lead time from now, and never in the past."""
+    earliest = _utc(now) + policy.lead_time
+    if _utc(start) < _utc(now) or _utc(start) < earliest:
+        raise TooSoon(earliest=earliest.isoformat())
+
+
+def check_horizon(policy: Policy, start: datetime, *, now: datetime) -> None:
+    """A booking starts no further ahead than the horizon."""
+    latest = _utc(now) + policy.horizon
+    if _utc(start) > latest:
+        raise TooFarAhead(latest=latest.isoformat())
+
+
+def _refuse_if_closed(policy: Policy, interval: Interval) -> None:
+    for closure in closures_within(policy, interval):
+        if closure.interval.overlaps(interval):
+            raise ResourceClosed(f"Closed: {closure.reason}", reason=closure.reason)
+
+
+def check_inside_windows(policy: Policy, start: datetime, end: datetime) -> None:
+    """A booking lies wholly inside one open stretch of the resource's booking windows."""
+    wanted = Interval(start, end)
+    if open_intervals(policy, wanted) == [wanted]:
+        return
+    _refuse_if_closed(policy, wanted)
+    raise OutsideBookingWindow(start=wanted.start.isoformat(), end=wanted.end.isoformat())
+
+
+def _check_open_at(policy: Policy, moment: datetime, *, closing_edge: bool) -> None:
+    # A return exactly at closing time is fine: test the instant just before it instead.
+    instant = timedelta(microseconds=1)
+    probe = Interval(moment - instant, moment) if closing_edge else Interval(moment, moment + instant)
+    if open_intervals(policy, probe) == [probe]:
+        return
+    _refuse_if_closed(policy, probe)
+    raise OutsideBookingWindow(at=_utc(moment).isoformat())
+
+
+def check_pickup_and_return_inside_windows(policy: Policy, start: datetime, end: datetime) -> None:
+    """Equipment is picked up and returned while the lending point is open; the loan may span closed days."""
+    _check_open_at(policy, start, closing_edge=False)
+    _check_open_at(policy, end, closing_edge=True)
+
+
+def check_booker_allowed(policy: Policy, booker: Booker) -> None:
+    """Only the kinds of booker the resource names may book it."""
+    if booker.kind not in policy.bookable_by:
+        raise BookerNotAllowed(booker_kind=str(booker.kind))
+
+
+def check_capacity(capacity: int | None, attendees: int | None) -> None:
+    """A room holds no more people than its capacity (when both are known)."""
+    if capacity is not None and attendees is not None and attendees > capacity:
+        raise OverCapacity(capacity=capacity, attendees=attendees)
+
+
+def check_association_quota(policy: Policy, booked_hours_that_week: float, new_hours: float) -> None:
+    """An association books no more hours in a week than the resource allows."""
+    quota = policy.association_hours_per_week
+    # A small tolerance: hours arrive as floats summed from durations.
+    if quota is not None and booked_hours_that_week + new_hours > quota + 1e-9:
+        raise OverQuota(quota_hours=quota, booked_hours=booked_hours_that_week)
+
+
+def check_person_quota(policy: Policy, active_count: int) -> None:
+    """A person holds no more active bookings of the resource than allowed."""
+    limit = policy.max_active_bookings_per_person
+    if limit is not None and active_count >= limit:
+        raise OverQuota(limit=limit, active=active_count)
+
+
+def check_loan_quota(policy: Policy, active_loans: int) -> None:
+    """A person has no more equipment loans running than allowed."""
+    limit = policy.max_active_loans
+    if limit is not None and active_loans >= limit:
+        raise OverQuota(limit=limit, active=active_loans)
+
+
+def block_of(policy: Policy, start: datetime, end: datetime) -> Interval:
+    """The span a booking occupies: itself plus the buffers (cleaning, setting up)."""
+    return Interval(_utc(start) - policy.buffer_before, _utc(end) + policy.buffer_after)
+
+
+def check_slot_free(block: Interval, taken_blocks: list[Interval]) -> None:
+    """A booking's block overlaps no other active booking's block."""
+    for taken in taken_blocks:
+        if block.overlaps(taken):
+            raise SlotTaken(taken_start=taken.start.isoformat(), taken_end=taken.end.isoformat())
+
+
+def check_cancellable(
+    status: BookingStatus, start: datetime, policy: Policy, booker_is_staff: bool, *, now: datetime
+) -> None:
+    """A booker may cancel until the policy's deadline before the start; staff may cancel any time."""
+    if status not in CANCELLABLE:
+        raise NotCancellable(status=str(status))
+    deadline = _utc(start) - policy.cancellation_notice
+    if not booker_is_staff and _utc(now) > deadline:
+        raise CancellationTooLate(deadline=deadline.isoformat())
+
+
+def check_decidable(status: BookingStatus) -> None:
+    """Only a requested booking can be approved or declined."""
+    if status not in DECIDABLE:
+        raise NotDecidable(status=str(status))
+
+
+def _check_counts(request: BookingRequest) -> None:
+    if request.quantity < 1 or (request.attendees is not None and request.attendees < 1):
+        raise InvalidQuantity(quantity=request.quantity, attendees=request.attendees)
+
+
+def check_booking(
+    policy: Policy, booker: Booker, request: BookingRequest, *, capacity: int | None, now: datetime
+) -> None:
+    """Everything the policy says about a booking, cheapest and most fundamental first.
+
+    Garden beds are held for a season through allocation, so only the first checks apply to them.
+    """
+    start, end = request.start, request.end
+    check_well_formed(start, end)
+    check_booker_allowed(policy, booker)
+    _check_counts(request)
+    if request.resource_kind == ResourceKind.GARDEN_BED:
+        return
+    equipment = request.resource_kind == ResourceKind.EQUIPMENT
+    (check_loan_length if equipment else check_duration)(policy, start, end)
+    check_on_grid(policy, start, end)
+    check_lead_time(policy, start, now=now)
+    check_horizon(policy, start, now=now)
+    (check_pickup_and_return_inside_windows if equipment else check_inside_windows)(policy, start, end)
+    if not equipment:
+        check_capacity(capacity, request.attendees)
+
+
+# ---------------------------------------------------------------- free time, series, stock
+
+
+def free_intervals(policy: Policy, span: Interval, taken_blocks: list[Interval], *, now: datetime) -> list[Interval]:
+    """When a new booking itself could lie: open time, away from others' blocks, within lead and horizon."""
+    # The new booking's own buffers must clear each taken block too, so widen the blocks by them.
+    keep_clear = [Interval(b.start - policy.buffer_after, b.end + policy.buffer_before) for b in taken_blocks]
+    earliest, latest = _utc(now) + policy.lead_time, _utc(now) + policy.horizon
+    if latest <= earliest:
+        return []
+    bookable = Interval(earliest, latest).intersection(span)
+    if bookable is None:
+        return []
+    return clip(subtract(open_intervals(policy, span), keep_clear), bookable)
+
+
+def weekly_occurrences(
+    start: datetime, end: datetime, *, every_weeks: int, until: date
+) -> list[tuple[date, datetime, datetime]]:
+    """A series at the same Oslo wall-clock time every N weeks up to and including the local date `until`."""
+    if every_weeks < 1:
+        raise InvalidRecurrence(every_weeks=every_weeks)
+    check_well_formed(start, end)
+    local_start, local_end = start.astimezone(OSLO), end.astimezone(OSLO)
+    first_day = local_start.date()
+    days_spanned = local_end.date() - first_day  # keeps an evening running past midnight intact
+    occurrences = []
+    day = first_day
+    while day <= until:
+        if day == first_day:
+            occurrences.append((day, _utc(start), _utc(end)))
+        else:
+            occurrence_start = local_datetime(day, local_start.time())
+            occurrence_end = local_datetime(day + days_spanned, local_end.time())
+            # Only a series inside the skipped spring hour can invert; it comes back empty and fails per date.
+            occurrences.append((day, occurrence_start, max(occurrence_end, occurrence_start)))
+        day += timedelta(weeks=every_weeks)
+    return occurrences
+
+
+def peak_units(loans: list[tuple[Interval, int]], span: Interval) -> int:
+    """The most units out on loan at any one instant within the span (not their sum)."""
+    events: list[tuple[datetime, int]] = []
+    for interval, units in loans:
+        overlap = interval.intersection(span)
+        if overlap is not None:
+            events += [(overlap.start, units), (overlap.end, -units)]
+    # Half-open loans: at the same instant a return (negative) frees units before a pickup takes them.
+    events.sort(key=lambda event: (event[0], event[1]))
+    peak = out = 0
+    for _, change in events:
+        out += change
+        peak = max(peak, out)
+    return peak
+
+
+def check_stock(stock: int, peak: int, quantity: int) -> None:
+    """A loan fits when the units already out at the busiest instant leave enough for it."""
+    if peak + quantity > stock:
+        raise InsufficientStock(stock=stock, available=max(stock - peak, 0), wanted=quantity)

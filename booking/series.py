@@ -1,0 +1,99 @@
+"""Use cases for weekly series: book every occurrence that can be booked, report each date that cannot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from booking import rules, store
+from booking.lifecycle import mark_cancelled
+from booking.rules import BookingStatus
+from booking.service import NewBooking, booker_for, check_free, check_may_act_on, check_policy_and_quota, new_row
+from booking.store import Booking, BookingSeries
+from config.database import Db
+from config.errors import DomainError, NotFound
+from notifications import store as outbox
+from people.actor import Actor
+from resources import store as catalogue
+
+MAX_OCCURRENCES = 60
+
+
+class SeriesTooLong(DomainError):
+    code = "series_too_long"
+    status = 422
+    title = f"A series has at most {MAX_OCCURRENCES} occurrences"
+
+
+class NothingBookable(DomainError):
+    code = "series_unbookable"
+    status = 409
+    title = "No date of this series could be booked"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    date: date
+    start: datetime
+    end: datetime
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class SeriesOutcome:
+    series: BookingSeries
+    booked: list[Booking]
+    refused: list[Refusal]
+
+
+async def create_series(db: Db, actor: Actor, first: NewBooking, *, every_weeks: int, until: date, now: datetime) -> SeriesOutcome:
+    """Book the first occurrence's wall-clock time every N weeks until a date, as far as each date allows."""
+    occurrences = rules.weekly_occurrences(first.start, first.end, every_weeks=every_weeks, until=until)
+    if len(occurrences) > MAX_OCCURRENCES:
+        raise SeriesTooLong(occurrences=len(occurrences))
+    booker = booker_for(actor, first.association_id)
+    async with db.write() as s:
+        resource = await store.lock_resource(s, first.resource_id)
+        policy = await catalogue.policy_of(s, resource)
+        series = BookingSeries(resource_id=resource.id, person_id=actor.person_id, association_id=first.association_id, title=first.title, every_weeks=every_weeks, until=until, created_at=now)
+        s.add(series)
+        await s.flush()
+        booked, refused = [], []
+        for day, start, end in occurrences:
+            wanted = replace(first, start=start, end=end)
+            try:
+                await check_policy_and_quota(s, resource, policy, booker, wanted, now=now)
+                row = new_row(resource, policy, booker, wanted, await check_free(s, resource, policy, wanted), now=now, series_id=series.id)
+            except DomainError as refusal:
+                refused.append(Refusal(day, start, end, refusal.code, refusal.detail))
+                continue
+            s.add(row)
+            await s.flush()
+            booked.append(row)
+        if not booked:
+            raise NothingBookable(refused=[{"date": r.date.isoformat(), "code": r.code, "detail": r.detail} for r in refused])
+        outbox.record(s, "series_booked", person_id=actor.person_id, booking_id=booked[0].id, at=now, series_id=series.id, booked=len(booked), refused=len(refused))
+        return SeriesOutcome(series, booked, refused)
+
+
+async def cancel_series(db: Db, actor: Actor, series_id: int, reason: str, *, after: datetime | None, now: datetime) -> list[Booking]:
+    """Cancel the rest of a series: every occurrence not yet begun (or from `after`) that may still be cancelled."""
+    cutoff = max(after or now, now)
+    async with db.write() as s:
+        series = await s.get(BookingSeries, series_id)
+        if series is None:
+            raise NotFound(f"No series {series_id}", series_id=series_id)
+        policy = await catalogue.policy_of(s, await store.lock_resource(s, series.resource_id))
+        query = select(Booking).where(Booking.series_id == series_id, Booking.start >= cutoff).order_by(Booking.start)
+        cancelled = []
+        for booking in (await s.execute(query)).scalars():
+            check_may_act_on(actor, booking)
+            if BookingStatus(booking.status) not in rules.CANCELLABLE:
+                continue
+            rules.check_cancellable(BookingStatus(booking.status), booking.start, policy, actor.is_staff, now=now)
+            mark_cancelled(s, booking, actor, reason, now=now)
+            cancelled.append(booking)
+        return cancelled

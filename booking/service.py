@@ -1,0 +1,182 @@
+"""Use cases for bookings: book, look up, move, cancel, approve and decline — one transaction each."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from booking import rules, store
+from booking.rules import Booker, BookingRequest, BookingStatus
+from booking.store import Booking, IdempotencyRecord
+from config.database import Db
+from config.errors import DomainError, Forbidden
+from notifications import store as outbox
+from people.actor import Actor, check_member, check_staff
+from resources import store as catalogue
+from resources.rules import EXCLUSIVE_KINDS, BookerKind, Interval, Policy, ResourceKind
+from resources.store import Resource
+
+EXCLUSION_CONSTRAINT = "booking_no_overlap"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    status = 422
+    title = "This Idempotency-Key was used for a different request"
+
+
+class ReasonRequired(DomainError):
+    code = "reason_required"
+    status = 422
+    title = "Give a reason"
+
+
+class ResourceRetired(DomainError):
+    code = "resource_retired"
+    status = 422
+    title = "This resource can no longer be booked"
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    resource_id: int
+    start: datetime
+    end: datetime
+    title: str = ""
+    association_id: int | None = None
+    attendees: int | None = None
+    quantity: int = 1
+
+    def fingerprint(self) -> str:
+        data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
+        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def booker_for(actor: Actor, association_id: int | None) -> Booker:
+    """Staff book as staff; a member books for their association; anyone else as a resident."""
+    if association_id is not None:
+        check_member(actor, association_id)
+    if actor.is_staff:
+        kind = BookerKind.STAFF
+    else:
+        kind = BookerKind.ASSOCIATION if association_id is not None else BookerKind.RESIDENT
+    return Booker(person_id=actor.person_id, kind=kind, association_id=association_id)
+
+
+async def check_policy_and_quota(s, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime, excluding: int | None = None) -> None:  # noqa: ANN001
+    """Every rule of the resource's policy, then the booker's quota, for one wanted interval."""
+    if resource.retired_at is not None:
+        raise ResourceRetired(resource_id=resource.id)
+    request = BookingRequest(ResourceKind(resource.kind), req.start, req.end, req.attendees, req.quantity)
+    rules.check_booking(policy, booker, request, capacity=resource.capacity, now=now)
+    if booker.kind is BookerKind.ASSOCIATION and policy.association_hours_per_week is not None:
+        week = rules.local_week_of(req.start)
+        booked = await store.hours_booked_by_association(s, booker.association_id, week, excluding=excluding)
+        rules.check_association_quota(policy, booked, (req.end - req.start).total_seconds() / 3600)
+    if booker.kind is BookerKind.RESIDENT and policy.max_active_bookings_per_person is not None and excluding is None:
+        rules.check_person_quota(policy, await store.active_count_of_person(s, booker.person_id, after=now))
+
+
+async def check_free(s, resource: Resource, policy: Policy, req: NewBooking, *, excluding: int | None = None) -> Interval:  # noqa: ANN001
+    block = rules.block_of(policy, req.start, req.end)
+    taken = await store.active_in(s, resource.id, block, excluding=excluding)
+    rules.check_slot_free(block, [Interval(b.block_start, b.block_end) for b in taken])
+    return block
+
+
+def new_row(resource: Resource, policy: Policy, booker: Booker, req: NewBooking, block: Interval, *, now: datetime, series_id: int | None = None) -> Booking:
+    needs_approval = policy.needs_approval and booker.kind is not BookerKind.STAFF
+    return Booking(
+        resource_id=resource.id, person_id=booker.person_id, association_id=booker.association_id, series_id=series_id,
+        title=req.title, start=req.start, end=req.end, block_start=block.start, block_end=block.end,
+        exclusive=ResourceKind(resource.kind) in EXCLUSIVE_KINDS, quantity=req.quantity, attendees=req.attendees,
+        status=(BookingStatus.REQUESTED if needs_approval else BookingStatus.CONFIRMED).value,
+        created_at=now, updated_at=now,
+    )
+
+
+def is_overlap_violation(exc: IntegrityError) -> bool:
+    return EXCLUSION_CONSTRAINT in str(exc.orig)
+
+
+async def replay(s, actor: Actor, key: str, fingerprint: str) -> Booking | None:  # noqa: ANN001
+    record = await store.idempotency_record(s, actor.person_id, key)
+    if record is None:
+        return None
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(key=key)
+    return await store.get_booking(s, record.body["booking_id"])
+
+
+async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime, idempotency_key: str | None = None) -> tuple[Booking, bool]:
+    """Book an interval; answers (booking, replayed) so a retry with the same key books nothing new."""
+    try:
+        async with db.write() as s:
+            resource = await store.lock_resource(s, req.resource_id)
+            if idempotency_key and (earlier := await replay(s, actor, idempotency_key, req.fingerprint())):
+                return earlier, True
+            policy = await catalogue.policy_of(s, resource)
+            booker = booker_for(actor, req.association_id)
+            await check_policy_and_quota(s, resource, policy, booker, req, now=now)
+            booking = new_row(resource, policy, booker, req, await check_free(s, resource, policy, req), now=now)
+            s.add(booking)
+            await s.flush()
+            outbox.record(s, f"booking_{booking.status}", person_id=actor.person_id, booking_id=booking.id, at=now)
+            if idempotency_key:
+                s.add(IdempotencyRecord(person_id=actor.person_id, key=idempotency_key, fingerprint=req.fingerprint(), status_code=201, body={"booking_id": booking.id}, created_at=now))
+            return booking, False
+    except IntegrityError as exc:
+        if is_overlap_violation(exc):
+            raise rules.SlotTaken(resource_id=req.resource_id) from exc
+        if idempotency_key:  # a concurrent twin with the same key won the insert: answer as it did
+            async with db.read() as s:
+                if earlier := await replay(s, actor, idempotency_key, req.fingerprint()):
+                    return earlier, True
+        raise
+
+
+def check_may_see(actor: Actor, booking: Booking) -> None:
+    if actor.is_staff or booking.person_id == actor.person_id:
+        return
+    if booking.association_id is not None and actor.is_member_of(booking.association_id):
+        return
+    raise Forbidden("This booking is not yours", booking_id=booking.id)
+
+
+def check_may_act_on(actor: Actor, booking: Booking) -> None:
+    """The booker, an admin of the booking's association, or staff may change or cancel it."""
+    if actor.is_staff or booking.person_id == actor.person_id:
+        return
+    if booking.association_id is not None and actor.is_admin_of(booking.association_id):
+        return
+    raise Forbidden("Only the booker, the association's admins or staff may change this booking", booking_id=booking.id)
+
+
+async def get_booking(db: Db, actor: Actor, booking_id: int) -> Booking:
+    async with db.read() as s:
+        booking = await store.get_booking(s, booking_id)
+    check_may_see(actor, booking)
+    return booking
+
+
+async def list_bookings(db: Db, actor: Actor, *, association_id: int | None = None, resource_id: int | None = None, status: str | None = None) -> list[Booking]:
+    """Mine by default; an association's for its members; any resource's or status for staff."""
+    query = select(Booking).order_by(Booking.start, Booking.id)
+    if association_id is not None:
+        check_member(actor, association_id)
+        query = query.where(Booking.association_id == association_id)
+    elif resource_id is not None or status is not None:
+        check_staff(actor)
+    else:
+        query = query.where(Booking.person_id == actor.person_id)
+    if resource_id is not None:
+        query = query.where(Booking.resource_id == resource_id)
+    if status is not None:
+        query = query.where(Booking.status == status)
+    async with db.read() as s:
+        return list((await s.execute(query)).scalars())

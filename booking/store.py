@@ -1,0 +1,134 @@
+"""Tables and queries for bookings, series and idempotency records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from booking.rules import ACTIVE, BookingStatus
+from config.database import UtcDateTime
+from config.errors import NotFound
+from resources.rules import Interval
+from resources.store import Resource
+
+
+class BookingSeries(SQLModel, table=True):
+    __tablename__ = "booking_series"
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = Field(foreign_key="resource.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    association_id: int | None = Field(default=None, foreign_key="association.id")
+    title: str = Field(default="", max_length=200)
+    every_weeks: int = 1
+    until: date
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Booking(SQLModel, table=True):
+    __table_args__ = (Index("ix_booking_resource_block", "resource_id", "block_start", "block_end"),)
+    id: int | None = Field(default=None, primary_key=True)
+    resource_id: int = Field(foreign_key="resource.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    association_id: int | None = Field(default=None, foreign_key="association.id", index=True)
+    series_id: int | None = Field(default=None, foreign_key="booking_series.id", index=True)
+    title: str = Field(default="", max_length=200)
+    start: datetime = Field(sa_type=UtcDateTime)
+    end: datetime = Field(sa_type=UtcDateTime)
+    # The span the booking occupies, buffers included: what invariant 1 is checked on.
+    block_start: datetime = Field(sa_type=UtcDateTime)
+    block_end: datetime = Field(sa_type=UtcDateTime)
+    exclusive: bool = True
+    quantity: int = 1
+    attendees: int | None = None
+    status: str = Field(max_length=12, index=True)
+    sequence: int = 0
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    decision_reason: str = ""
+    cancelled_by: int | None = Field(default=None, foreign_key="person.id")
+    cancelled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    cancel_reason: str = ""
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first answer to a request with an Idempotency-Key, replayed to every retry."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("person_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    key: str = Field(max_length=200)
+    fingerprint: str = Field(max_length=64)
+    status_code: int
+    body: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+ACTIVE_VALUES = tuple(s.value for s in ACTIVE)
+
+
+async def lock_resource(s: AsyncSession, resource_id: int) -> Resource:
+    """The resource row, locked until commit on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises)."""
+    query = select(Resource).where(Resource.id == resource_id)
+    if s.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    resource = (await s.execute(query)).scalar_one_or_none()
+    if resource is None:
+        raise NotFound(f"No resource {resource_id}", resource_id=resource_id)
+    return resource
+
+
+async def active_in(s: AsyncSession, resource_id: int, span: Interval, *, excluding: int | None = None) -> list[Booking]:
+    """Active bookings of a resource whose occupied block meets the span."""
+    query = select(Booking).where(
+        Booking.resource_id == resource_id,
+        Booking.status.in_(ACTIVE_VALUES),
+        Booking.block_start < span.end,
+        Booking.block_end > span.start,
+    )
+    if excluding is not None:
+        query = query.where(Booking.id != excluding)
+    return list((await s.execute(query.order_by(Booking.block_start))).scalars())
+
+
+async def get_booking(s: AsyncSession, booking_id: int, *, for_update: bool = False) -> Booking:
+    query = select(Booking).where(Booking.id == booking_id)
+    if for_update and s.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    booking = (await s.execute(query)).scalar_one_or_none()
+    if booking is None:
+        raise NotFound(f"No booking {booking_id}", booking_id=booking_id)
+    return booking
+
+
+async def hours_booked_by_association(s: AsyncSession, association_id: int, span: Interval, *, excluding: int | None = None) -> float:
+    query = select(Booking.start, Booking.end).where(
+        Booking.association_id == association_id,
+        Booking.status.in_(ACTIVE_VALUES),
+        Booking.start < span.end,
+        Booking.end > span.start,
+    )
+    if excluding is not None:
+        query = query.where(Booking.id != excluding)
+    rows = (await s.execute(query)).all()
+    return sum((min(end, span.end) - max(start, span.start)).total_seconds() for start, end in rows) / 3600
+
+
+async def active_count_of_person(s: AsyncSession, person_id: int, *, after: datetime) -> int:
+    query = select(func.count()).select_from(Booking).where(
+        Booking.person_id == person_id,
+        Booking.association_id.is_(None),
+        Booking.status.in_(ACTIVE_VALUES),
+        Booking.end > after,
+    )
+    return int((await s.execute(query)).scalar_one())
+
+
+async def idempotency_record(s: AsyncSession, person_id: int, key: str) -> IdempotencyRecord | None:
+    query = select(IdempotencyRecord).where(IdempotencyRecord.person_id == person_id, IdempotencyRecord.key == key)
+    return (await s.execute(query)).scalar_one_or_none()

@@ -1,0 +1,155 @@
+"""The `allmenning` command for operators: serve, migrate, import a catalogue, add people and tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from config import migrate
+from config.database import Db
+from config.errors import DomainError
+from config.settings import Settings
+
+DEFAULT_CATALOGUE = Path(__file__).parent / "catalogue.toml"
+OPERATOR_EMAIL = "knutepunkt@allmenning.local"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def import_catalogue(settings: Settings, path: Path) -> str:
+    from resources.catalogue import parse_catalogue
+    from resources.service import import_catalogue as run_import
+
+    catalogue = parse_catalogue(path.read_text(encoding="utf-8"))
+    db = Db(settings.database_url)
+    try:
+        report = await run_import(db, catalogue, now=now())
+    finally:
+        await db.dispose()
+    return str(report)
+
+
+async def prepare(settings: Settings) -> str:
+    """Migrate, seed the default catalogue, and give the operator a one-time staff sign-in link."""
+    from people import service as people
+
+    await migrate.upgrade(settings.database_url)
+    report = await import_catalogue(settings, DEFAULT_CATALOGUE)
+    db = Db(settings.database_url)
+    try:
+        await people.add_person(db, OPERATOR_EMAIL, name="Knutepunkt Strømsø", staff=True, now=now())
+        link = await people.create_signin_link(db, settings, OPERATOR_EMAIL, now=now())
+    finally:
+        await db.dispose()
+    return f"Catalogue: {report}\nStaff sign-in link (one-time, 24 h): {link}"
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from config.app import create_app
+
+    print(asyncio.run(prepare(settings)), flush=True)
+    print(f"Serving Allmenning at http://{host}:{port}", flush=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+async def add_user(settings: Settings, email: str, name: str, staff: bool) -> str:
+    from people import service as people
+
+    db = Db(settings.database_url)
+    try:
+        person = await people.add_person(db, email, name=name, staff=staff, now=now())
+    finally:
+        await db.dispose()
+    return f"person {person.id} {person.email}{' (staff)' if person.is_staff else ''}"
+
+
+async def create_token(settings: Settings, email: str, label: str) -> str:
+    from people import service as people
+
+    db = Db(settings.database_url)
+    try:
+        token = await people.issue_credential(db, email, "api", now=now(), label=label)
+    finally:
+        await db.dispose()
+    return f"API token for {email} (shown once, store it now):\n{token}"
+
+
+async def add_association(settings: Settings, name: str, orgnr: str, admin: str) -> str:
+    from people import service as people
+
+    db = Db(settings.database_url)
+    try:
+        association = await people.add_association(db, name, orgnr, admin_email=admin, now=now())
+    finally:
+        await db.dispose()
+    return f"association {association.id} {association.name} ({association.orgnr}), admin {admin}"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="allmenning", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="migrate, seed and serve")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="migrate to the newest schema")
+    cat = sub.add_parser("catalogue", help="the catalogue").add_subparsers(dest="action", required=True)
+    cat.add_parser("import", help="import a catalogue TOML file (idempotent)").add_argument("file", type=Path)
+    users = sub.add_parser("users", help="people").add_subparsers(dest="action", required=True)
+    add = users.add_parser("add", help="add a person (or update their name and staff flag)")
+    add.add_argument("email")
+    add.add_argument("--name", default="")
+    add.add_argument("--staff", action="store_true")
+    tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="action", required=True)
+    create = tokens.add_parser("create", help="issue a bearer token for a person")
+    create.add_argument("email")
+    create.add_argument("--label", default="cli")
+    assoc = sub.add_parser("associations", help="associations").add_subparsers(dest="action", required=True)
+    a = assoc.add_parser("add", help="register an association with its first admin")
+    a.add_argument("name")
+    a.add_argument("--orgnr", required=True)
+    a.add_argument("--admin", required=True)
+    return p
+
+
+def dispatch(args: argparse.Namespace, settings: Settings) -> str | None:
+    match (args.command, getattr(args, "action", None)):
+        case ("serve", _):
+            serve(settings, args.host, args.port)
+            return None
+        case ("db", "upgrade"):
+            asyncio.run(migrate.upgrade(settings.database_url))
+            return "database is at the newest schema"
+        case ("catalogue", "import"):
+            asyncio.run(migrate.upgrade(settings.database_url))
+            return asyncio.run(import_catalogue(settings, args.file))
+        case ("users", "add"):
+            return asyncio.run(add_user(settings, args.email, args.name, args.staff))
+        case ("tokens", "create"):
+            return asyncio.run(create_token(settings, args.email, args.label))
+        case ("associations", "add"):
+            return asyncio.run(add_association(settings, args.name, args.orgnr, args.admin))
+    raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        output = dispatch(args, Settings.from_env())
+    except DomainError as exc:
+        print(f"error ({exc.code}): {exc.detail}" + "".join(f"\n  {k}: {v}" for k, v in exc.extra.items()), file=sys.stderr)
+        return 1
+    if output:
+        print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

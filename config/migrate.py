@@ -1,0 +1,47 @@
+"""Schema migrations through Alembic, on the same async engine the app uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+from config.database import Db
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+async def _run(url: str, action, revision: str) -> None:  # noqa: ANN001
+    db = Db(url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda sync: action(alembic_config(sync), revision))
+    finally:
+        await db.dispose()
+
+
+async def upgrade(url: str, revision: str = "head") -> None:
+    await _run(url, command.upgrade, revision)
+
+
+async def downgrade(url: str, revision: str = "base") -> None:
+    await _run(url, command.downgrade, revision)
+
+
+async def revision(url: str, message: str) -> None:
+    """Autogenerate a new revision against a database at head (for developers)."""
+    db = Db(url)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(lambda sync: command.revision(alembic_config(sync), message=message, autogenerate=True))
+    finally:
+        await db.dispose()

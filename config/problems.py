@@ -1,0 +1,64 @@
+"""One place that turns every refusal into RFC 9457 problem details with a stable `code`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from config.errors import DomainError
+
+log = logging.getLogger("allmenning")
+PROBLEM = "application/problem+json"
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> Response:
+    body = {"type": f"about:blank#{code}", "title": title, "status": status, "code": code}
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if k not in body})
+    return Response(content=body, status_code=status, media_type=PROBLEM)
+
+
+def on_domain_error(_: Request, exc: DomainError) -> Response:
+    return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+
+def on_validation_error(_: Request, exc: ValidationException) -> Response:
+    # Malformed input is unprocessable content, not a bad request: 422 with each field at fault.
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    return problem(422, "invalid_input", "The input is not valid", str(exc.detail), errors=errors)
+
+
+def on_http_error(_: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    code = "not_authenticated" if isinstance(exc, NotAuthorizedException) else _HTTP_CODES.get(status, "http_error")
+    return problem(status, code, exc.detail or "Request failed")
+
+
+def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side")
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: on_domain_error,
+    ValidationException: on_validation_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected_error,
+}

@@ -1,0 +1,6 @@
+"""Every table of every package, imported once so the metadata (and Alembic) sees them all."""
+
+from booking import store as booking_store  # noqa: F401
+from people import store as people_store  # noqa: F401
+from resources import store as resources_store  # noqa: F401
+from notifications import store as notifications_store  # noqa: F401

@@ -1,0 +1,151 @@
+"""Pure people rules: organisation numbers, email addresses, households, languages and roles."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from config.errors import InvalidInput
+
+
+class Language(StrEnum):
+    NB = "nb"
+    EN = "en"
+
+
+class MemberRole(StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class InvalidOrgNumber(InvalidInput):
+    code = "invalid_orgnr"
+    title = "The organisation number is not valid"
+
+
+class InvalidEmail(InvalidInput):
+    code = "invalid_email"
+    title = "The email address is not valid"
+
+
+class InvalidPostalCode(InvalidInput):
+    code = "invalid_postal_code"
+    title = "A Norwegian postal code has four digits"
+
+
+class InvalidAddress(InvalidInput):
+    code = "invalid_address"
+    title = "The street address is missing"
+
+
+# ---------------------------------------------------------------- organisation numbers
+
+_ORGNR_WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def _orgnr_digits(number: str) -> str:
+    # People copy numbers from Brønnøysund with spaces ("974 760 673"); nothing else is tolerated.
+    return re.sub(r"\s+", "", str(number))
+
+
+def valid_orgnr(number: str) -> bool:
+    """An organisation number has nine digits, the last a mod-11 check digit over the first eight."""
+    digits = _orgnr_digits(number)
+    if not re.fullmatch(r"[0-9]{9}", digits):
+        return False
+    remainder = sum(int(d) * w for d, w in zip(digits, _ORGNR_WEIGHTS)) % 11
+    check = 0 if remainder == 0 else 11 - remainder
+    # A computed check of 10 has no digit: Brønnøysund never issues such numbers.
+    return check != 10 and check == int(digits[8])
+
+
+def check_orgnr(number: str) -> str:
+    """The organisation number as nine plain digits, or InvalidOrgNumber."""
+    if not valid_orgnr(number):
+        raise InvalidOrgNumber(f"{str(number).strip()!r} is not a valid Norwegian organisation number", field="orgnr")
+    return _orgnr_digits(number)
+
+
+# ---------------------------------------------------------------- email
+
+# Deliberately loose: the sign-in link proves the address; this only catches obvious typos.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
+def normalise_email(s: str) -> str:
+    """An email address trimmed and lower-cased, or InvalidEmail when it is obviously malformed."""
+    email = (s or "").strip().lower()
+    if len(email) > 254 or not _EMAIL.fullmatch(email) or ".." in email:
+        raise InvalidEmail(f"{email!r} does not look like an email address", field="email")
+    return email
+
+
+# ---------------------------------------------------------------- households
+
+# Canonical street suffix -> (spelled-out forms, abbreviations that need a dot when glued on).
+_SUFFIXES = {
+    "gate": (("gata", "gate"), ("gt", "g")),
+    "vei": (("veien", "vegen", "veg", "vei"), ("vn", "v")),
+}
+_BOLIGNUMMER = re.compile(r"^[hulk]\d{4}$")  # H0101: floor type, floor number, flat on the floor
+_UNIT_WORDS = {"leil", "leilighet", "leilnr", "nr", "bolignr", "bolig"}
+
+
+def check_postal_code(postal_code: str) -> str:
+    """A Norwegian postal code: exactly four digits."""
+    code = re.sub(r"\s+", "", str(postal_code or ""))
+    if not re.fullmatch(r"[0-9]{4}", code):
+        raise InvalidPostalCode(f"{postal_code!r} is not a four-digit postal code", field="postal_code")
+    return code
+
+
+def _tokens(street: str) -> list[tuple[str, bool]]:
+    """Words and numbers, each with whether an abbreviation dot followed it."""
+    text = street.casefold().replace("é", "e").replace("è", "e")
+    text = re.sub(r"(\d)([^\W\d_])", r"\1 \2", text)  # "12b" -> "12 b"; letters stay separate words
+    parts = re.findall(r"([^\W_]+)(\.?)", text)
+    return [(word, dot == ".") for word, dot in parts]
+
+
+def _canonical_suffix(word: str, dotted: bool) -> str:
+    for canonical, (forms, abbreviations) in _SUFFIXES.items():
+        if word in forms or word in abbreviations:
+            return canonical
+        for form in forms + (abbreviations if dotted else ()):
+            if word.endswith(form):
+                return word.removesuffix(form) + canonical
+    return word
+
+
+def _street_name(words: list[tuple[str, bool]]) -> str:
+    """The street name without spaces, with "gt."/"gata" spelled "gate" and "vn."/"veien" spelled "vei"."""
+    if not words:
+        return ""
+    *rest, (last, dotted) = words
+    # "Tordenskiolds gate" and "Tordenskioldsgate" are the same street.
+    return "".join(word for word, _ in rest) + _canonical_suffix(last, dotted)
+
+
+def _unit(words: list[str]) -> str:
+    """The flat within the building: the bolignummer (H0101) or another written unit."""
+    for word in words:
+        if _BOLIGNUMMER.fullmatch(word):
+            return word
+    unit = [w for w in words if w not in _UNIT_WORDS]
+    return "-".join(unit)
+
+
+def household_key(street: str, postal_code: str) -> str:
+    """One key per dwelling: street, number and letter, and flat, so "12B" and "12A" differ."""
+    code = check_postal_code(postal_code)
+    words = _tokens(street or "")
+    number_at = next((i for i, (w, _) in enumerate(words) if w.isdigit()), len(words))
+    name = _street_name(words[:number_at])
+    if not name:
+        raise InvalidAddress(f"{street!r} has no street name", field="street")
+    after = [w for w, _ in words[number_at:]]
+    number = after[0] if after else ""
+    rest = after[1:]
+    letter = rest.pop(0) if rest and len(rest[0]) == 1 and rest[0].isalpha() else ""
+    unit = _unit(rest)
+    return " ".join(part for part in (code, name, number + letter, unit) if part)

@@ -1,0 +1,3 @@
+"""HTTP for the catalogue."""
+
+ROUTES: list = []
