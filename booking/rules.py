@@ -309,6 +309,17 @@ def check_cancellable(
         raise CancellationTooLate(deadline=deadline.isoformat())
 
 
+class NotChangeable(Conflict):
+    code = "not_changeable"
+    title = "This booking can no longer be changed"
+
+
+def check_changeable(status: BookingStatus) -> None:
+    """Only a booking that still awaits its start (requested or confirmed) can be moved or renamed."""
+    if status not in CANCELLABLE:
+        raise NotChangeable(status=str(status))
+
+
 def check_decidable(status: BookingStatus) -> None:
     """Only a requested booking can be approved or declined."""
     if status not in DECIDABLE:

@@ -18,7 +18,7 @@ from config.errors import DomainError, Forbidden
 from notifications import store as outbox
 from people.actor import Actor, check_member, check_staff
 from resources import store as catalogue
-from resources.rules import EXCLUSIVE_KINDS, BookerKind, Interval, Policy, ResourceKind
+from resources.rules import EXCLUSIVE_KINDS, BookerKind, Interval, Policy, ResourceKind, local_week_of
 from resources.store import Resource
 
 EXCLUSION_CONSTRAINT = "booking_no_overlap"
@@ -75,7 +75,7 @@ async def check_policy_and_quota(s, resource: Resource, policy: Policy, booker: 
     request = BookingRequest(ResourceKind(resource.kind), req.start, req.end, req.attendees, req.quantity)
     rules.check_booking(policy, booker, request, capacity=resource.capacity, now=now)
     if booker.kind is BookerKind.ASSOCIATION and policy.association_hours_per_week is not None:
-        week = rules.local_week_of(req.start)
+        week = local_week_of(req.start)
         booked = await store.hours_booked_by_association(s, booker.association_id, week, excluding=excluding)
         rules.check_association_quota(policy, booked, (req.end - req.start).total_seconds() / 3600)
     if booker.kind is BookerKind.RESIDENT and policy.max_active_bookings_per_person is not None and excluding is None:

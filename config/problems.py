@@ -27,22 +27,23 @@ _HTTP_CODES = {
 }
 
 
-def problem(status: int, code: str, title: str, detail: str | None = None, **extra: Any) -> Response:
-    body = {"type": f"about:blank#{code}", "title": title, "status": status, "code": code}
+def problem(status: int, code: str, title: str, detail: str | None = None, extra: dict[str, Any] | None = None) -> Response:
+    body: dict[str, Any] = {"type": f"about:blank#{code}", "title": title, "status": status, "code": code}
     if detail:
         body["detail"] = detail
-    body.update({k: v for k, v in extra.items() if k not in body})
+    # Extension members never shadow the standard ones (a booking's "status" stays out of the problem's).
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
     return Response(content=body, status_code=status, media_type=PROBLEM)
 
 
 def on_domain_error(_: Request, exc: DomainError) -> Response:
-    return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+    return problem(exc.status, exc.code, exc.title, exc.detail, exc.extra)
 
 
 def on_validation_error(_: Request, exc: ValidationException) -> Response:
     # Malformed input is unprocessable content, not a bad request: 422 with each field at fault.
     errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(422, "invalid_input", "The input is not valid", str(exc.detail), errors=errors)
+    return problem(422, "invalid_input", "The input is not valid", str(exc.detail), {"errors": errors})
 
 
 def on_http_error(_: Request, exc: HTTPException) -> Response:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
 
-from sqlalchemy import UniqueConstraint, select
+from sqlalchemy import UniqueConstraint, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -82,13 +84,107 @@ async def actor_of(s: AsyncSession, person: Person) -> Actor:
     )
 
 
-async def live_credential(s: AsyncSession, token: str, kinds: tuple[str, ...], *, now: datetime) -> Credential | None:
+async def live_credential(
+    s: AsyncSession, token: str, kinds: tuple[str, ...], *, now: datetime, lock: bool = False
+) -> Credential | None:
     """The unrevoked, unexpired credential of one of these kinds that this token proves, if any."""
-    row = (
-        await s.execute(select(Credential).where(Credential.token_hash == hash_token(token), Credential.kind.in_(kinds)))
-    ).scalar_one_or_none()
+    query = select(Credential).where(Credential.token_hash == hash_token(token), Credential.kind.in_(kinds))
+    row = (await s.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
     return row
+
+
+def add_credential(
+    s: AsyncSession, person_id: int, kind: str, *, now: datetime, lifetime: timedelta | None = None, label: str = ""
+) -> tuple[Credential, str]:
+    """A new secret of this kind; only its hash is stored, so the token is returned once, here."""
+    token = secrets.token_urlsafe(32)
+    credential = Credential(
+        person_id=person_id,
+        kind=kind,
+        token_hash=hash_token(token),
+        label=label,
+        created_at=now,
+        expires_at=now + lifetime if lifetime else None,
+    )
+    s.add(credential)
+    return credential, token
+
+
+async def credentials_of(s: AsyncSession, person_id: int, kinds: tuple[str, ...]) -> list[Credential]:
+    """A person's unrevoked credentials of these kinds, oldest first."""
+    query = select(Credential).where(
+        Credential.person_id == person_id, Credential.kind.in_(kinds), Credential.revoked_at.is_(None)
+    )
+    return list((await s.execute(query.order_by(Credential.id))).scalars())
+
+
+async def credential_of(s: AsyncSession, person_id: int, credential_id: int, kinds: tuple[str, ...]) -> Credential | None:
+    query = select(Credential).where(
+        Credential.id == credential_id, Credential.person_id == person_id, Credential.kind.in_(kinds)
+    )
+    return (await s.execute(query)).scalar_one_or_none()
+
+
+async def ensure_person(s: AsyncSession, email: str, *, now: datetime, **fields: str) -> tuple[Person, bool]:
+    """The person with this (normalised) email, created with these fields if new; True when created."""
+    person = await person_by_email(s, email)
+    if person is not None:
+        return person, False
+    person = Person(email=email, created_at=now, **fields)
+    try:
+        # A savepoint, so that losing a race for the same new email (a double-clicked form) is not fatal.
+        async with s.begin_nested():
+            s.add(person)
+    except IntegrityError:
+        existing = await person_by_email(s, email)
+        assert existing is not None
+        return existing, False
+    return person, True
+
+
+# ---------------------------------------------------------------- associations and memberships
+
+
+async def association_by_orgnr(s: AsyncSession, orgnr: str) -> Association | None:
+    return (await s.execute(select(Association).where(Association.orgnr == orgnr))).scalar_one_or_none()
+
+
+async def association(s: AsyncSession, association_id: int, *, lock: bool = False) -> Association | None:
+    """An association; locked, it is the mutex every change to its memberships takes on PostgreSQL."""
+    query = select(Association).where(Association.id == association_id)
+    return (await s.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
+
+
+async def associations(s: AsyncSession, *, of_person: int | None = None) -> list[Association]:
+    """All associations by name, or only those the person is a member of."""
+    query = select(Association).order_by(Association.name, Association.id)
+    if of_person is not None:
+        query = query.join(Membership, Membership.association_id == Association.id).where(
+            Membership.person_id == of_person
+        )
+    return list((await s.execute(query)).scalars())
+
+
+async def membership(s: AsyncSession, association_id: int, person_id: int) -> Membership | None:
+    query = select(Membership).where(Membership.association_id == association_id, Membership.person_id == person_id)
+    return (await s.execute(query)).scalar_one_or_none()
+
+
+async def admin_count(s: AsyncSession, association_id: int) -> int:
+    query = select(func.count()).where(Membership.association_id == association_id, Membership.role == "admin")
+    return (await s.execute(query)).scalar_one()
+
+
+async def members_of(s: AsyncSession, association_id: int) -> list[tuple[Membership, Person]]:
+    """The association's members with their persons: admins first, then by name."""
+    query = (
+        select(Membership, Person)
+        .join(Person, Person.id == Membership.person_id)
+        .where(Membership.association_id == association_id)
+        .order_by(Membership.role, Person.name, Person.id)
+    )
+    return [(m, p) for m, p in (await s.execute(query)).all()]

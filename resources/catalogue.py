@@ -238,10 +238,10 @@ def _table(value: Any, _: Path) -> dict:
     return value
 
 
-def _fields(data: Any, path: Path, readers: dict[str, Callable], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Each present field read, unknown and missing fields refused; every problem reported at once."""
+def _collect(data: Any, path: Path, readers: dict[str, Callable], required: tuple[str, ...] = ()) -> tuple[dict, list]:
+    """Each present field read; unknown and missing fields refused; the good values and every problem."""
     if not isinstance(data, dict):
-        raise _Bad((path, "must be a table of fields, like { key = \"...\" }"))
+        return {}, [(path, "must be a table of fields, like { key = \"...\" }")]
     problems: list[tuple[Path, str]] = [(path + (n,), f"{n!r} is missing") for n in required if n not in data]
     problems += [(path + (n,), f"unknown field {n!r}") for n in data if n not in readers]
     values: dict[str, Any] = {}
@@ -252,9 +252,23 @@ def _fields(data: Any, path: Path, readers: dict[str, Callable], required: tuple
             problems.append((path + (name,), str(e)))
         except _Bad as e:
             problems.extend(e.problems)
+    return values, problems
+
+
+def _fields(data: Any, path: Path, readers: dict[str, Callable], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    values, problems = _collect(data, path, readers, required)
     if problems:
         raise _Bad(*problems)
     return values
+
+
+def _known(keys: dict[str, Any], what: str) -> Callable[[Any, Path], str]:
+    def read(value: Any, path: Path) -> str:
+        if _slug(value, path) not in keys:
+            raise ValueError(f"no {what} has the key {value!r}")
+        return value
+
+    return read
 
 
 # ---------------------------------------------------------------- windows, closures, policies
@@ -314,6 +328,13 @@ def _policy(data: Any, path: Path, kind: ResourceKind, opening_hours: tuple[Week
     return policy
 
 
+def _try_policy(data: Any, path: Path, kind: ResourceKind, hours: tuple[WeeklyWindow, ...]) -> tuple[Policy | None, list]:
+    try:
+        return _policy(data, path, kind, hours), []
+    except _Bad as e:
+        return None, e.problems
+
+
 # ---------------------------------------------------------------- locations, resources, beds, kits
 
 _LOCATION = {
@@ -331,7 +352,7 @@ def _location(data: Any, path: Path) -> LocationSpec:
 
 
 _RESOURCE = {
-    "key": _slug, "location": _slug, "kind": _one_of(frozenset(ResourceKind), "resource kind"),
+    "key": _slug, "kind": _one_of(frozenset(ResourceKind), "resource kind"),
     "name": _text, "description": _text, "capacity": _count, "stock": _count, "number": _count,
     "features": _list(_one_of(FEATURES, "known feature")), "policy": _table,
 }
@@ -339,18 +360,25 @@ _RESOURCE = {
 _COUNT_OF = {ResourceKind.ROOM: "capacity", ResourceKind.EQUIPMENT: "stock", ResourceKind.GARDEN_BED: "number"}
 
 
+def _count_problems(data: dict, path: Path, kind: ResourceKind) -> list[tuple[Path, str]]:
+    count = _COUNT_OF[kind]
+    problems = [(path + (n,), f"a {kind} has no {n}") for n in _COUNT_OF.values() if n in data and n != count]
+    if kind != ResourceKind.GARDEN_BED and count not in data:
+        problems.append((path + (count,), f"a {kind} needs a {count}"))
+    return problems
+
+
 def _resource(data: Any, path: Path, locations: dict[str, LocationSpec]) -> ResourceSpec:
-    v = _fields(data, path, _RESOURCE, required=("key", "location", "kind", "name"))
-    kind = ResourceKind(v["kind"])
-    problems = [(path + (n,), f"a {kind} has no {n}") for n in _COUNT_OF.values() if n in v and n != _COUNT_OF[kind]]
-    if kind != ResourceKind.GARDEN_BED and _COUNT_OF[kind] not in v:
-        problems.append((path + (_COUNT_OF[kind],), f"a {kind} needs a {_COUNT_OF[kind]}"))
-    if v["location"] not in locations:
-        problems.append((path + ("location",), f"no location has the key {v['location']!r}"))
+    readers = _RESOURCE | {"location": _known(locations, "location")}
+    v, problems = _collect(data, path, readers, required=("key", "location", "kind", "name"))
+    kind = ResourceKind(v["kind"]) if "kind" in v else None
+    if kind is not None:
+        problems += _count_problems(data, path, kind)
+        hours = locations[v["location"]].opening_hours if "location" in v else ()
+        policy, policy_problems = _try_policy(v.get("policy", {}), path + ("policy",), kind, hours)
+        problems += policy_problems
     if problems:
         raise _Bad(*problems)
-    hours = locations[v["location"]].opening_hours
-    policy = _policy(v.get("policy", {}), path + ("policy",), kind, hours)
     return ResourceSpec(key=v["key"], location=v["location"], kind=kind, name=v["name"],
                         description=v.get("description", ""), capacity=v.get("capacity"), stock=v.get("stock"),
                         features=frozenset(v.get("features", ())), policy=policy, number=v.get("number"))
@@ -358,38 +386,48 @@ def _resource(data: Any, path: Path, locations: dict[str, LocationSpec]) -> Reso
 
 def _template(value: Any, path: Path) -> str:
     try:
-        _text(value, path).format(n=1)
+        if "{n" not in _text(value, path):
+            raise ValueError
+        value.format(n=1)
     except (KeyError, ValueError, IndexError):
         raise ValueError(f"{value!r} is not a template: write the bed number as {{n}} or {{n:02}}") from None
     return value
 
 
 _BED_RANGE = {
-    "location": _slug, "from": _count, "to": _count, "name": _template, "key": _template, "description": _text,
+    "from": _count, "to": _count, "name": _template, "key": _template, "description": _text,
     "raised": _list(_count), "features": _list(_one_of(FEATURES, "known feature")), "policy": _table,
 }
 
 
+def _bed_keys(v: dict, path: Path) -> list[str]:
+    # Without a key template, "Pallekarm {n}" from 1 to 70 gives pallekarm-01 .. pallekarm-70.
+    prefix = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\{[^}]*\}", "", v["name"]).lower().replace("ø", "o")).strip("-")
+    template = v.get("key", prefix + "-{n:0%d}" % max(2, len(str(v["to"]))))
+    keys = [template.format(n=n) for n in range(v["from"], v["to"] + 1)]
+    if bad := [k for k in keys if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", k)]:
+        raise _Bad((path + ("key",), f"the bed key {bad[0]!r} is not a key: use lower-case a-z, digits and hyphens"))
+    return keys
+
+
 def _bed_range(data: Any, path: Path, locations: dict[str, LocationSpec]) -> list[ResourceSpec]:
     """`from`..`to` numbered garden beds; the `raised` ones reachable from a wheelchair."""
-    v = _fields(data, path, _BED_RANGE, required=("location", "from", "to", "name"))
-    if v["location"] not in locations:
-        raise _Bad((path + ("location",), f"no location has the key {v['location']!r}"))
-    numbers = range(v["from"], v["to"] + 1)
-    if not numbers:
-        raise _Bad((path + ("to",), f"the range ends at {v['to']}, before it starts at {v['from']}"))
-    if stray := sorted(set(v.get("raised", ())) - set(numbers)):
-        raise _Bad((path + ("raised",), f"beds {stray} are outside {v['from']}..{v['to']}"))
-    width = max(2, len(str(v["to"])))
-    prefix = re.sub(r"[^a-z0-9]+", "-", v["name"].format(n="").lower().replace("ø", "o")).strip("-")
-    key_template = v.get("key", prefix + "-{n:0%d}" % width)
-    policy = _policy(v.get("policy", {}), path + ("policy",), ResourceKind.GARDEN_BED, ())
+    readers = _BED_RANGE | {"location": _known(locations, "location")}
+    v, problems = _collect(data, path, readers, required=("location", "from", "to", "name"))
+    numbers = range(v.get("from", 1), v.get("to", 0) + 1)
+    if "from" in v and "to" in v and not numbers:
+        problems.append((path + ("to",), f"the range ends at {v['to']}, before it starts at {v['from']}"))
+    if numbers and (stray := sorted(set(v.get("raised", ())) - set(numbers))):
+        problems.append((path + ("raised",), f"beds {stray} are outside {v['from']}..{v['to']}"))
+    policy, policy_problems = _try_policy(v.get("policy", {}), path + ("policy",), ResourceKind.GARDEN_BED, ())
+    if problems or policy_problems:
+        raise _Bad(*problems, *policy_problems)
+    raised, features = set(v.get("raised", ())), frozenset(v.get("features", ()))
     return [
-        ResourceSpec(key=_slug(key_template.format(n=n), path + ("key",)), location=v["location"],
-                     kind=ResourceKind.GARDEN_BED, name=v["name"].format(n=n), description=v.get("description", ""),
-                     capacity=None, stock=None, policy=policy, number=n,
-                     features=frozenset(v.get("features", ())) | (BED_FEATURES if n in v.get("raised", ()) else set()))
-        for n in numbers
+        ResourceSpec(key=key, location=v["location"], kind=ResourceKind.GARDEN_BED, name=v["name"].format(n=n),
+                     description=v.get("description", ""), capacity=None, stock=None, policy=policy, number=n,
+                     features=features | BED_FEATURES if n in raised else features)
+        for n, key in zip(numbers, _bed_keys(v, path))
     ]
 
 
@@ -400,18 +438,14 @@ def _kit_items(value: Any, path: Path) -> tuple[tuple[str, int], ...]:
     return tuple((_slug(key, path + (key,)), _count(n, path + (key,))) for key, n in items.items())
 
 
-_KIT = {"key": _slug, "name": _text, "location": _slug, "items": _kit_items}
-
-
-def _kit(data: Any, path: Path, resources: dict[str, ResourceSpec]) -> KitSpec:
-    v = _fields(data, path, _KIT, required=("key", "name", "location", "items"))
-    problems = []
-    for key, quantity in v["items"]:
-        item = resources.get(key)
-        at = path + ("items", key)
+def _kit(data: Any, path: Path, locations: dict[str, LocationSpec], resources: dict[str, ResourceSpec]) -> KitSpec:
+    readers = {"key": _slug, "name": _text, "location": _known(locations, "location"), "items": _kit_items}
+    v, problems = _collect(data, path, readers, required=("key", "name", "location", "items"))
+    for key, quantity in v.get("items", ()):
+        item, at = resources.get(key), path + ("items", key)
         if item is None or item.kind != ResourceKind.EQUIPMENT:
             problems.append((at, f"no equipment has the key {key!r}"))
-        elif item.location != v["location"]:
+        elif "location" in v and item.location != v["location"]:
             problems.append((at, f"{key!r} is kept at {item.location!r}, not where the kit is lent"))
         elif quantity > (item.stock or 0):
             problems.append((at, f"the kit needs {quantity} of {key!r} but the stock is {item.stock}"))
@@ -423,6 +457,7 @@ def _kit(data: Any, path: Path, resources: dict[str, ResourceSpec]) -> KitSpec:
 # ---------------------------------------------------------------- where a field stands in the text
 
 _STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'[^']*'")
+_MULTILINE_QUOTES = re.compile(r'"""|' + r"'''")
 _KEY_PART = re.compile(r"\s*(?:\"((?:\\.|[^\"\\])*)\"|'([^']*)'|([A-Za-z0-9_-]+))\s*")
 
 
@@ -452,6 +487,8 @@ class _Lines:
         in_string = False
         for number, raw in enumerate(text.splitlines(), start=1):
             if raw.count('"""') % 2 or raw.count("'''") % 2:
+                if not in_string:  # the key opening a multi-line string stands on this line
+                    self._scan(number, _MULTILINE_QUOTES.split(raw, maxsplit=1)[0] + '""')
                 in_string = not in_string
             elif not in_string:
                 self._scan(number, _STRING.sub('""', raw).split("#", 1)[0].strip())
@@ -540,7 +577,7 @@ def _read(doc: dict) -> tuple[Catalogue, list[tuple[Path, str]]]:
     named += [(("bed_ranges", i), bed) for i, beds in ranges for bed in beds]
     problems += _duplicates([(path, r.key) for path, r in named])
     resources = {r.key: r for _, r in reversed(named)}
-    kits = _items(doc, "kits", lambda d, p: _kit(d, p, resources), problems)
+    kits = _items(doc, "kits", lambda d, p: _kit(d, p, by_key, resources), problems)
     problems += _duplicates([(("kits", i, "key"), kit.key) for i, kit in kits])
     catalogue = Catalogue(
         locations=tuple(loc for _, loc in locations),

@@ -150,6 +150,12 @@ def local_day(day: date) -> Interval:
     return Interval(local_datetime(day, MIDNIGHT), local_datetime(day + timedelta(days=1), MIDNIGHT))
 
 
+def local_week_of(moment: datetime) -> Interval:
+    """The Oslo week (Monday 00:00 to Monday 00:00) a moment falls in: what weekly quotas count."""
+    monday = moment.astimezone(OSLO).date() - timedelta(days=moment.astimezone(OSLO).weekday())
+    return Interval(local_datetime(monday, MIDNIGHT), local_datetime(monday + timedelta(days=7), MIDNIGHT))
+
+
 def local_days(span: Interval) -> Iterator[date]:
     """Every Oslo calendar day that the span touches."""
     day, last = span.start.astimezone(OSLO).date(), span.end.astimezone(OSLO).date()
