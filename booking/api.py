@@ -10,7 +10,8 @@ from litestar import Response, get, patch, post
 from litestar.params import Parameter
 
 from booking import availability, lifecycle, series, service
-from booking.store import Booking, BookingSeries
+from booking import loan_api
+from booking.representation import booking_json, intervals_json, local, series_json
 from config.database import Db
 from people.actor import Actor
 from resources.rules import OSLO, Interval
@@ -50,29 +51,6 @@ class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class SeriesCancelIn(ReasonIn, forbid_unknown_fields=True):
     after: datetime | None = None
-
-
-def local(moment: datetime | None) -> str | None:
-    return moment.astimezone(OSLO).isoformat() if moment else None
-
-
-def booking_json(b: Booking) -> dict[str, Any]:
-    return {
-        "id": b.id, "status": b.status, "resource_id": b.resource_id, "person_id": b.person_id,
-        "organisation_id": b.association_id, "series_id": b.series_id, "title": b.title,
-        "start": local(b.start), "end": local(b.end), "attendees": b.attendees, "quantity": b.quantity,
-        "sequence": b.sequence, "created_at": local(b.created_at), "updated_at": local(b.updated_at),
-        "decided_at": local(b.decided_at), "decision_reason": b.decision_reason or None,
-        "cancelled_at": local(b.cancelled_at), "cancelled_by": b.cancelled_by, "cancel_reason": b.cancel_reason or None,
-    }
-
-
-def series_json(s: BookingSeries) -> dict[str, Any]:
-    return {"id": s.id, "resource_id": s.resource_id, "organisation_id": s.association_id, "title": s.title, "every_weeks": s.every_weeks, "until": s.until.isoformat()}
-
-
-def intervals_json(intervals: list[Interval]) -> list[dict[str, str | None]]:
-    return [{"start": local(i.start), "end": local(i.end)} for i in intervals]
 
 
 @post("/api/v1/bookings", summary="Book a resource (one-off)")
@@ -135,10 +113,13 @@ async def decline(booking_id: int, data: ReasonIn, db: Db, actor: Actor, now: da
     return booking_json(await lifecycle.decide(db, actor, booking_id, approve=False, reason=data.reason, now=now))
 
 
-@get("/api/v1/resources/{resource_id:int}/availability", summary="Free intervals of a resource")
+@get("/api/v1/resources/{resource_id:int}/availability", summary="Free intervals of a room, or free units of an item")
 async def resource_availability(resource_id: int, db: Db, now: datetime, start: Annotated[datetime, Parameter(query="from")], end: Annotated[datetime, Parameter(query="to")]) -> dict:
     found = await availability.free_intervals(db, resource_id, start, end, now=now)
-    return {"resource_id": resource_id, "from": local(found.span.start), "to": local(found.span.end), "free": intervals_json(found.free)}
+    answer = {"resource_id": resource_id, "kind": found.resource.kind, "from": local(found.span.start), "to": local(found.span.end)}
+    if found.units is not None:
+        return {**answer, "stock": found.resource.stock, "units": [{"start": local(i.start), "end": local(i.end), "free": n} for i, n in found.units]}
+    return {**answer, "free": intervals_json(found.free)}
 
 
 @get("/api/v1/rooms/free", summary="Rooms free for a whole interval, with enough seats and the wanted features")
@@ -147,4 +128,4 @@ async def free_rooms(db: Db, now: datetime, start: Annotated[datetime, Parameter
     return {"items": [{"id": r.id, "name": r.name, "capacity": r.capacity, "features": r.features, "location_id": r.location_id} for r in rooms]}
 
 
-ROUTES = [create_booking, create_series, cancel_series, list_bookings, awaiting_approval, get_booking, change_booking, cancel_booking, approve, decline, resource_availability, free_rooms]
+ROUTES = [*loan_api.ROUTES, create_booking, create_series, cancel_series, list_bookings, awaiting_approval, get_booking, change_booking, cancel_booking, approve, decline, resource_availability, free_rooms]

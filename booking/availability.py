@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from booking import rules, store
+from booking import loan_rules, rules, store
 from config.database import Db
 from config.errors import InvalidInput
 from resources import store as catalogue
@@ -27,6 +27,7 @@ class Availability:
     resource: Resource
     span: Interval
     free: list[Interval]
+    units: list[tuple[Interval, int]] | None = None  # pooled stock: free units piece by piece
 
 
 def checked_span(start: datetime, end: datetime) -> Interval:
@@ -43,7 +44,11 @@ async def free_intervals(db: Db, resource_id: int, start: datetime, end: datetim
         resource = await catalogue.get_resource(s, resource_id)
         policy = await catalogue.policy_of(s, resource)
         wide = Interval(span.start - policy.buffer_after - policy.max_duration, span.end + policy.buffer_before + policy.max_duration)
-        taken = [Interval(b.block_start, b.block_end) for b in await store.active_in(s, resource.id, wide)]
+        active = await store.active_in(s, resource.id, wide)
+    if resource.kind == ResourceKind.EQUIPMENT.value:
+        units = loan_rules.units_free(resource.stock or 0, [(Interval(b.block_start, b.block_end), b.quantity) for b in active], span)
+        return Availability(resource, span, rules.free_intervals(policy, span, [], now=now), units)
+    taken = [Interval(b.block_start, b.block_end) for b in active]
     return Availability(resource, span, rules.free_intervals(policy, span, taken, now=now))
 
 

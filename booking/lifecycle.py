@@ -33,7 +33,7 @@ async def change_booking(db: Db, actor: Actor, booking_id: int, *, start: dateti
             moved = (wanted.start, wanted.end) != (booking.start, booking.end)
             if moved:
                 booker = replace(booker_for(actor, booking.association_id), person_id=booking.person_id)
-                await check_policy_and_quota(s, resource, policy, booker, wanted, now=now, excluding=booking.id)
+                await check_policy_and_quota(s, resource, policy, booker, wanted, now=now, excluding=booking.id, adds_one=False)
                 block = await check_free(s, resource, policy, wanted, excluding=booking.id)
                 booking.start, booking.end, booking.block_start, booking.block_end = wanted.start, wanted.end, block.start, block.end
                 if policy.needs_approval and booker.kind is not BookerKind.STAFF:
@@ -43,7 +43,7 @@ async def change_booking(db: Db, actor: Actor, booking_id: int, *, start: dateti
             booking.title, booking.attendees = wanted.title, wanted.attendees
             booking.sequence += 1
             booking.updated_at = now
-            outbox.record(s, "booking_changed", person_id=booking.person_id, booking_id=booking.id, at=now, moved=moved)
+            outbox.record_booking_event(s, "booking_changed", booking, at=now, moved=moved)
             s.add(booking)
             return booking
     except IntegrityError as exc:
@@ -72,7 +72,7 @@ def mark_cancelled(s, booking: Booking, actor: Actor, reason: str, *, now: datet
     booking.sequence += 1
     booking.updated_at = now
     s.add(booking)
-    outbox.record(s, "booking_cancelled", person_id=booking.person_id, booking_id=booking.id, at=now, reason=reason.strip())
+    outbox.record_booking_event(s, "booking_cancelled", booking, at=now, reason=reason.strip())
 
 
 async def decide(db: Db, actor: Actor, booking_id: int, *, approve: bool, reason: str, now: datetime) -> Booking:
@@ -89,5 +89,5 @@ async def decide(db: Db, actor: Actor, booking_id: int, *, approve: bool, reason
         booking.updated_at = now
         s.add(booking)
         kind = "booking_approved" if approve else "booking_declined"
-        outbox.record(s, kind, person_id=booking.person_id, booking_id=booking.id, at=now, reason=reason.strip())
+        outbox.record_booking_event(s, kind, booking, at=now, reason=reason.strip())
         return booking

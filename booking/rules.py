@@ -164,7 +164,7 @@ class NotDecidable(Conflict):
 # ---------------------------------------------------------------- the checks
 
 
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     # Arithmetic between datetimes sharing a ZoneInfo is wall-clock arithmetic; UTC is real time.
     return moment.astimezone(UTC)
 
@@ -174,23 +174,17 @@ def check_well_formed(start: datetime, end: datetime) -> None:
     for moment in (start, end):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise NaiveTimestamp(f"{moment.isoformat()} has no time zone")
-    if _utc(end) <= _utc(start):
+    if as_utc(end) <= as_utc(start):
         raise InvalidInterval(start=start.isoformat(), end=end.isoformat())
 
 
 def check_duration(policy: Policy, start: datetime, end: datetime) -> None:
     """A booking lasts at least the minimum and at most the maximum, in real time."""
-    duration = _utc(end) - _utc(start)
+    duration = as_utc(end) - as_utc(start)
     if duration < policy.min_duration:
         raise TooShort(minimum_minutes=policy.min_duration // timedelta(minutes=1))
     if duration > policy.max_duration:
         raise TooLong(maximum_minutes=policy.max_duration // timedelta(minutes=1))
-
-
-def check_loan_length(policy: Policy, start: datetime, end: datetime) -> None:
-    """A loan runs from pickup to return for no longer than the longest loan."""
-    if _utc(end) - _utc(start) > policy.max_loan:
-        raise TooLong(maximum_minutes=policy.max_loan // timedelta(minutes=1))
 
 
 def _on_grid(policy: Policy, moment: datetime) -> bool:
@@ -209,19 +203,19 @@ def check_on_grid(policy: Policy, start: datetime, end: datetime) -> None:
 
 def check_lead_time(policy: Policy, start: datetime, *, now: datetime) -> None:
     """A booking starts no sooner than the lead time from now, and never in the past."""
-    earliest = _utc(now) + policy.lead_time
-    if _utc(start) < _utc(now) or _utc(start) < earliest:
+    earliest = as_utc(now) + policy.lead_time
+    if as_utc(start) < as_utc(now) or as_utc(start) < earliest:
         raise TooSoon(earliest=earliest.isoformat())
 
 
 def check_horizon(policy: Policy, start: datetime, *, now: datetime) -> None:
     """A booking starts no further ahead than the horizon."""
-    latest = _utc(now) + policy.horizon
-    if _utc(start) > latest:
+    latest = as_utc(now) + policy.horizon
+    if as_utc(start) > latest:
         raise TooFarAhead(latest=latest.isoformat())
 
 
-def _refuse_if_closed(policy: Policy, interval: Interval) -> None:
+def check_not_closed(policy: Policy, interval: Interval) -> None:
     for closure in closures_within(policy, interval):
         if closure.interval.overlaps(interval):
             raise ResourceClosed(f"Closed: {closure.reason}", reason=closure.reason)
@@ -232,24 +226,8 @@ def check_inside_windows(policy: Policy, start: datetime, end: datetime) -> None
     wanted = Interval(start, end)
     if open_intervals(policy, wanted) == [wanted]:
         return
-    _refuse_if_closed(policy, wanted)
+    check_not_closed(policy, wanted)
     raise OutsideBookingWindow(start=wanted.start.isoformat(), end=wanted.end.isoformat())
-
-
-def _check_open_at(policy: Policy, moment: datetime, *, closing_edge: bool) -> None:
-    # A return exactly at closing time is fine: test the instant just before it instead.
-    instant = timedelta(microseconds=1)
-    probe = Interval(moment - instant, moment) if closing_edge else Interval(moment, moment + instant)
-    if open_intervals(policy, probe) == [probe]:
-        return
-    _refuse_if_closed(policy, probe)
-    raise OutsideBookingWindow(at=_utc(moment).isoformat())
-
-
-def check_pickup_and_return_inside_windows(policy: Policy, start: datetime, end: datetime) -> None:
-    """Equipment is picked up and returned while the lending point is open; the loan may span closed days."""
-    _check_open_at(policy, start, closing_edge=False)
-    _check_open_at(policy, end, closing_edge=True)
 
 
 def check_booker_allowed(policy: Policy, booker: Booker) -> None:
@@ -279,16 +257,9 @@ def check_person_quota(policy: Policy, active_count: int) -> None:
         raise OverQuota(limit=limit, active=active_count)
 
 
-def check_loan_quota(policy: Policy, active_loans: int) -> None:
-    """A person has no more equipment loans running than allowed."""
-    limit = policy.max_active_loans
-    if limit is not None and active_loans >= limit:
-        raise OverQuota(limit=limit, active=active_loans)
-
-
 def block_of(policy: Policy, start: datetime, end: datetime) -> Interval:
     """The span a booking occupies: itself plus the buffers (cleaning, setting up)."""
-    return Interval(_utc(start) - policy.buffer_before, _utc(end) + policy.buffer_after)
+    return Interval(as_utc(start) - policy.buffer_before, as_utc(end) + policy.buffer_after)
 
 
 def check_slot_free(block: Interval, taken_blocks: list[Interval]) -> None:
@@ -304,8 +275,8 @@ def check_cancellable(
     """A booker may cancel until the policy's deadline before the start; staff may cancel any time."""
     if status not in CANCELLABLE:
         raise NotCancellable(status=str(status))
-    deadline = _utc(start) - policy.cancellation_notice
-    if not booker_is_staff and _utc(now) > deadline:
+    deadline = as_utc(start) - policy.cancellation_notice
+    if not booker_is_staff and as_utc(now) > deadline:
         raise CancellationTooLate(deadline=deadline.isoformat())
 
 
@@ -334,34 +305,35 @@ def _check_counts(request: BookingRequest) -> None:
 def check_booking(
     policy: Policy, booker: Booker, request: BookingRequest, *, capacity: int | None, now: datetime
 ) -> None:
-    """Everything the policy says about a booking, cheapest and most fundamental first.
+    """Everything the policy says about booking a room, cheapest and most fundamental first.
 
-    Garden beds are held for a season through allocation, so only the first checks apply to them.
+    Garden beds are held for a season through allocation, so only the first checks apply to them;
+    equipment loans have their own sentence in `booking.loan_rules.check_loan`.
     """
     start, end = request.start, request.end
-    check_well_formed(start, end)
-    check_booker_allowed(policy, booker)
-    _check_counts(request)
+    check_basics(policy, booker, request)
     if request.resource_kind == ResourceKind.GARDEN_BED:
         return
-    equipment = request.resource_kind == ResourceKind.EQUIPMENT
-    (check_loan_length if equipment else check_duration)(policy, start, end)
+    check_duration(policy, start, end)
     check_on_grid(policy, start, end)
     check_lead_time(policy, start, now=now)
     check_horizon(policy, start, now=now)
-    (check_pickup_and_return_inside_windows if equipment else check_inside_windows)(policy, start, end)
-    if not equipment:
-        check_capacity(capacity, request.attendees)
+    check_inside_windows(policy, start, end)
+    check_capacity(capacity, request.attendees)
 
 
-# ---------------------------------------------------------------- free time, series, stock
+def check_basics(policy: Policy, booker: Booker, request: BookingRequest) -> None:
+    """A well-formed interval, a booker the resource accepts, and whole positive counts."""
+    check_well_formed(request.start, request.end)
+    check_booker_allowed(policy, booker)
+    _check_counts(request)
 
 
 def free_intervals(policy: Policy, span: Interval, taken_blocks: list[Interval], *, now: datetime) -> list[Interval]:
     """When a new booking itself could lie: open time, away from others' blocks, within lead and horizon."""
     # The new booking's own buffers must clear each taken block too, so widen the blocks by them.
     keep_clear = [Interval(b.start - policy.buffer_after, b.end + policy.buffer_before) for b in taken_blocks]
-    earliest, latest = _utc(now) + policy.lead_time, _utc(now) + policy.horizon
+    earliest, latest = as_utc(now) + policy.lead_time, as_utc(now) + policy.horizon
     if latest <= earliest:
         return []
     bookable = Interval(earliest, latest).intersection(span)
@@ -384,7 +356,7 @@ def weekly_occurrences(
     day = first_day
     while day <= until:
         if day == first_day:
-            occurrences.append((day, _utc(start), _utc(end)))
+            occurrences.append((day, as_utc(start), as_utc(end)))
         else:
             occurrence_start = local_datetime(day, local_start.time())
             occurrence_end = local_datetime(day + days_spanned, local_end.time())
@@ -392,25 +364,3 @@ def weekly_occurrences(
             occurrences.append((day, occurrence_start, max(occurrence_end, occurrence_start)))
         day += timedelta(weeks=every_weeks)
     return occurrences
-
-
-def peak_units(loans: list[tuple[Interval, int]], span: Interval) -> int:
-    """The most units out on loan at any one instant within the span (not their sum)."""
-    events: list[tuple[datetime, int]] = []
-    for interval, units in loans:
-        overlap = interval.intersection(span)
-        if overlap is not None:
-            events += [(overlap.start, units), (overlap.end, -units)]
-    # Half-open loans: at the same instant a return (negative) frees units before a pickup takes them.
-    events.sort(key=lambda event: (event[0], event[1]))
-    peak = out = 0
-    for _, change in events:
-        out += change
-        peak = max(peak, out)
-    return peak
-
-
-def check_stock(stock: int, peak: int, quantity: int) -> None:
-    """A loan fits when the units already out at the busiest instant leave enough for it."""
-    if peak + quantity > stock:
-        raise InsufficientStock(stock=stock, available=max(stock - peak, 0), wanted=quantity)

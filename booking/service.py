@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from booking import rules, store
+from booking import loan_rules, rules, store
 from booking.rules import Booker, BookingRequest, BookingStatus
 from booking.store import Booking, IdempotencyRecord
 from config.database import Db
@@ -68,35 +68,58 @@ def booker_for(actor: Actor, association_id: int | None) -> Booker:
     return Booker(person_id=actor.person_id, kind=kind, association_id=association_id)
 
 
-async def check_policy_and_quota(s, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime, excluding: int | None = None) -> None:  # noqa: ANN001
-    """Every rule of the resource's policy, then the booker's quota, for one wanted interval."""
+async def check_policy_and_quota(s, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime, excluding: int | None = None, adds_one: bool = True) -> None:  # noqa: ANN001
+    """Every rule of the resource's policy, then the booker's quota, for one wanted interval.
+
+    `excluding` is a booking being moved (its own hours do not count); `adds_one` is False when the
+    request adds nothing to a count of bookings or loans (a move, or the second item of one kit loan).
+    """
     if resource.retired_at is not None:
         raise ResourceRetired(resource_id=resource.id)
     request = BookingRequest(ResourceKind(resource.kind), req.start, req.end, req.attendees, req.quantity)
+    if request.resource_kind is ResourceKind.EQUIPMENT:
+        await check_loan_and_borrower(s, resource, policy, booker, request, now=now, adds_one=adds_one)
+        return
     rules.check_booking(policy, booker, request, capacity=resource.capacity, now=now)
     if booker.kind is BookerKind.ASSOCIATION and policy.association_hours_per_week is not None:
         week = local_week_of(req.start)
         booked = await store.hours_booked_by_association(s, booker.association_id, week, excluding=excluding)
         rules.check_association_quota(policy, booked, (req.end - req.start).total_seconds() / 3600)
-    if booker.kind is BookerKind.RESIDENT and policy.max_active_bookings_per_person is not None and excluding is None:
-        rules.check_person_quota(policy, await store.active_count_of_person(s, booker.person_id, after=now))
+    if booker.kind is BookerKind.RESIDENT and policy.max_active_bookings_per_person is not None and adds_one:
+        rules.check_person_quota(policy, await store.active_count_of_person(s, booker.person_id, resource.id, after=now))
+
+
+async def check_loan_and_borrower(s, resource: Resource, policy: Policy, booker: Booker, request: BookingRequest, *, now: datetime, adds_one: bool) -> None:  # noqa: ANN001
+    """A loan of an item that is not in maintenance, by a borrower with nothing overdue and loans to spare."""
+    loan_rules.check_not_in_maintenance(resource.in_maintenance)
+    loan_rules.check_loan(policy, booker, request, now=now)
+    if booker.kind is BookerKind.STAFF:
+        return
+    loan_rules.check_borrower_not_overdue(await store.overdue_loans_of(s, booker.person_id, booker.association_id, now=now))
+    if adds_one:
+        loan_rules.check_loan_quota(policy, await store.active_loans_of(s, booker.person_id, booker.association_id, now=now))
 
 
 async def check_free(s, resource: Resource, policy: Policy, req: NewBooking, *, excluding: int | None = None) -> Interval:  # noqa: ANN001
+    """Exclusive resources: no other block may overlap. Pooled stock: the busiest instant leaves enough units."""
     block = rules.block_of(policy, req.start, req.end)
     taken = await store.active_in(s, resource.id, block, excluding=excluding)
-    rules.check_slot_free(block, [Interval(b.block_start, b.block_end) for b in taken])
+    if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
+        rules.check_slot_free(block, [Interval(b.block_start, b.block_end) for b in taken])
+    else:
+        peak = loan_rules.peak_units([(Interval(b.block_start, b.block_end), b.quantity) for b in taken], block)
+        loan_rules.check_stock(resource.stock or 0, peak, req.quantity)
     return block
 
 
-def new_row(resource: Resource, policy: Policy, booker: Booker, req: NewBooking, block: Interval, *, now: datetime, series_id: int | None = None) -> Booking:
+def new_row(resource: Resource, policy: Policy, booker: Booker, req: NewBooking, block: Interval, *, now: datetime, series_id: int | None = None, kit_loan_id: str | None = None) -> Booking:
     needs_approval = policy.needs_approval and booker.kind is not BookerKind.STAFF
     return Booking(
         resource_id=resource.id, person_id=booker.person_id, association_id=booker.association_id, series_id=series_id,
         title=req.title, start=req.start, end=req.end, block_start=block.start, block_end=block.end,
         exclusive=ResourceKind(resource.kind) in EXCLUSIVE_KINDS, quantity=req.quantity, attendees=req.attendees,
         status=(BookingStatus.REQUESTED if needs_approval else BookingStatus.CONFIRMED).value,
-        created_at=now, updated_at=now,
+        created_at=now, updated_at=now, kit_loan_id=kit_loan_id,
     )
 
 
@@ -126,7 +149,7 @@ async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime
             booking = new_row(resource, policy, booker, req, await check_free(s, resource, policy, req), now=now)
             s.add(booking)
             await s.flush()
-            outbox.record(s, f"booking_{booking.status}", person_id=actor.person_id, booking_id=booking.id, at=now)
+            outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
             if idempotency_key:
                 s.add(IdempotencyRecord(person_id=actor.person_id, key=idempotency_key, fingerprint=req.fingerprint(), status_code=201, body={"booking_id": booking.id}, created_at=now))
             return booking, False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, func, select
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -53,6 +53,16 @@ class Booking(SQLModel, table=True):
     cancelled_by: int | None = Field(default=None, foreign_key="person.id")
     cancelled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     cancel_reason: str = ""
+    # Equipment loans: the kit they were borrowed in, and the hand-over at the counter.
+    kit_loan_id: str | None = Field(default=None, max_length=36, index=True)
+    checked_out_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    checked_out_by: int | None = Field(default=None, foreign_key="person.id")
+    check_out_note: str = ""
+    returned_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    returned_by: int | None = Field(default=None, foreign_key="person.id")
+    return_condition: str = Field(default="", max_length=20)
+    return_note: str = ""
+    missing_units: int = 0
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -70,6 +80,7 @@ class IdempotencyRecord(SQLModel, table=True):
 
 
 ACTIVE_VALUES = tuple(s.value for s in ACTIVE)
+HANDED_OUT_VALUES = (BookingStatus.CHECKED_OUT.value, BookingStatus.OVERDUE.value)
 
 
 async def lock_resource(s: AsyncSession, resource_id: int) -> Resource:
@@ -119,14 +130,37 @@ async def hours_booked_by_association(s: AsyncSession, association_id: int, span
     return sum((min(end, span.end) - max(start, span.start)).total_seconds() for start, end in rows) / 3600
 
 
-async def active_count_of_person(s: AsyncSession, person_id: int, *, after: datetime) -> int:
+async def active_count_of_person(s: AsyncSession, person_id: int, resource_id: int, *, after: datetime) -> int:
+    """A person's own (not their association's) active bookings of one resource still to come."""
     query = select(func.count()).select_from(Booking).where(
         Booking.person_id == person_id,
+        Booking.resource_id == resource_id,
         Booking.association_id.is_(None),
         Booking.status.in_(ACTIVE_VALUES),
         Booking.end > after,
     )
     return int((await s.execute(query)).scalar_one())
+
+
+def _borrower(query, person_id: int, association_id: int | None):  # noqa: ANN001, ANN202
+    if association_id is not None:
+        return query.where(Booking.association_id == association_id)
+    return query.where(Booking.person_id == person_id, Booking.association_id.is_(None))
+
+
+async def overdue_loans_of(s: AsyncSession, person_id: int, association_id: int | None, *, now: datetime) -> int:
+    """Loans of this borrower handed out and not back by their return time."""
+    query = select(func.count()).select_from(Booking).where(
+        Booking.exclusive.is_(False), Booking.status.in_(HANDED_OUT_VALUES), Booking.end <= now
+    )
+    return int((await s.execute(_borrower(query, person_id, association_id))).scalar_one())
+
+
+async def active_loans_of(s: AsyncSession, person_id: int, association_id: int | None, *, now: datetime) -> int:
+    query = select(func.count(func.distinct(func.coalesce(Booking.kit_loan_id, func.cast(Booking.id, String))))).where(
+        Booking.exclusive.is_(False), Booking.status.in_(ACTIVE_VALUES), Booking.end > now
+    )
+    return int((await s.execute(_borrower(query, person_id, association_id))).scalar_one())
 
 
 async def idempotency_record(s: AsyncSession, person_id: int, key: str) -> IdempotencyRecord | None:

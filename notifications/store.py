@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,10 +28,15 @@ class Notification(SQLModel, table=True):
     last_error: str = ""
 
 
-def record(s: AsyncSession, kind: str, *, person_id: int, at: datetime, booking_id: int | None = None, **payload) -> Notification:
+def record(s: AsyncSession, kind: str, *, person_id: int, at: datetime, booking_id: int | None = None, **payload: Any) -> Notification:
     """Add an event to the outbox inside the caller's transaction; it is sent only once that commits."""
     row = Notification(
         kind=kind, person_id=person_id, booking_id=booking_id, payload=payload, created_at=at, next_attempt_at=at
     )
     s.add(row)
     return row
+
+
+def record_booking_event(s: AsyncSession, kind: str, booking: Any, *, at: datetime, **details: Any) -> Notification:
+    """An event about a booking, carrying the sequence and status it had, so its invitation is built as of then."""
+    return record(s, kind, person_id=booking.person_id, booking_id=booking.id, at=at, sequence=booking.sequence, status=booking.status, **details)

@@ -1,17 +1,67 @@
-"""HTTP for people: who am I, sign-in, tokens, associations and memberships."""
+"""HTTP for people: sign-in, who am I, tokens, associations and memberships."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from litestar import Request, get
+import msgspec
+from litestar import Request, delete, get, patch, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect
 
 from config.database import Db
 from config.errors import NotAuthenticated
+from config.settings import TIMEZONE, Settings
 from people import service
 from people.actor import Actor
+from people.rules import Language, MemberRole
+from people.store import Association, Credential, Membership, Person
 
 SESSION_COOKIE = "allmenning_session"
+
+Email = Annotated[str, msgspec.Meta(max_length=254)]
+Name = Annotated[str, msgspec.Meta(max_length=200)]
+Short = Annotated[str, msgspec.Meta(max_length=100)]
+
+
+class SignInIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    name: Name = ""
+    language: Language | None = None
+
+
+class ProfileIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name | None = None
+    language: Language | None = None
+    street: Name | None = None
+    postal_code: Annotated[str, msgspec.Meta(max_length=10)] | None = None
+    city: Short | None = None
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    label: Short = ""
+
+
+class AssociationIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: Name
+    orgnr: Annotated[str, msgspec.Meta(max_length=20)]
+    admin_email: Email
+    contact_email: Email = ""
+    contact_phone: Annotated[str, msgspec.Meta(max_length=40)] = ""
+
+
+class MemberIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+    role: MemberRole = MemberRole.MEMBER
+
+
+class RoleIn(msgspec.Struct, forbid_unknown_fields=True):
+    role: MemberRole
+
+
+def local(moment: datetime | None) -> str | None:
+    return moment.astimezone(TIMEZONE).isoformat() if moment else None
 
 
 def bearer_or_cookie(request: Request) -> str | None:
@@ -30,16 +80,150 @@ async def provide_actor(request: Request, db: Db, now: datetime) -> Actor:
     return actor
 
 
-@get("/api/v1/me", summary="The signed-in person")
-async def me(actor: Actor) -> dict:
+def session_cookie(settings: Settings, token: str, *, max_age: int) -> Cookie:
+    # Lax keeps the cookie off cross-site POSTs; Secure whenever the site is served over HTTPS.
+    secure = settings.base_url.startswith("https://")
+    return Cookie(key=SESSION_COOKIE, value=token, max_age=max_age, httponly=True, samesite="lax", secure=secure)
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+@post("/api/v1/auth/sign-in", status_code=202, summary="Email me a one-time sign-in link")
+async def sign_in(data: SignInIn, db: Db, settings: Settings, now: datetime) -> dict:
+    # The same answer for every address: whether someone is registered here is nobody else's business.
+    await service.request_signin(db, settings, data.email, now=now, name=data.name, language=data.language)
+    return {"status": "sent"}
+
+
+@get("/auth/verify", summary="Follow a sign-in link: sets the session cookie")
+async def verify(db: Db, settings: Settings, now: datetime, token: str = "") -> Redirect:
+    if not token:
+        raise service.SigninLinkInvalid()
+    session = await service.redeem_signin_link(db, token, now=now)
+    max_age = int(service.SESSION_LENGTH.total_seconds())
+    return Redirect(
+        "/", status_code=303, cookies=[session_cookie(settings, session, max_age=max_age)],
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
+
+
+# Expiring the cookie needs no Secure flag: deleting it from an HTTPS answer works either way.
+SIGNED_OUT = Cookie(key=SESSION_COOKIE, value="", max_age=0, httponly=True, samesite="lax")
+
+
+@post("/api/v1/auth/sign-out", status_code=204, response_cookies=[SIGNED_OUT], summary="End this session")
+async def sign_out(request: Request, db: Db, now: datetime) -> None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await service.sign_out(db, token, now=now)
+
+
+# ---------------------------------------------------------------- me and my tokens
+
+
+def person_json(person: Person, actor: Actor) -> dict[str, Any]:
     return {
-        "id": actor.person_id,
-        "email": actor.email,
-        "name": actor.name,
-        "language": actor.language,
-        "is_staff": actor.is_staff,
+        "id": person.id, "email": person.email, "name": person.name, "language": person.language,
+        "street": person.street, "postal_code": person.postal_code, "city": person.city,
+        "is_staff": person.is_staff,
         "associations": [{"id": a, "role": r} for a, r in sorted(actor.roles.items())],
     }
 
 
-ROUTES = [me]
+def token_json(credential: Credential) -> dict[str, Any]:
+    return {"id": credential.id, "label": credential.label, "created_at": local(credential.created_at),
+            "expires_at": local(credential.expires_at)}
+
+
+@get("/api/v1/me", summary="The signed-in person")
+async def me(db: Db, actor: Actor) -> dict:
+    return person_json(await service.profile(db, actor), actor)
+
+
+@patch("/api/v1/me", summary="Change my name, language or address")
+async def update_me(data: ProfileIn, db: Db, actor: Actor, now: datetime) -> dict:
+    changes = msgspec.structs.asdict(data)
+    return person_json(await service.update_me(db, actor, now=now, **changes), actor)
+
+
+@get("/api/v1/me/tokens", summary="My API tokens")
+async def list_tokens(db: Db, actor: Actor) -> dict:
+    return {"items": [token_json(c) for c in await service.list_tokens(db, actor)]}
+
+
+@post("/api/v1/me/tokens", summary="Create an API token (the token is shown only in this answer)")
+async def create_token(data: TokenIn, db: Db, actor: Actor, now: datetime) -> dict:
+    credential, token = await service.create_api_token(db, actor, data.label, now=now)
+    return {**token_json(credential), "token": token}
+
+
+@delete("/api/v1/me/tokens/{token_id:int}", summary="Revoke one of my API tokens")
+async def revoke_token(token_id: int, db: Db, actor: Actor, now: datetime) -> None:
+    await service.revoke_token(db, actor, token_id, now=now)
+
+
+# ---------------------------------------------------------------- associations and members
+
+
+def association_json(association: Association, actor: Actor) -> dict[str, Any]:
+    return {
+        "id": association.id, "name": association.name, "orgnr": association.orgnr,
+        "contact_email": association.contact_email, "contact_phone": association.contact_phone,
+        "my_role": actor.roles.get(association.id), "created_at": local(association.created_at),
+    }
+
+
+def member_json(membership: Membership, person: Person, actor: Actor) -> dict[str, Any]:
+    # Fellow members see names and roles; addresses only those who manage the membership list.
+    managing = actor.is_staff or actor.is_admin_of(membership.association_id)
+    return {"person_id": person.id, "name": person.name, "role": membership.role,
+            "email": person.email if managing else None, "since": local(membership.created_at)}
+
+
+@get("/api/v1/associations", summary="Associations: staff see all, others their own")
+async def list_associations(db: Db, actor: Actor) -> dict:
+    return {"items": [association_json(a, actor) for a in await service.list_associations(db, actor)]}
+
+
+@post("/api/v1/associations", summary="Register an association with its first admin (staff)")
+async def create_association(data: AssociationIn, db: Db, actor: Actor, now: datetime) -> dict:
+    association = await service.open_association(
+        db, actor, data.name, data.orgnr, admin_email=data.admin_email, now=now,
+        contact_email=data.contact_email, contact_phone=data.contact_phone,
+    )
+    return association_json(association, actor)
+
+
+@get("/api/v1/associations/{association_id:int}", summary="One association (members and staff)")
+async def get_association(association_id: int, db: Db, actor: Actor) -> dict:
+    return association_json(await service.get_association(db, actor, association_id), actor)
+
+
+@get("/api/v1/associations/{association_id:int}/members", summary="The association's members")
+async def list_members(association_id: int, db: Db, actor: Actor) -> dict:
+    members = await service.list_members(db, actor, association_id)
+    return {"items": [member_json(m, p, actor) for m, p in members]}
+
+
+@post("/api/v1/associations/{association_id:int}/members", summary="Add a member by email (admins)")
+async def add_member(association_id: int, data: MemberIn, db: Db, actor: Actor, now: datetime) -> dict:
+    membership, person = await service.add_member(db, actor, association_id, data.email, data.role, now=now)
+    return member_json(membership, person, actor)
+
+
+@patch("/api/v1/associations/{association_id:int}/members/{person_id:int}", summary="Change a member's role (admins)")
+async def change_role(association_id: int, person_id: int, data: RoleIn, db: Db, actor: Actor, now: datetime) -> dict:
+    membership, person = await service.change_role(db, actor, association_id, person_id, data.role, now=now)
+    return member_json(membership, person, actor)
+
+
+@delete("/api/v1/associations/{association_id:int}/members/{person_id:int}", summary="Remove a member, or leave")
+async def remove_member(association_id: int, person_id: int, db: Db, actor: Actor, now: datetime) -> None:
+    await service.remove_member(db, actor, association_id, person_id, now=now)
+
+
+ROUTES = [
+    sign_in, verify, sign_out, me, update_me, list_tokens, create_token, revoke_token,
+    list_associations, create_association, get_association, list_members, add_member, change_role, remove_member,
+]

@@ -10,6 +10,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from config.database import Db
 from config.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -354,14 +355,14 @@ async def remove_member(db: Db, actor: Actor, association_id: int, person_id: in
         await s.delete(membership)
 
 
-async def _association(s, association_id: int, *, lock: bool = False) -> Association:  # noqa: ANN001
+async def _association(s: AsyncSession, association_id: int, *, lock: bool = False) -> Association:
     association = await store.association(s, association_id, lock=lock)
     if association is None:
         raise AssociationNotFound(association_id=association_id)
     return association
 
 
-async def _membership(s, association_id: int, person_id: int) -> Membership:  # noqa: ANN001
+async def _membership(s: AsyncSession, association_id: int, person_id: int) -> Membership:
     """The membership to change, with the association locked so that two admins never demote each other."""
     await _association(s, association_id, lock=True)
     membership = await store.membership(s, association_id, person_id)
@@ -370,6 +371,6 @@ async def _membership(s, association_id: int, person_id: int) -> Membership:  # 
     return membership
 
 
-async def _check_keeps_an_admin(s, association_id: int) -> None:  # noqa: ANN001
+async def _check_keeps_an_admin(s: AsyncSession, association_id: int) -> None:
     if await store.admin_count(s, association_id) <= 1:
         raise LastAdmin("Make another member admin first", association_id=association_id)

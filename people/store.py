@@ -129,7 +129,7 @@ async def credential_of(s: AsyncSession, person_id: int, credential_id: int, kin
     return (await s.execute(query)).scalar_one_or_none()
 
 
-async def ensure_person(s: AsyncSession, email: str, *, now: datetime, **fields: str) -> tuple[Person, bool]:
+async def ensure_person(s: AsyncSession, email: str, *, now: datetime, **fields: object) -> tuple[Person, bool]:
     """The person with this (normalised) email, created with these fields if new; True when created."""
     person = await person_by_email(s, email)
     if person is not None:

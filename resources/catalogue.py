@@ -105,9 +105,9 @@ def _text(value: Any, _: Path) -> str:
 
 
 def _slug(value: Any, path: Path) -> str:
-    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", _text(value, path)):
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", key := _text(value, path)):
         raise ValueError(f"{value!r} is not a key: use lower-case a-z, digits and hyphens, like 'moterom-1'")
-    return value
+    return key
 
 
 def _flag(value: Any, _: Path) -> bool:
@@ -225,9 +225,9 @@ def _list(read: Callable[[Any, Path], Any]) -> Callable[[Any, Path], tuple]:
 
 def _one_of(allowed: frozenset[str], what: str) -> Callable[[Any, Path], str]:
     def read(value: Any, path: Path) -> str:
-        if _text(value, path) not in allowed:
+        if (text := _text(value, path)) not in allowed:
             raise ValueError(f"{value!r} is not a {what}: use one of {', '.join(sorted(allowed))}")
-        return value
+        return text
 
     return read
 
@@ -264,9 +264,9 @@ def _fields(data: Any, path: Path, readers: dict[str, Callable], required: tuple
 
 def _known(keys: dict[str, Any], what: str) -> Callable[[Any, Path], str]:
     def read(value: Any, path: Path) -> str:
-        if _slug(value, path) not in keys:
+        if (key := _slug(value, path)) not in keys:
             raise ValueError(f"no {what} has the key {value!r}")
-        return value
+        return key
 
     return read
 
@@ -328,7 +328,8 @@ def _policy(data: Any, path: Path, kind: ResourceKind, opening_hours: tuple[Week
     return policy
 
 
-def _try_policy(data: Any, path: Path, kind: ResourceKind, hours: tuple[WeeklyWindow, ...]) -> tuple[Policy | None, list]:
+def _try_policy(data: Any, path: Path, kind: ResourceKind, hours: tuple[WeeklyWindow, ...]) -> tuple[Any, list]:
+    """The policy and no problems, or None and the problems: an item reports them with its other fields."""
     try:
         return _policy(data, path, kind, hours), []
     except _Bad as e:

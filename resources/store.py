@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import JSON, Column, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,9 @@ from config.database import UtcDateTime
 from config.errors import NotFound
 from resources import rules
 from resources.rules import Policy, WeeklyWindow
+
+if TYPE_CHECKING:
+    from resources.catalogue import LocationSpec, ResourceSpec
 
 
 class Location(SQLModel, table=True):
@@ -131,8 +136,12 @@ async def closures_of(s: AsyncSession, resource_id: int, *, until: datetime | No
     return tuple(rules.Closure(start=c.start, end=c.end, reason=c.reason) for c in rows)
 
 
-async def get_resource(s: AsyncSession, resource_id: int) -> Resource:
-    resource = await s.get(Resource, resource_id)
+async def get_resource(s: AsyncSession, resource_id: int, *, lock: bool = False) -> Resource:
+    """The resource; `lock` holds its row until commit on PostgreSQL, as bookings of it do."""
+    query = select(Resource).where(Resource.id == resource_id)
+    if lock and s.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    resource = (await s.execute(query)).scalar_one_or_none()
     if resource is None:
         raise NotFound(f"No resource {resource_id}", resource_id=resource_id)
     return resource
@@ -141,3 +150,99 @@ async def get_resource(s: AsyncSession, resource_id: int) -> Resource:
 async def policy_of(s: AsyncSession, resource: Resource) -> Policy:
     assert resource.id is not None
     return policy_from_json(resource.policy, await closures_of(s, resource.id))
+
+
+# ---------------------------------------------------------------- catalogue rows from specs
+
+
+def _plain(value: Any) -> Any:
+    """The value as it reads back from a JSON column, so a re-import compares equal to what it stored."""
+    return json.loads(json.dumps(value))
+
+
+def location_values(spec: LocationSpec) -> dict[str, Any]:
+    fields = ("name", "address", "postal_code", "city", "description", "step_free_access", "accessible_toilet",
+              "hearing_loop", "access_notes")
+    values = {name: getattr(spec, name) for name in fields}
+    values["opening_hours"] = _plain([window_to_json(w) for w in spec.opening_hours])
+    return values
+
+
+def resource_values(spec: ResourceSpec, location_id: int) -> dict[str, Any]:
+    return {
+        "location_id": location_id, "kind": str(spec.kind), "name": spec.name, "description": spec.description,
+        "capacity": spec.capacity, "stock": spec.stock, "number": spec.number,
+        "features": sorted(spec.features), "policy": _plain(policy_to_json(spec.policy)),
+    }
+
+
+# ---------------------------------------------------------------- catalogue queries
+
+Keyed = TypeVar("Keyed", Location, Resource, Kit)
+
+
+async def by_key(s: AsyncSession, table: type[Keyed], keys: Iterable[str]) -> dict[str, Keyed]:
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    rows = (await s.execute(select(table).where(table.key.in_(wanted)))).scalars()
+    return {row.key: row for row in rows}
+
+
+async def closures_by_resource(s: AsyncSession, resource_ids: Iterable[int]) -> dict[int, list[Closure]]:
+    found: dict[int, list[Closure]] = {}
+    query = select(Closure).where(Closure.resource_id.in_(sorted(set(resource_ids))))
+    for closure in (await s.execute(query.order_by(Closure.start, Closure.id))).scalars():
+        found.setdefault(closure.resource_id, []).append(closure)
+    return found
+
+
+async def items_by_kit(s: AsyncSession, kit_ids: Iterable[int]) -> dict[int, list[KitItem]]:
+    found: dict[int, list[KitItem]] = {}
+    query = select(KitItem).where(KitItem.kit_id.in_(sorted(set(kit_ids))))
+    for item in (await s.execute(query.order_by(KitItem.id))).scalars():
+        found.setdefault(item.kit_id, []).append(item)
+    return found
+
+
+async def list_locations(s: AsyncSession) -> list[Location]:
+    return list((await s.execute(select(Location).order_by(Location.name, Location.id))).scalars())
+
+
+async def get_location(s: AsyncSession, location_id: int) -> Location:
+    location = await s.get(Location, location_id)
+    if location is None:
+        raise NotFound(f"No location {location_id}", location_id=location_id)
+    return location
+
+
+async def find_resources(
+    s: AsyncSession, *, kind: str | None, location_id: int | None, min_capacity: int | None, include_retired: bool
+) -> list[Resource]:
+    query = select(Resource)
+    if kind is not None:
+        query = query.where(Resource.kind == kind)
+    if location_id is not None:
+        query = query.where(Resource.location_id == location_id)
+    if min_capacity is not None:
+        query = query.where(Resource.capacity >= min_capacity)
+    if not include_retired:
+        query = query.where(Resource.retired_at.is_(None))
+    # Beds sort by their number, not by "Pallekarm 10" before "Pallekarm 2".
+    order = (Resource.location_id, Resource.kind, Resource.number, Resource.name, Resource.id)
+    return list((await s.execute(query.order_by(*order))).scalars())
+
+
+async def get_closure(s: AsyncSession, resource_id: int, closure_id: int) -> Closure:
+    closure = await s.get(Closure, closure_id)
+    if closure is None or closure.resource_id != resource_id:
+        raise NotFound(f"Resource {resource_id} has no closure {closure_id}", closure_id=closure_id)
+    return closure
+
+
+async def list_kits(s: AsyncSession) -> list[tuple[Kit, list[tuple[KitItem, Resource]]]]:
+    kits = list((await s.execute(select(Kit).order_by(Kit.name, Kit.id))).scalars())
+    items = await items_by_kit(s, [k.id for k in kits if k.id is not None])
+    wanted = {item.resource_id for found in items.values() for item in found}
+    resources = {r.id: r for r in (await s.execute(select(Resource).where(Resource.id.in_(wanted)))).scalars()}
+    return [(kit, [(item, resources[item.resource_id]) for item in items.get(kit.id, [])]) for kit in kits]

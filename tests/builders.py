@@ -67,3 +67,39 @@ async def room(db: Db, *, key: str = "moterom", capacity: int = 20, policy: Poli
         s.add(resource)
         await s.flush()
         return resource.id
+
+OPENING_HOURS = (
+    WeeklyWindow(weekdays=frozenset({0, 1, 2, 3, 4}), start=time(10), end=time(19)),
+    WeeklyWindow(weekdays=frozenset({5}), start=time(11), end=time(15)),
+)
+
+
+def lending_policy(**changes) -> Policy:
+    base = dict(
+        windows=OPENING_HOURS,
+        min_duration=timedelta(hours=1),
+        max_duration=timedelta(days=7),
+        max_loan=timedelta(days=7),
+        granularity=timedelta(minutes=15),
+        lead_time=timedelta(hours=2),
+        bookable_by=frozenset({BookerKind.RESIDENT, BookerKind.ASSOCIATION, BookerKind.STAFF}),
+    )
+    base.update(changes)
+    return Policy(**base)
+
+
+async def item(db: Db, key: str, stock: int, **policy_changes) -> int:
+    """An item of equipment at the lending point, `stock` identical units."""
+    return await room(db, key=key, kind="equipment", stock=stock, capacity=None, policy=lending_policy(**policy_changes))
+
+
+async def kit(db: Db, key: str, items: dict[int, int]) -> int:
+    from resources.store import Kit, KitItem
+
+    async with db.write() as s:
+        row = Kit(key=key, name=key.title(), location_id=1)
+        s.add(row)
+        await s.flush()
+        for resource_id, quantity in items.items():
+            s.add(KitItem(kit_id=row.id, resource_id=resource_id, quantity=quantity))
+        return row.id

@@ -9,6 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from booking.loan_rules import (
+    check_loan,
+    check_loan_length,
+    check_loan_quota,
+    check_pickup_and_return_inside_windows,
+    check_stock,
+    peak_units,
+)
 from booking.rules import (
     ACTIVE,
     CANCELLABLE,
@@ -45,16 +53,11 @@ from booking.rules import (
     check_horizon,
     check_inside_windows,
     check_lead_time,
-    check_loan_length,
-    check_loan_quota,
     check_on_grid,
     check_person_quota,
-    check_pickup_and_return_inside_windows,
     check_slot_free,
-    check_stock,
     check_well_formed,
     free_intervals,
-    peak_units,
     weekly_occurrences,
 )
 from config.errors import DomainError
@@ -485,16 +488,16 @@ def test_check_booking_refuses_with_the_matching_error(request_, error):
 
 def test_an_equipment_loan_is_checked_against_the_longest_loan_and_opening_hours():
     loan = BookingRequest(ResourceKind.EQUIPMENT, oslo(2026, 1, 12, 10), oslo(2026, 1, 16, 16), quantity=2)
-    check_booking(LENDING_POINT, RESIDENT, loan, capacity=None, now=NOW)
+    check_loan(LENDING_POINT, RESIDENT, loan, now=NOW)
     too_long = replace(loan, end=oslo(2026, 1, 21, 12))
     with pytest.raises(TooLong):
-        check_booking(LENDING_POINT, RESIDENT, too_long, capacity=None, now=NOW)
+        check_loan(LENDING_POINT, RESIDENT, too_long, now=NOW)
 
 
 def test_an_equipment_loan_of_no_units_is_refused():
     loan = BookingRequest(ResourceKind.EQUIPMENT, oslo(2026, 1, 12, 10), oslo(2026, 1, 16, 16), quantity=0)
     with pytest.raises(InvalidQuantity) as refused:
-        check_booking(LENDING_POINT, RESIDENT, loan, capacity=None, now=NOW)
+        check_loan(LENDING_POINT, RESIDENT, loan, now=NOW)
     assert refused.value.code == "invalid_quantity"
 
 

@@ -192,7 +192,8 @@ def test_an_unknown_location_points_at_the_location_line():
 
 
 def test_a_bad_duration_in_a_policy_table_points_at_its_line():
-    error = points_at(ROOM + '\n[resources.policy]\nmin_duration = "30 minutes"\n', 15, "resources[0].policy.min_duration")
+    text = ROOM + '\n[resources.policy]\nmin_duration = "30 minutes"\n'
+    error = points_at(text, 15, "resources[0].policy.min_duration")
     assert '"30m"' in error.detail
 
 

@@ -1,0 +1,116 @@
+"""Use cases for equipment loans: kits borrowed whole, hand-over at the counter, overdue loans."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from booking import loan_rules, store
+from booking.rules import BookingStatus
+from booking.service import NewBooking, booker_for, check_free, check_policy_and_quota, new_row
+from booking.store import HANDED_OUT_VALUES, Booking
+from config.database import Db
+from config.errors import NotFound
+from notifications import store as outbox
+from people.actor import Actor, check_staff
+from resources import store as catalogue
+from resources.rules import MIDNIGHT, Interval, local_datetime
+from resources.store import Kit, KitItem
+
+
+async def create_kit_loan(db: Db, actor: Actor, kit_id: int, start: datetime, end: datetime, *, association_id: int | None, title: str, now: datetime) -> list[Booking]:
+    """Borrow every item of a kit for one interval, or nothing at all."""
+    booker = booker_for(actor, association_id)
+    kit_loan_id = str(uuid.uuid4())
+    async with db.write() as s:
+        kit = await s.get(Kit, kit_id)
+        if kit is None:
+            raise NotFound(f"No kit {kit_id}", kit_id=kit_id)
+        items = list((await s.execute(select(KitItem).where(KitItem.kit_id == kit_id).order_by(KitItem.resource_id))).scalars())
+        loans = []
+        for item in items:  # locked in resource order, so two kit loans never wait on each other in a circle
+            resource = await store.lock_resource(s, item.resource_id)
+            policy = await catalogue.policy_of(s, resource)
+            wanted = NewBooking(resource.id, start, end, title or kit.name, association_id, None, item.quantity)
+            await check_policy_and_quota(s, resource, policy, booker, wanted, now=now, adds_one=not loans)
+            row = new_row(resource, policy, booker, wanted, await check_free(s, resource, policy, wanted), now=now, kit_loan_id=kit_loan_id)
+            s.add(row)
+            await s.flush()
+            loans.append(row)
+        outbox.record_booking_event(s, "kit_loan_confirmed", loans[0], at=now, kit_loan_id=kit_loan_id, kit=kit.name)
+        return loans
+
+
+async def check_out(db: Db, actor: Actor, booking_id: int, *, at: datetime | None, note: str, now: datetime) -> Booking:
+    """Staff hand a confirmed loan over at the counter, noting the time and the condition."""
+    check_staff(actor)
+    async with db.write() as s:
+        loan = await loan_for_handover(s, booking_id)
+        loan_rules.check_ready_for_check_out(BookingStatus(loan.status))
+        loan.status = BookingStatus.CHECKED_OUT.value
+        loan.checked_out_at, loan.checked_out_by, loan.check_out_note = at or now, actor.person_id, note.strip()
+        loan.updated_at = now
+        s.add(loan)
+        outbox.record_booking_event(s, "loan_checked_out", loan, at=now)
+        return loan
+
+
+async def check_in(db: Db, actor: Actor, booking_id: int, *, at: datetime | None, condition: str, note: str, missing_units: int, now: datetime) -> Booking:
+    """Staff take a loan back: its units are free again; missing units leave the stock."""
+    check_staff(actor)
+    async with db.write() as s:
+        loan = await loan_for_handover(s, booking_id)
+        loan_rules.check_ready_for_check_in(BookingStatus(loan.status), loan.quantity, missing_units)
+        loan.status = BookingStatus.RETURNED.value
+        loan.returned_at, loan.returned_by = at or now, actor.person_id
+        loan.return_condition, loan.return_note, loan.missing_units = condition, note.strip(), missing_units
+        loan.updated_at = now
+        s.add(loan)
+        if missing_units:
+            resource = await store.lock_resource(s, loan.resource_id)
+            resource.stock = max((resource.stock or 0) - missing_units, 0)
+            s.add(resource)
+        outbox.record_booking_event(s, "loan_returned", loan, at=now, missing_units=missing_units, condition=condition)
+        return loan
+
+
+async def loan_for_handover(s, booking_id: int) -> Booking:  # noqa: ANN001
+    loan = await store.get_booking(s, booking_id, for_update=True)
+    if loan.exclusive:
+        raise loan_rules.NotALoan(booking_id=booking_id)
+    return loan
+
+
+async def mark_overdue(db: Db, *, now: datetime) -> list[Booking]:
+    """Loans handed out and not back by their return time become overdue; the borrower hears of it once."""
+    async with db.write() as s:
+        query = select(Booking).where(Booking.exclusive.is_(False), Booking.status == BookingStatus.CHECKED_OUT.value, Booking.end <= now)
+        late = list((await s.execute(query)).scalars())
+        for loan in late:
+            loan.status, loan.updated_at = BookingStatus.OVERDUE.value, now
+            s.add(loan)
+            outbox.record_booking_event(s, "loan_overdue", loan, at=now)
+        return late
+
+
+async def overdue_loans(db: Db, actor: Actor, *, now: datetime) -> list[Booking]:
+    """What staff must chase: every loan handed out and past its return time."""
+    check_staff(actor)
+    async with db.read() as s:
+        query = select(Booking).where(Booking.exclusive.is_(False), Booking.status.in_(HANDED_OUT_VALUES), Booking.end <= now)
+        return list((await s.execute(query.order_by(Booking.end))).scalars())
+
+
+async def handovers_on(db: Db, actor: Actor, day: date) -> tuple[list[Booking], list[Booking]]:
+    """The day's pickups (confirmed loans starting that local day) and returns (handed out, due that day)."""
+    check_staff(actor)
+    span = Interval(local_datetime(day, MIDNIGHT), local_datetime(day + timedelta(days=1), MIDNIGHT))
+    loans = select(Booking).where(Booking.exclusive.is_(False)).order_by(Booking.start, Booking.id)
+    async with db.read() as s:
+        pickups = (await s.execute(loans.where(Booking.status == BookingStatus.CONFIRMED.value, Booking.start >= span.start, Booking.start < span.end))).scalars()
+        returns = (await s.execute(loans.where(Booking.status.in_(HANDED_OUT_VALUES), Booking.end >= span.start, Booking.end < span.end))).scalars()
+        return list(pickups), list(returns)
+
+

@@ -1,0 +1,331 @@
+"""Catalogue use cases: import a catalogue, browse it, and let staff maintain resources and their closures."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from config.database import Db
+from config.errors import Conflict, InvalidInput
+from people.actor import Actor, check_staff
+from resources import rules, store
+from resources.catalogue import FEATURES, Catalogue, KitSpec, ResourceSpec, kind_defaults
+from resources.rules import Policy, ResourceKind, validate_policy
+from resources.store import Closure, Kit, KitItem, Location, Resource
+
+
+class CatalogueConflict(Conflict):
+    code = "catalogue_conflict"
+    title = "The catalogue does not fit what is already stored"
+
+
+class KeyTaken(Conflict):
+    code = "key_taken"
+    title = "Another resource already has this key"
+
+
+# Which count belongs to which kind: a room seats people, equipment has units, a bed has a number.
+COUNT_OF = {ResourceKind.ROOM: "capacity", ResourceKind.EQUIPMENT: "stock", ResourceKind.GARDEN_BED: "number"}
+CHANGEABLE = frozenset({"name", "description", "location_id", "capacity", "stock", "number", "features",
+                        "in_maintenance", "policy"})
+
+
+@dataclass
+class ImportReport:
+    locations: int = 0
+    resources: int = 0
+    kits: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def __str__(self) -> str:
+        return (f"{self.locations} locations, {self.resources} resources, {self.kits} kits "
+                f"(created {self.created}, updated {self.updated}, unchanged {self.unchanged})")
+
+
+@dataclass(frozen=True)
+class ResourceDetail:
+    resource: Resource
+    policy: Policy
+    closures: tuple[Closure, ...]
+
+
+@dataclass(frozen=True)
+class NewResource:
+    key: str
+    location_id: int
+    kind: ResourceKind
+    name: str
+    description: str = ""
+    capacity: int | None = None
+    stock: int | None = None
+    number: int | None = None
+    features: frozenset[str] = frozenset()
+    policy: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # overrides of the kind's defaults
+
+
+# ---------------------------------------------------------------- import
+
+
+def _apply(row: SQLModel, values: Mapping[str, Any]) -> bool:
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    for name, value in changed.items():
+        setattr(row, name, value)
+    return bool(changed)
+
+
+async def _upsert(s: AsyncSession, table: type, existing: dict, key: str, values: dict, extra: dict) -> tuple[Any, str]:
+    row = existing.get(key)
+    if row is None:
+        row = table(key=key, **values, **extra)
+        s.add(row)
+        await s.flush()
+        existing[key] = row
+        return row, "created"
+    return row, "updated" if _apply(row, values) else "unchanged"
+
+
+def _moment_key(c: rules.Closure | Closure) -> tuple[datetime, datetime, str]:
+    return c.start.astimezone(UTC), c.end.astimezone(UTC), c.reason
+
+
+async def _replace_closures(s: AsyncSession, resource_id: int, wanted: tuple[rules.Closure, ...], have: list[Closure]) -> bool:
+    """The file's closures become the resource's; unchanged ones keep their id so a re-import changes nothing."""
+    wanted_keys = {_moment_key(c) for c in wanted}
+    have_keys = {_moment_key(c) for c in have}
+    for closure in have:
+        if _moment_key(closure) not in wanted_keys:
+            await s.delete(closure)
+    for start, end, reason in sorted(wanted_keys - have_keys):
+        s.add(Closure(resource_id=resource_id, start=start, end=end, reason=reason))
+    return wanted_keys != have_keys
+
+
+async def _import_resources(s: AsyncSession, specs: tuple[ResourceSpec, ...], locations: dict, report: ImportReport, now: datetime) -> dict[str, Resource]:
+    resources = await store.by_key(s, Resource, (r.key for r in specs))
+    closures = await store.closures_by_resource(s, [r.id for r in resources.values()])
+    for spec in specs:
+        known = resources.get(spec.key)
+        if known is not None and known.kind != spec.kind:
+            # Bookings were made under the old kind's rules (exclusive or pooled); a new key is a new resource.
+            raise CatalogueConflict(f"{spec.key!r} is a {known.kind}; a key cannot change its kind to {spec.kind}",
+                                    key=spec.key, field="kind")
+        values = store.resource_values(spec, locations[spec.location].id)
+        row, outcome = await _upsert(s, Resource, resources, spec.key, values, {"updated_at": now})
+        if await _replace_closures(s, row.id, spec.policy.closures, closures.get(row.id, [])) and outcome == "unchanged":
+            outcome = "updated"
+        if outcome == "updated":
+            row.updated_at = now
+        report.count(outcome)
+    return resources
+
+
+async def _kit_items(s: AsyncSession, spec: KitSpec, resources: dict[str, Resource]) -> dict[int, int]:
+    missing = [key for key, _ in spec.items if key not in resources]
+    resources.update(await store.by_key(s, Resource, missing))  # a kit may lend equipment the file leaves out
+    wanted: dict[int, int] = {}
+    for key, quantity in spec.items:
+        item = resources.get(key)
+        if item is None or item.kind != ResourceKind.EQUIPMENT:
+            raise CatalogueConflict(f"Kit {spec.key!r}: no equipment has the key {key!r}", key=spec.key, field=f"items.{key}")
+        wanted[item.id] = quantity
+    return wanted
+
+
+async def _replace_kit_items(s: AsyncSession, kit_id: int, wanted: dict[int, int], have: list[KitItem]) -> bool:
+    """The kit lends exactly the file's items; returns whether anything changed."""
+    changed = False
+    for item in have:
+        if item.resource_id not in wanted:
+            await s.delete(item)
+            changed = True
+        else:
+            changed |= _apply(item, {"quantity": wanted[item.resource_id]})
+    for resource_id in wanted.keys() - {item.resource_id for item in have}:
+        s.add(KitItem(kit_id=kit_id, resource_id=resource_id, quantity=wanted[resource_id]))
+        changed = True
+    return changed
+
+
+async def _import_kits(s: AsyncSession, specs: tuple[KitSpec, ...], locations: dict, resources: dict, report: ImportReport) -> None:
+    kits = await store.by_key(s, Kit, (k.key for k in specs))
+    items = await store.items_by_kit(s, [k.id for k in kits.values()])
+    for spec in specs:
+        wanted = await _kit_items(s, spec, resources)
+        values = {"name": spec.name, "location_id": locations[spec.location].id}
+        kit, outcome = await _upsert(s, Kit, kits, spec.key, values, {})
+        if await _replace_kit_items(s, kit.id, wanted, items.get(kit.id, [])) and outcome == "unchanged":
+            outcome = "updated"
+        report.count(outcome)
+
+
+async def import_catalogue(db: Db, catalogue: Catalogue, *, now: datetime) -> ImportReport:
+    """Upsert everything in the catalogue by key, in one transaction; what the file leaves out is left alone."""
+    report = ImportReport(len(catalogue.locations), len(catalogue.resources), len(catalogue.kits))
+    async with db.write() as s:
+        locations = await store.by_key(s, Location, (loc.key for loc in catalogue.locations))
+        for spec in catalogue.locations:
+            _, outcome = await _upsert(s, Location, locations, spec.key, store.location_values(spec), {})
+            report.count(outcome)
+        # Resources and kits may stand at a location that an earlier file brought.
+        wanted = {r.location for r in catalogue.resources} | {k.location for k in catalogue.kits}
+        locations |= await store.by_key(s, Location, wanted - locations.keys())
+        if missing := sorted(wanted - locations.keys()):
+            raise CatalogueConflict(f"No location has the key {missing[0]!r}", key=missing[0], field="location")
+        resources = await _import_resources(s, catalogue.resources, locations, report, now)
+        await _import_kits(s, catalogue.kits, locations, resources, report)
+    return report
+
+
+# ---------------------------------------------------------------- browsing
+
+
+async def list_locations(db: Db) -> list[Location]:
+    async with db.read() as s:
+        return await store.list_locations(s)
+
+
+async def get_location(db: Db, location_id: int) -> Location:
+    async with db.read() as s:
+        return await store.get_location(s, location_id)
+
+
+def _kind(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(ResourceKind(value))
+    except ValueError:
+        raise InvalidInput(f"{value!r} is not a kind: use one of {', '.join(ResourceKind)}", field="kind") from None
+
+
+async def list_resources(db: Db, *, kind: str | None = None, location_id: int | None = None, feature: str | list[str] | None = None,
+                         min_capacity: int | None = None, include_retired: bool = False) -> list[Resource]:
+    """Resources matching every filter given; with several features, those that have them all."""
+    wanted = {feature} if isinstance(feature, str) else set(feature or ())
+    async with db.read() as s:
+        found = await store.find_resources(s, kind=_kind(kind), location_id=location_id, min_capacity=min_capacity,
+                                           include_retired=include_retired)
+    # Features live in a JSON list; a district's catalogue is small enough to filter here on both backends.
+    return [r for r in found if wanted <= set(r.features)]
+
+
+async def _detail(s: AsyncSession, resource: Resource) -> ResourceDetail:
+    closures = (await store.closures_by_resource(s, [resource.id])).get(resource.id, [])
+    return ResourceDetail(resource, store.policy_from_json(resource.policy), tuple(closures))
+
+
+async def get_resource(db: Db, resource_id: int) -> ResourceDetail:
+    async with db.read() as s:
+        return await _detail(s, await store.get_resource(s, resource_id))
+
+
+async def list_kits(db: Db) -> list[tuple[Kit, list[tuple[KitItem, Resource]]]]:
+    async with db.read() as s:
+        return await store.list_kits(s)
+
+
+# ---------------------------------------------------------------- staff maintenance
+
+
+def _check_resource(resource: Resource) -> None:
+    """A room seats people, equipment has a stock, a bed may have a number; no kind carries another's count."""
+    kind = ResourceKind(resource.kind)
+    for name in COUNT_OF.values():
+        if name != COUNT_OF[kind] and getattr(resource, name) is not None:
+            raise InvalidInput(f"A {kind} has no {name}", field=name)
+    if kind != ResourceKind.GARDEN_BED and getattr(resource, COUNT_OF[kind]) is None:
+        raise InvalidInput(f"A {kind} needs a {COUNT_OF[kind]}", field=COUNT_OF[kind])
+    if unknown := sorted(set(resource.features) - FEATURES):
+        raise InvalidInput(f"Unknown features {unknown}: use some of {', '.join(sorted(FEATURES))}", field="features")
+
+
+def _policy(base: Policy, changes: Mapping[str, Any]) -> Policy:
+    # Closures are added and removed one by one, never replaced through the policy.
+    rule_names = {f.name for f in dataclasses.fields(Policy)} - {"closures"}
+    if unknown := sorted(set(changes) - rule_names):
+        raise InvalidInput(f"Unknown policy fields {unknown}", field="policy")
+    policy = dataclasses.replace(base, **changes)
+    validate_policy(policy)
+    return policy
+
+
+async def create_resource(db: Db, actor: Actor, spec: NewResource, *, now: datetime) -> ResourceDetail:
+    check_staff(actor)
+    async with db.write() as s:
+        location = await store.get_location(s, spec.location_id)
+        if await store.by_key(s, Resource, [spec.key]):
+            raise KeyTaken(f"A resource already has the key {spec.key!r}", field="key")
+        hours = tuple(store.window_from_json(w) for w in location.opening_hours)
+        policy = _policy(kind_defaults(spec.kind, hours), spec.policy)
+        resource = Resource(key=spec.key, location_id=location.id, kind=str(spec.kind), name=spec.name,
+                            description=spec.description, capacity=spec.capacity, stock=spec.stock, number=spec.number,
+                            features=sorted(spec.features), policy=store.policy_to_json(policy), updated_at=now)
+        _check_resource(resource)
+        s.add(resource)
+        await s.flush()
+        return await _detail(s, resource)
+
+
+async def update_resource(db: Db, actor: Actor, resource_id: int, changes: Mapping[str, Any], *, now: datetime) -> ResourceDetail:
+    """Staff change a resource's details or rules; its key and kind stay, as bookings and the catalogue rely on them."""
+    check_staff(actor)
+    if unknown := sorted(set(changes) - CHANGEABLE):
+        raise InvalidInput(f"These cannot be changed: {unknown}", field=unknown[0])
+    async with db.write() as s:
+        resource = await store.get_resource(s, resource_id, lock=True)
+        values = {k: v for k, v in changes.items() if k != "policy"}
+        if "location_id" in values:
+            await store.get_location(s, values["location_id"])
+        if "features" in values:
+            values["features"] = sorted(values["features"])
+        if "policy" in changes:
+            values["policy"] = store.policy_to_json(_policy(store.policy_from_json(resource.policy), changes["policy"]))
+        if _apply(resource, values):
+            _check_resource(resource)
+            resource.updated_at = now
+        return await _detail(s, resource)
+
+
+async def retire_resource(db: Db, actor: Actor, resource_id: int, *, now: datetime) -> ResourceDetail:
+    """A retired resource takes no new bookings and leaves the lists; it stays for the history that names it."""
+    check_staff(actor)
+    async with db.write() as s:
+        resource = await store.get_resource(s, resource_id, lock=True)
+        if resource.retired_at is None:
+            resource.retired_at = resource.updated_at = now
+        return await _detail(s, resource)
+
+
+async def add_closure(db: Db, actor: Actor, resource_id: int, start: datetime, end: datetime, reason: str, *, now: datetime) -> Closure:
+    check_staff(actor)
+    for field_name, moment in (("start", start), ("end", end)):
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise InvalidInput("Give the time with its offset, like 2026-12-21T00:00+01:00", field=field_name)
+    closure = rules.Closure(start=start, end=end, reason=reason)
+    async with db.write() as s:
+        resource = await store.get_resource(s, resource_id, lock=True)
+        validate_policy(dataclasses.replace(store.policy_from_json(resource.policy), closures=(closure,)))
+        row = Closure(resource_id=resource_id, start=start, end=end, reason=reason)
+        s.add(row)
+        resource.updated_at = now
+        await s.flush()
+        return row
+
+
+async def remove_closure(db: Db, actor: Actor, resource_id: int, closure_id: int, *, now: datetime) -> None:
+    check_staff(actor)
+    async with db.write() as s:
+        resource = await store.get_resource(s, resource_id, lock=True)
+        await s.delete(await store.get_closure(s, resource_id, closure_id))
+        resource.updated_at = now

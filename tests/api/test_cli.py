@@ -1,0 +1,103 @@
+"""The operator's `allmenning` command, run as a real process against a SQLite file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from config.database import Db
+from people import service as people
+
+VALID_ORGNR = "974760673"
+
+
+def allmenning_command() -> str:
+    """The installed entry point beside this interpreter, so the test runs what operators run."""
+    bin_dir = Path(sys.executable).parent
+    found = shutil.which("allmenning", path=str(bin_dir))
+    assert found, f"the allmenning entry point is not installed in {bin_dir}"
+    return found
+
+
+def run_allmenning(args: tuple[str, ...], *, cwd: Path, database: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ALLMENNING_DATABASE_URL": f"sqlite:///{database}", "ALLMENNING_MAIL_DIR": str(cwd / "mail")}
+    return subprocess.run([allmenning_command(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory) -> Path:
+    """`allmenning db upgrade` on a fresh file, once per module: each test starts from a copy."""
+    folder = tmp_path_factory.mktemp("cli")
+    database = folder / "var" / "allmenning.db"
+    upgraded = run_allmenning(("db", "upgrade"), cwd=folder, database=database)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "newest schema" in upgraded.stdout
+    return database
+
+
+@pytest.fixture
+def database(tmp_path, migrated) -> Path:
+    copy = tmp_path / "allmenning.db"
+    shutil.copy(migrated, copy)
+    return copy
+
+
+@pytest.fixture
+def allmenning(tmp_path, database):
+    """Run `allmenning ARGS…` against this test's database; returns the finished process."""
+    return lambda *args: run_allmenning(args, cwd=tmp_path, database=database)
+
+
+def succeeded(process: subprocess.CompletedProcess) -> str:
+    assert process.returncode == 0, process.stderr
+    return process.stdout
+
+
+def test_the_operator_adds_a_staff_member(allmenning):
+    output = succeeded(allmenning("users", "add", "x@y.no", "--name", "X", "--staff"))
+    assert "x@y.no (staff)" in output
+
+
+def test_adding_a_person_again_updates_them_instead_of_failing(allmenning):
+    first = succeeded(allmenning("users", "add", "X@Y.no", "--name", "X"))
+    again = succeeded(allmenning("users", "add", "x@y.no", "--name", "Xavier", "--staff"))
+    assert first.split()[1] == again.split()[1]  # the same person id
+    assert "(staff)" in again
+
+
+async def test_a_token_made_on_the_command_line_authenticates_its_person(allmenning, database):
+    succeeded(allmenning("users", "add", "x@y.no", "--name", "X", "--staff"))
+    token = succeeded(allmenning("tokens", "create", "x@y.no")).strip().splitlines()[-1]
+    db = Db(f"sqlite+aiosqlite:///{database}")
+    try:
+        actor = await people.authenticate(db, token, now=datetime.now(UTC))
+    finally:
+        await db.dispose()
+    assert actor is not None
+    assert (actor.email, actor.name, actor.is_staff) == ("x@y.no", "X", True)
+
+
+def test_a_token_for_an_unknown_person_is_refused(allmenning):
+    refused = allmenning("tokens", "create", "nobody@y.no")
+    assert refused.returncode != 0
+    assert "person_not_found" in refused.stderr
+
+
+def test_the_operator_registers_an_association_with_its_admin(allmenning):
+    succeeded(allmenning("users", "add", "x@y.no", "--name", "X"))
+    output = succeeded(allmenning("associations", "add", "Strømsø Sjakklubb", "--orgnr", VALID_ORGNR, "--admin", "x@y.no"))
+    assert "Strømsø Sjakklubb (974760673), admin x@y.no" in output
+
+
+def test_an_association_with_an_invalid_orgnr_is_refused_on_the_command_line(allmenning):
+    succeeded(allmenning("users", "add", "x@y.no"))
+    refused = allmenning("associations", "add", "Feil", "--orgnr", "974760674", "--admin", "x@y.no")
+    assert refused.returncode != 0
+    assert "invalid_orgnr" in refused.stderr
+    assert refused.stdout == ""
