@@ -28,7 +28,8 @@ class BookingSeries(SQLModel, table=True):
 
 
 class Booking(SQLModel, table=True):
-    __table_args__ = (Index("ix_booking_resource_block", "resource_id", "block_start", "block_end"),)
+    # Led by block_end: "ends after the span starts" skips all past history, so overlap checks stay bounded.
+    __table_args__ = (Index("ix_booking_resource_block", "resource_id", "block_end", "block_start"),)
     id: int | None = Field(default=None, primary_key=True)
     resource_id: int = Field(foreign_key="resource.id")
     person_id: int = Field(foreign_key="person.id", index=True)

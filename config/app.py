@@ -15,7 +15,9 @@ from sqlalchemy import text
 from booking import api as booking_api
 from config.database import Db
 from config.problems import EXCEPTION_HANDLERS
+from config.scheduler import Scheduler
 from config.settings import Settings
+from notifications import api as notifications_api
 from people import api as people_api
 from resources import api as resources_api
 
@@ -33,35 +35,41 @@ async def healthz(db: Db) -> dict:
     return {"status": "ok"}
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock = system_clock, db: Db | None = None) -> Litestar:
-    settings = settings or Settings.from_env()
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> Litestar:
+    """The app; its lifespan opens the database named by `app.state.settings` (tests swap it between runs)."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        owned = db is None
-        app.state.db = db or Db(settings.database_url)
+        app.state.db = Db(app.state.settings.database_url)
+        scheduler = Scheduler(app.state.db, app.state.settings, app.state.clock) if app.state.settings.scheduler else None
+        if scheduler:
+            await scheduler.start()
         try:
             yield
         finally:
-            if owned:
-                await app.state.db.dispose()
+            if scheduler:
+                await scheduler.stop()
+            await app.state.db.dispose()
 
     def provide_db(state: State) -> Db:
         return state.db
 
-    def provide_now() -> datetime:
-        return clock()
+    def provide_now(state: State) -> datetime:
+        return state.clock()
+
+    def provide_settings(state: State) -> Settings:
+        return state.settings
 
     return Litestar(
-        route_handlers=[healthz, *people_api.ROUTES, *resources_api.ROUTES, *booking_api.ROUTES],
+        route_handlers=[healthz, *people_api.ROUTES, *resources_api.ROUTES, *booking_api.ROUTES, *notifications_api.ROUTES],
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "now": Provide(provide_now, sync_to_thread=False),
-            "settings": Provide(lambda: settings, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(people_api.provide_actor),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Allmenning", version="1.0.0", path="/schema"),
-        state=State({"settings": settings}),
+        state=State({"settings": settings or Settings.from_env(), "clock": clock}),
     )

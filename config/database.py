@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +12,9 @@ from sqlalchemy import DateTime, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
+
+# Set in a session's `info` by whatever adds to the outbox; after that transaction commits, the sender is woken.
+WAKE_AFTER_COMMIT = "wake_after_commit"
 
 
 class UtcDateTime(TypeDecorator):
@@ -69,6 +72,7 @@ class Db:
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time; queueing writers here is fairer and faster than busy-waiting.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self.after_notifying_commit: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -89,10 +93,14 @@ class Db:
         if self._write_lock is None:
             async with self._write_sessions() as session, session.begin():
                 yield session
-            return
-        async with self._write_lock:
-            async with self._write_sessions() as session, session.begin():
-                yield session
+        else:
+            async with self._write_lock:
+                async with self._write_sessions() as session, session.begin():
+                    yield session
+        # Reached only after a commit: a rolled-back change raised out above, and wakes nobody.
+        if session.info.get(WAKE_AFTER_COMMIT):
+            for wake in self.after_notifying_commit:
+                wake()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from config.database import UtcDateTime
+from config.database import WAKE_AFTER_COMMIT, UtcDateTime
 
 
 class Notification(SQLModel, table=True):
-    __table_args__ = (Index("ix_notification_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notification_due", "status", "next_attempt_at"),
+        Index("ix_notification_dedupe_key", "dedupe_key", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40)  # e.g. booking_confirmed, booking_cancelled
     person_id: int = Field(foreign_key="person.id", index=True)
@@ -24,8 +29,27 @@ class Notification(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
     lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    lease_owner: str = Field(default="", max_length=80)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_error: str = ""
+    # Set on events a sweep finds (reminders): recording the same one twice is then a no-op.
+    dedupe_key: str | None = Field(default=None, max_length=120)
+
+
+class JobRun(SQLModel, table=True):
+    """A periodic sweep claimed for one tick: the unique (job, tick) lets exactly one process run it."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "tick", name="uq_job_run_tick"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=40)
+    tick: datetime = Field(sa_type=UtcDateTime)
+    owner: str = Field(default="", max_length=80)
+    started_at: datetime = Field(sa_type=UtcDateTime)
+
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
 def record(s: AsyncSession, kind: str, *, person_id: int, at: datetime, booking_id: int | None = None, **payload: Any) -> Notification:
@@ -34,9 +58,154 @@ def record(s: AsyncSession, kind: str, *, person_id: int, at: datetime, booking_
         kind=kind, person_id=person_id, booking_id=booking_id, payload=payload, created_at=at, next_attempt_at=at
     )
     s.add(row)
+    s.info[WAKE_AFTER_COMMIT] = True
     return row
+
+
+def as_of(booking: Any) -> dict[str, Any]:
+    """What a booking was when the event happened, so its mail and invitation tell it as of then, not as of sending."""
+    return {"sequence": booking.sequence, "status": booking.status, "start": booking.start.isoformat(),
+            "end": booking.end.isoformat(), "title": booking.title}
 
 
 def record_booking_event(s: AsyncSession, kind: str, booking: Any, *, at: datetime, **details: Any) -> Notification:
     """An event about a booking, carrying the sequence and status it had, so its invitation is built as of then."""
-    return record(s, kind, person_id=booking.person_id, booking_id=booking.id, at=at, sequence=booking.sequence, status=booking.status, **details)
+    return record(s, kind, person_id=booking.person_id, booking_id=booking.id, at=at, **as_of(booking), **details)
+
+
+def _insert(s: AsyncSession):  # noqa: ANN202
+    return postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
+
+
+async def record_once(s: AsyncSession, kind: str, key: str, *, person_id: int, booking_id: int | None, at: datetime, **payload: Any) -> bool:
+    """Record an event a sweep found, unless one with this key was recorded before; True when it is new."""
+    values = dict(kind=kind, person_id=person_id, booking_id=booking_id, payload=payload, status=PENDING, attempts=0,
+                  created_at=at, next_attempt_at=at, lease_owner="", last_error="", dedupe_key=key)
+    statement = _insert(s)(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    added = (await s.execute(statement.returning(Notification.id))).scalar_one_or_none() is not None
+    if added:
+        s.info[WAKE_AFTER_COMMIT] = True
+    return added
+
+
+# ---------------------------------------------------------------- claiming and marking
+
+
+async def claim_due(s: AsyncSession, *, now: datetime, owner: str, lease_until: datetime, limit: int) -> list[Notification]:
+    """Lease due rows to this owner: SKIP LOCKED on PostgreSQL; SQLite's BEGIN IMMEDIATE already lets one writer in."""
+    due = (
+        select(Notification.id)
+        .where(Notification.status == PENDING, Notification.next_attempt_at <= now)
+        .where(or_(Notification.lease_until.is_(None), Notification.lease_until <= now))
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(limit)
+    )
+    if s.bind.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    leased = (
+        update(Notification)
+        .where(Notification.id.in_(due.scalar_subquery()))
+        .values(lease_until=lease_until, lease_owner=owner)
+        .returning(Notification.id)
+    )
+    ids = list((await s.execute(leased)).scalars())
+    if not ids:
+        return []
+    rows = await s.execute(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id))
+    return list(rows.scalars())
+
+
+def _leased(notification_id: int, owner: str):  # noqa: ANN202
+    return update(Notification).where(Notification.id == notification_id, Notification.lease_owner == owner, Notification.status == PENDING)
+
+
+async def mark_sent(s: AsyncSession, notification_id: int, *, owner: str, now: datetime) -> None:
+    await s.execute(_leased(notification_id, owner).values(status=SENT, sent_at=now, last_attempt_at=now, lease_until=None))
+
+
+async def mark_failed(s: AsyncSession, notification: Notification, *, owner: str, error: str, retry_at: datetime | None, now: datetime) -> None:
+    """A failed attempt: back off until `retry_at`, or, with none, fail for good where staff will see it."""
+    values: dict[str, Any] = dict(attempts=notification.attempts + 1, last_error=error[:2000], last_attempt_at=now, lease_until=None)
+    if retry_at is None:
+        values["status"] = FAILED
+    else:
+        values["next_attempt_at"] = retry_at
+    await s.execute(_leased(notification.id, owner).values(**values))
+
+
+async def release(s: AsyncSession, ids: list[int], *, owner: str) -> None:
+    """Hand back leased rows that were never tried, so the next drain takes them at once."""
+    if ids:
+        await s.execute(update(Notification).where(Notification.id.in_(ids), Notification.lease_owner == owner, Notification.status == PENDING).values(lease_until=None))
+
+
+async def failed(s: AsyncSession, *, limit: int) -> list[Notification]:
+    query = select(Notification).where(Notification.status == FAILED)
+    return list((await s.execute(query.order_by(Notification.last_attempt_at.desc(), Notification.id.desc()).limit(limit))).scalars())
+
+
+async def retry(s: AsyncSession, notification_id: int, *, now: datetime) -> bool:
+    """Put a failed notification back in line with a fresh set of attempts."""
+    query = update(Notification).where(Notification.id == notification_id, Notification.status == FAILED)
+    result = await s.execute(query.values(status=PENDING, attempts=0, next_attempt_at=now, lease_until=None))
+    s.info[WAKE_AFTER_COMMIT] = True
+    return result.rowcount == 1
+
+
+# ---------------------------------------------------------------- ticks
+
+
+async def claim_tick(s: AsyncSession, job: str, tick: datetime, *, owner: str, now: datetime) -> bool:
+    """True for the one process whose insert of (job, tick) lands; every other process skips this tick."""
+    statement = _insert(s)(JobRun).values(job=job, tick=tick, owner=owner, started_at=now)
+    claimed = statement.on_conflict_do_nothing(index_elements=["job", "tick"]).returning(JobRun.id)
+    return (await s.execute(claimed)).scalar_one_or_none() is not None
+
+
+async def forget_runs_before(s: AsyncSession, moment: datetime) -> None:
+    await s.execute(delete(JobRun).where(JobRun.started_at < moment))
+
+
+# ---------------------------------------------------------------- calendar feeds
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A private feed URL: a person's bookings, or (held by a member) an association's.
+
+    The token is kept as it is, unlike sign-in secrets: a feed URL is shown again on every visit to one's
+    profile and sits in calendar apps anyway; it only reads, and rotating or revoking it is one click.
+    """
+
+    __tablename__ = "calendar_feed"
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    association_id: int | None = Field(default=None, foreign_key="association.id")
+    token: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+def _owned_by(person_id: int, association_id: int | None):  # noqa: ANN202
+    holder = CalendarFeed.association_id.is_(None) if association_id is None else CalendarFeed.association_id == association_id
+    return (CalendarFeed.person_id == person_id, holder, CalendarFeed.revoked_at.is_(None))
+
+
+async def live_feed(s: AsyncSession, token: str) -> CalendarFeed | None:
+    query = select(CalendarFeed).where(CalendarFeed.token == token, CalendarFeed.revoked_at.is_(None))
+    return (await s.execute(query)).scalar_one_or_none()
+
+
+async def feed_of(s: AsyncSession, person_id: int, association_id: int | None) -> CalendarFeed | None:
+    query = select(CalendarFeed).where(*_owned_by(person_id, association_id)).order_by(CalendarFeed.id.desc()).limit(1)
+    return (await s.execute(query)).scalar_one_or_none()
+
+
+def add_feed(s: AsyncSession, person_id: int, association_id: int | None, *, now: datetime) -> CalendarFeed:
+    feed = CalendarFeed(person_id=person_id, association_id=association_id, token=secrets.token_urlsafe(32), created_at=now)
+    s.add(feed)
+    return feed
+
+
+async def revoke_feeds(s: AsyncSession, person_id: int, association_id: int | None, *, now: datetime) -> int:
+    result = await s.execute(update(CalendarFeed).where(*_owned_by(person_id, association_id)).values(revoked_at=now))
+    return result.rowcount

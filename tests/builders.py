@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+from sqlalchemy import select
+
 from config.database import Db
 from people import service as people_service
 from people.store import Association, Membership, Person
@@ -57,7 +59,8 @@ async def association(db: Db, name: str, orgnr: str, members: dict[int, str]) ->
 
 async def room(db: Db, *, key: str = "moterom", capacity: int = 20, policy: Policy | None = None, features: tuple[str, ...] = (), kind: str = "room", stock: int | None = None) -> int:
     async with db.write() as s:
-        location = await s.get(Location, 1) or Location(key="huset", name="Huset", address="Gata 1", postal_code="3044")
+        location = (await s.execute(select(Location).where(Location.key == "huset"))).scalar_one_or_none()
+        location = location or Location(key="huset", name="Huset", address="Gata 1", postal_code="3044")
         s.add(location)
         await s.flush()
         resource = Resource(
@@ -97,7 +100,8 @@ async def kit(db: Db, key: str, items: dict[int, int]) -> int:
     from resources.store import Kit, KitItem
 
     async with db.write() as s:
-        row = Kit(key=key, name=key.title(), location_id=1)
+        location_id = (await s.execute(select(Location.id).where(Location.key == "huset"))).scalar_one()
+        row = Kit(key=key, name=key.title(), location_id=location_id)
         s.add(row)
         await s.flush()
         for resource_id, quantity in items.items():

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import text
+from sqlmodel import SQLModel
 
 from config import migrate
 from config.app import create_app
@@ -89,17 +89,14 @@ async def db_url(backend, request, tmp_path) -> str:
 
 
 async def _truncate_all(url: str) -> None:
+    """Empty every table, children first (DELETE on tiny tables is far quicker than TRUNCATE)."""
+    import config.tables  # noqa: F401  (every table on the metadata)
+
     db = Db(url)
     try:
         async with db.engine.begin() as conn:
-            names = (
-                await conn.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
-                )
-            ).scalars()
-            tables = ", ".join(f'"{n}"' for n in names)
-            if tables:
-                await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                await conn.execute(table.delete())
     finally:
         await db.dispose()
 
@@ -121,9 +118,15 @@ def settings(db_url, tmp_path) -> Settings:
     return Settings(database_url=db_url, mail_dir=tmp_path / "mail", scheduler=False)
 
 
+@pytest.fixture(scope="session")
+def app():
+    # Building the app costs more than most tests; one serves them all, pointed at each test's database.
+    return create_app(Settings(scheduler=False))
+
+
 @pytest.fixture
-async def client(settings, db, clock):
-    app = create_app(settings, clock=clock)  # the app runs on its own loop: it opens its own pool
+async def client(app, settings, db, clock):
+    app.state.settings, app.state.clock = settings, clock
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
 

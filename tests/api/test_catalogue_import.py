@@ -29,6 +29,7 @@ def line_of(text: str, needle: str) -> int:
 
 def with_bad_duration(text: str) -> str:
     """The default file with the kitchen's minimum duration unreadable, and a location renamed before it."""
+    assert 'min_duration = "1h"' in text and 'name = "Knutepunkt Strømsø"' in text
     text = text.replace('name = "Knutepunkt Strømsø"', 'name = "Knutepunkt Sentrum"', 1)
     return text.replace('min_duration = "1h"', 'min_duration = "banana"', 1)
 
@@ -38,6 +39,7 @@ def with_grill_as_room(text: str) -> str:
     block = text.index('key = "grill"')
     end = text.index("[[", block)
     grill = text[block:end].replace('kind = "equipment"', 'kind = "room"').replace("stock = 2", "capacity = 2")
+    assert 'kind = "room"' in grill and "capacity = 2" in grill
     renamed = text[:block].replace('name = "Knutepunkt Strømsø"', 'name = "Knutepunkt Sentrum"', 1)
     return renamed + grill + text[end:]
 

@@ -219,7 +219,7 @@ def upgrade() -> None:
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_booking_association_id'), ['association_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_booking_person_id'), ['person_id'], unique=False)
-        batch_op.create_index('ix_booking_resource_block', ['resource_id', 'block_start', 'block_end'], unique=False)
+        batch_op.create_index('ix_booking_resource_block', ['resource_id', 'block_end', 'block_start'], unique=False)
         batch_op.create_index(batch_op.f('ix_booking_series_id'), ['series_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_booking_status'), ['status'], unique=False)
 

@@ -1,7 +1,7 @@
 """Equipment loans: the kit a loan belongs to and the hand-over (check-out and check-in) at the counter.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 import config.database
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

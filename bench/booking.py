@@ -1,0 +1,126 @@
+"""Booking benchmark: the real server against a minimal-insert baseline, measured in the same run.
+
+    .venv/bin/python bench/booking.py [--database-url URL] [--bookings 600] [--concurrency 16]
+
+Prints (a) bookings per second by concurrent clients on distinct slots against inserts per second of
+`bench/baseline.py`, and (b) availability and booking latency with 1,000 and with 100,000 existing bookings.
+Targets: throughput ≥ 0.8× baseline; latency at 100,000 within 1.2× of latency at 1,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.seed import bench_database, seed_history, seed_people, seed_resources  # noqa: E402
+from tests.e2e.servers import free_port, running_servers  # noqa: E402
+
+
+async def timed_posts(requests: list[tuple[str, dict, dict]], concurrency: int) -> tuple[float, list[int]]:
+    """Send the requests with `concurrency` clients at a time; answer requests per second and the statuses."""
+    queue, statuses = list(reversed(requests)), []
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=concurrency)) as http:
+
+        async def worker() -> None:
+            while queue:
+                url, body, headers = queue.pop()
+                statuses.append((await http.post(url, json=body, headers=headers)).status_code)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return len(requests) / (time.perf_counter() - started), statuses
+
+
+def slot(day_offset: int, hour: int, *, now: datetime) -> dict[str, str]:
+    start = (now + timedelta(days=day_offset)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
+
+
+async def median_latency(url: str, call, count: int = 60) -> float:  # noqa: ANN001
+    async with httpx.AsyncClient(timeout=60) as http:
+        samples = []
+        for i in range(count):
+            started = time.perf_counter()
+            response = await call(http, url, i)
+            samples.append(time.perf_counter() - started)
+            assert response.status_code in (200, 201), response.text
+        return statistics.median(samples) * 1000
+
+
+def ratio_line(name: str, value: float, baseline: float, unit: str, target: str) -> str:
+    return f"{name:<44} {value:10.1f} {unit:<6} baseline {baseline:10.1f} {unit:<6} ratio {value / baseline:5.2f}  (target {target})"
+
+
+async def throughput(url: str, baseline_url: str, rooms: list[int], tokens: list[dict], n: int, concurrency: int, now: datetime) -> str:
+    bookings = [(f"{url}/api/v1/bookings", {"resource_id": rooms[i % len(rooms)], **slot(2 + i // len(rooms) // 10, 8 + i // len(rooms) % 10, now=now)}, tokens[i % len(tokens)]) for i in range(n)]
+    inserts = [(f"{baseline_url}/insert", {"title": f"row {i}"}, {}) for i in range(n)]
+    await timed_posts(inserts[:50], concurrency)  # warm both up
+    base_rate, _ = await timed_posts(inserts, concurrency)
+    rate, statuses = await timed_posts(bookings, concurrency)
+    assert statuses.count(201) == n, f"only {statuses.count(201)} of {n} bookings succeeded"
+    return ratio_line("bookings/s, distinct slots", rate, base_rate, "req/s", "≥ 0.80")
+
+
+async def latencies(url: str, room: int, token: dict, now: datetime, offset: int) -> tuple[float, float]:
+    span = {"from": (now + timedelta(days=1)).isoformat(), "to": (now + timedelta(days=8)).isoformat()}
+
+    async def availability(http, base, _):  # noqa: ANN001, ANN202
+        return await http.get(f"{base}/api/v1/resources/{room}/availability", params=span)
+
+    async def booking(http, base, i):  # noqa: ANN001, ANN202
+        return await http.post(f"{base}/api/v1/bookings", json={"resource_id": room, **slot(300 + offset + i // 10, 8 + i % 10, now=now)}, headers=token)
+
+    return await median_latency(url, availability), await median_latency(url, booking)
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp, bench_database(args.database_url, Path(tmp)) as url:
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        rooms, history_room = await seed_resources(url, rooms=20)
+        tokens = await seed_people(url, count=args.concurrency)
+        port = free_port()
+        baseline = subprocess.Popen([sys.executable, str(Path(__file__).parent / "baseline.py"), url, str(port)])
+        try:
+            wait_until_healthy_baseline(f"http://127.0.0.1:{port}", baseline)
+            with running_servers(url, 1, Path(tmp)) as (server,):
+                print(f"database: {url.split('://')[0]}; {args.bookings} bookings by {args.concurrency} clients")
+                print(await throughput(server, f"http://127.0.0.1:{port}", rooms, tokens, args.bookings, args.concurrency, now))
+                await seed_history(url, history_room, 1_000, before=now)
+                small = await latencies(server, history_room, tokens[0], now, 0)
+                await seed_history(url, history_room, 99_000, before=now - timedelta(hours=2_000))
+                large = await latencies(server, history_room, tokens[0], now, 100)
+                print(ratio_line("availability p50 at 100k vs 1k bookings", large[0], small[0], "ms", "≤ 1.20"))
+                print(ratio_line("booking p50 at 100k vs 1k bookings", large[1], small[1], "ms", "≤ 1.20"))
+        finally:
+            baseline.terminate()
+            baseline.wait(10)
+
+
+def wait_until_healthy_baseline(base_url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"{base_url}/insert", json={"title": "ping"}, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise TimeoutError("baseline did not start")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL to bench on (a fresh database is created); default: a fresh SQLite file")
+    parser.add_argument("--bookings", type=int, default=600)
+    parser.add_argument("--concurrency", type=int, default=16)
+    asyncio.run(main(parser.parse_args()))

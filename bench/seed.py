@@ -1,0 +1,99 @@
+"""Seeding for the benchmarks: a fresh database, always-open rooms, people with tokens, and booking history."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy import insert
+
+from booking.store import Booking
+from config import migrate
+from config.database import Db
+from people import service as people
+from resources.rules import BookerKind, Policy, WeeklyWindow
+from resources.store import Location, Resource, policy_to_json
+
+ALWAYS_OPEN = Policy(
+    windows=(WeeklyWindow(weekdays=frozenset(range(7)), start=time(0), end=time(0)),),
+    min_duration=timedelta(minutes=15), max_duration=timedelta(hours=4), granularity=timedelta(minutes=15),
+    lead_time=timedelta(0), horizon=timedelta(days=3 * 365), open_on_holidays=True,
+    bookable_by=frozenset({BookerKind.RESIDENT, BookerKind.ASSOCIATION, BookerKind.STAFF}),
+)
+
+
+@contextmanager
+def bench_database(postgres_url: str | None, tmp: Path):
+    """A fresh, migrated database: a SQLite file, or a new database beside the PostgreSQL one given."""
+    if postgres_url is None:
+        url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+        asyncio.run(migrate.upgrade(url))
+        yield url
+        return
+    name = f"allmenning_bench_{uuid.uuid4().hex[:8]}"
+    admin = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+    asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+    url = "postgresql+asyncpg://" + admin.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
+    try:
+        asyncio.run(migrate.upgrade(url))
+        yield url
+    finally:
+        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def seed_resources(url: str, rooms: int) -> tuple[list[int], int]:
+    """`rooms` always-open rooms for throughput, and one more that will carry the history."""
+    db = Db(url)
+    try:
+        async with db.write() as s:
+            location = Location(key="bench", name="Bench", address="Benkgata 1", postal_code="3044")
+            s.add(location)
+            await s.flush()
+            made = [Resource(key=f"bench-{i}", location_id=location.id, kind="room", name=f"Rom {i}", capacity=20, policy=policy_to_json(ALWAYS_OPEN), updated_at=datetime.now().astimezone()) for i in range(rooms + 1)]
+            s.add_all(made)
+            await s.flush()
+            return [r.id for r in made[:-1]], made[-1].id
+    finally:
+        await db.dispose()
+
+
+async def seed_people(url: str, count: int) -> list[dict[str, str]]:
+    db = Db(url)
+    try:
+        now = datetime.now().astimezone()
+        headers = []
+        for i in range(count):
+            await people.add_person(db, f"bench{i}@example.no", name=f"Bench {i}", now=now)
+            headers.append({"Authorization": f"Bearer {await people.issue_credential(db, f'bench{i}@example.no', 'api', now=now)}"})
+        return headers
+    finally:
+        await db.dispose()
+
+
+async def seed_history(url: str, resource_id: int, count: int, *, before: datetime) -> None:
+    """`count` past one-hour bookings of one resource, ending before `before`, inserted in bulk."""
+    db = Db(url)
+    try:
+        person_id = (await people.find_person(db, "bench0@example.no")).id
+        rows = []
+        for i in range(count):
+            end = before - timedelta(hours=i + 1)
+            start = end - timedelta(hours=1)
+            rows.append(dict(resource_id=resource_id, person_id=person_id, title="", start=start, end=end, block_start=start, block_end=end, exclusive=True, quantity=1, status="confirmed", sequence=0, created_at=start, updated_at=start, decision_reason="", cancel_reason="", check_out_note="", return_condition="", return_note="", missing_units=0))
+        async with db.write() as s:
+            for chunk in range(0, len(rows), 5_000):
+                await s.execute(insert(Booking), rows[chunk : chunk + 5_000])
+    finally:
+        await db.dispose()

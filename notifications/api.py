@@ -1,0 +1,114 @@
+"""HTTP for notifications: calendar feeds with ETags, feed URLs to rotate and revoke, and failed mails for staff."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response, delete, get, post
+
+from config.database import Db
+from config.settings import TIMEZONE, Settings
+from notifications import feeds, rules, service
+from notifications.store import Notification
+from people.actor import Actor
+from people.store import Person
+
+CALENDAR = "text/calendar; charset=utf-8"
+REFRESH_SECONDS = int(rules.FEED_REFRESH.total_seconds())
+
+
+def ics_name(filename: str) -> str:
+    """`{name}.ics` path segments: the router matches whole segments, so the suffix is checked here."""
+    if not filename.endswith(".ics") or len(filename) <= 4:
+        raise feeds.FeedNotFound()
+    return filename[:-4]
+
+
+def calendar_response(request: Request, body: bytes, *, private: bool) -> Response:
+    """The feed, or 304 when the client's copy is current: calendar apps poll, and most polls change nothing."""
+    etag = rules.etag_of(body)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"{'private' if private else 'public'}, max-age={REFRESH_SECONDS // 4}",
+        # The private URL is the secret: it must not leak onward through a Referer header.
+        "Referrer-Policy": "no-referrer",
+    }
+    if rules.etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(content=b"", status_code=304, headers=headers)
+    return Response(content=body, media_type=CALENDAR, headers=headers)
+
+
+@get("/calendar/feeds/{filename:str}", summary="A private calendar feed (the URL is the key)", include_in_schema=False)
+async def private_feed(filename: str, request: Request, db: Db, settings: Settings, now: datetime) -> Response:
+    body = await feeds.private_feed(db, settings, ics_name(filename), now=now)
+    return calendar_response(request, body, private=True)
+
+
+@get("/calendar/resources/{filename:str}", summary="A resource's busy times as a public calendar feed (`{id}.ics`)")
+async def resource_feed(filename: str, request: Request, db: Db, settings: Settings, now: datetime, lang: str = "nb") -> Response:
+    name = ics_name(filename)
+    if not name.isdigit():
+        raise feeds.FeedNotFound()
+    body = await feeds.resource_feed(db, settings, int(name), lang, now=now)
+    return calendar_response(request, body, private=False)
+
+
+@get("/api/v1/me/calendar-feed", summary="My private calendar feed URL (made on first asking)")
+async def my_feed(db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
+    return {"url": await service.calendar_feed_url(db, settings, actor.person_id, now=now)}
+
+
+@post("/api/v1/me/calendar-feed/rotate", status_code=200, summary="Replace my feed URL; the old one stops working")
+async def rotate_my_feed(db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
+    return {"url": await service.rotate_calendar_feed(db, settings, actor, now=now)}
+
+
+@delete("/api/v1/me/calendar-feed", summary="Revoke my feed URL")
+async def revoke_my_feed(db: Db, actor: Actor, now: datetime) -> None:
+    await service.revoke_calendar_feed(db, actor, now=now)
+
+
+@get("/api/v1/associations/{association_id:int}/calendar-feed", summary="My feed URL for an association's bookings (members)")
+async def association_feed(association_id: int, db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
+    return {"url": await service.association_feed_url(db, settings, actor, association_id, now=now)}
+
+
+@post("/api/v1/associations/{association_id:int}/calendar-feed/rotate", status_code=200, summary="Replace my association feed URL")
+async def rotate_association_feed(association_id: int, db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
+    return {"url": await service.rotate_calendar_feed(db, settings, actor, now=now, association_id=association_id)}
+
+
+@delete("/api/v1/associations/{association_id:int}/calendar-feed", summary="Revoke my association feed URL")
+async def revoke_association_feed(association_id: int, db: Db, actor: Actor, now: datetime) -> None:
+    await service.revoke_calendar_feed(db, actor, now=now, association_id=association_id)
+
+
+def local(moment: datetime | None) -> str | None:
+    return moment.astimezone(TIMEZONE).isoformat() if moment else None
+
+
+def failed_json(notification: Notification, person: Person | None) -> dict[str, Any]:
+    return {
+        "id": notification.id, "kind": notification.kind, "booking_id": notification.booking_id,
+        "person_id": notification.person_id, "email": person.email if person else None,
+        "attempts": notification.attempts, "last_error": notification.last_error,
+        "created_at": local(notification.created_at), "last_attempt_at": local(notification.last_attempt_at),
+    }
+
+
+@get("/api/v1/notifications/failed", summary="Mails that failed for good, newest first (staff)")
+async def failed_notifications(db: Db, actor: Actor) -> dict:
+    return {"items": [failed_json(n, p) for n, p in await service.failed_notifications(db, actor)]}
+
+
+@post("/api/v1/notifications/{notification_id:int}/retry", status_code=202, summary="Try a failed mail again (staff)")
+async def retry_notification(notification_id: int, db: Db, actor: Actor, now: datetime) -> dict:
+    await service.retry_notification(db, actor, notification_id, now=now)
+    return {"status": "pending"}
+
+
+ROUTES = [
+    private_feed, resource_feed, my_feed, rotate_my_feed, revoke_my_feed,
+    association_feed, rotate_association_feed, revoke_association_feed, failed_notifications, retry_notification,
+]

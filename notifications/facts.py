@@ -1,0 +1,105 @@
+"""Queries that gather what mails, reminders and feeds tell: bookings with their place, people and associations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.store import ACTIVE_VALUES as ACTIVE
+from booking.store import Booking
+from notifications.rules import BookingFacts, Place
+from people.store import Association, Membership, Person
+from resources.store import Location, Resource
+
+_BOOKING_COLUMNS = (
+    Booking.id, Booking.title, Booking.start, Booking.end, Booking.status, Booking.sequence, Booking.updated_at,
+    Resource.name, Location.name, Location.address, Location.postal_code, Location.city, Location.access_notes,
+    Association.name,
+)
+
+
+def _with_place(query):  # noqa: ANN001, ANN202
+    return (query.join(Resource, Resource.id == Booking.resource_id).join(Location, Location.id == Resource.location_id)
+            .outerjoin(Association, Association.id == Booking.association_id))
+
+
+def _facts(row) -> tuple[BookingFacts, datetime]:  # noqa: ANN001
+    (id_, title, start, end, status, sequence, updated_at, resource, location, address, postal_code, city, access, association) = row
+    place = Place(resource, location, address, postal_code, city, access)
+    return BookingFacts(id_, title, start, end, status, sequence, place, association or ""), updated_at
+
+
+async def bookings_by_id(s: AsyncSession, ids: set[int]) -> dict[int, BookingFacts]:
+    if not ids:
+        return {}
+    rows = await s.execute(_with_place(select(*_BOOKING_COLUMNS)).where(Booking.id.in_(ids)))
+    return {facts.id: facts for facts, _ in map(_facts, rows.all())}
+
+
+async def series_bookings(s: AsyncSession, series_ids: set[int]) -> dict[int, list[BookingFacts]]:
+    """The active occurrences of each series, in order."""
+    if not series_ids:
+        return {}
+    query = _with_place(select(Booking.series_id, *_BOOKING_COLUMNS)).where(Booking.series_id.in_(series_ids), Booking.status.in_(ACTIVE))
+    found: dict[int, list[BookingFacts]] = {}
+    for row in (await s.execute(query.order_by(Booking.start))).all():
+        found.setdefault(row[0], []).append(_facts(row[1:])[0])
+    return found
+
+
+async def people_by_id(s: AsyncSession, ids: set[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    return {p.id: p for p in (await s.execute(select(Person).where(Person.id.in_(ids)))).scalars()}
+
+
+async def feed_bookings(s: AsyncSession, *, person_id: int | None = None, association_id: int | None = None, since: datetime) -> list[tuple[BookingFacts, datetime]]:
+    """Active bookings someone made (for themselves or an association) or an association holds, not long past."""
+    query = _with_place(select(*_BOOKING_COLUMNS)).where(Booking.status.in_(ACTIVE), Booking.end >= since)
+    if association_id is not None:
+        query = query.where(Booking.association_id == association_id)
+    else:
+        query = query.where(Booking.person_id == person_id)
+    return [_facts(row) for row in (await s.execute(query.order_by(Booking.start, Booking.id))).all()]
+
+
+@dataclass(frozen=True)
+class BusyRow:
+    id: int
+    start: datetime
+    end: datetime
+    quantity: int
+    sequence: int
+    updated_at: datetime
+
+
+async def busy_rows(s: AsyncSession, resource_id: int, *, since: datetime) -> list[BusyRow]:
+    """The blocks (buffers included) a resource's active bookings occupy: when it cannot be booked, and by whom not."""
+    query = select(Booking.id, Booking.block_start, Booking.block_end, Booking.quantity, Booking.sequence, Booking.updated_at).where(
+        Booking.resource_id == resource_id, Booking.status.in_(ACTIVE), Booking.block_end >= since,
+    )
+    return [BusyRow(*row) for row in (await s.execute(query.order_by(Booking.block_start, Booking.id))).all()]
+
+
+async def lock_person(s: AsyncSession, person_id: int) -> Person:
+    """The person's row, locked until commit on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises)."""
+    query = select(Person).where(Person.id == person_id)
+    if s.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return (await s.execute(query)).scalar_one()
+
+
+async def is_member(s: AsyncSession, association_id: int, person_id: int) -> bool:
+    query = select(Membership.id).where(Membership.association_id == association_id, Membership.person_id == person_id)
+    return (await s.execute(query)).first() is not None
+
+
+async def reminder_candidates(s: AsyncSession, *, now: datetime, until: datetime) -> list[tuple[Booking, str]]:
+    """Confirmed bookings starting, and handed-out loans due back, between now and `until`, with their resource's kind."""
+    starting = (Booking.status == "confirmed") & (Booking.start > now) & (Booking.start <= until)
+    due_back = (Booking.status == "checked_out") & (Booking.end > now) & (Booking.end <= until)
+    query = select(Booking, Resource.kind).join(Resource, Resource.id == Booking.resource_id).where(or_(starting, due_back))
+    return [(booking, kind) for booking, kind in (await s.execute(query.order_by(Booking.start, Booking.id))).all()]

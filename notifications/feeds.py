@@ -1,0 +1,63 @@
+"""Use cases of calendar feeds: a person's private feed, an association's, and a resource's public busy times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from config.database import Db
+from config.errors import NotFound
+from config.settings import Settings
+from notifications import calendar, facts, rules, store
+from notifications.calendar import CalendarEvent
+from notifications.mail import Site
+from people.store import Association, Person
+from resources.rules import EXCLUSIVE_KINDS, ResourceKind
+from resources.store import Resource
+
+
+class FeedNotFound(NotFound):
+    code = "feed_not_found"
+    title = "No calendar feed has this address; it may have been rotated or revoked"
+
+
+async def private_feed(db: Db, settings: Settings, token: str, *, now: datetime) -> bytes:
+    """The bookings behind a private feed URL: its holder's own, or an association's while they are a member."""
+    site, since = Site.of(settings), now - rules.FEED_HISTORY
+    async with db.read() as s:
+        feed = await store.live_feed(s, token)
+        person = await s.get(Person, feed.person_id) if feed else None
+        if feed is None or person is None:
+            raise FeedNotFound()
+        if feed.association_id is None:
+            name = rules.FEED_WORDS[rules.language_of(person.language)]["mine"]
+            rows = await facts.feed_bookings(s, person_id=person.id, since=since)
+        else:
+            association = await s.get(Association, feed.association_id)
+            if association is None or not (person.is_staff or await facts.is_member(s, association.id, person.id)):
+                raise FeedNotFound()  # a member who left takes no feed of the association along
+            name = f"Allmenning: {association.name}"
+            rows = await facts.feed_bookings(s, association_id=association.id, since=since)
+    events = [calendar.booking_event(b, base_url=site.base_url, host=site.host, stamp=stamp) for b, stamp in rows]
+    return calendar.feed(name, events, refresh=rules.FEED_REFRESH)
+
+
+async def resource_feed(db: Db, settings: Settings, resource_id: int, language: str, *, now: datetime) -> bytes:
+    """A resource's busy times for anyone: when it is taken, never by whom or for what."""
+    words, host = rules.FEED_WORDS[rules.language_of(language)], rules.host_of(settings.base_url)
+    async with db.read() as s:
+        resource = await s.get(Resource, resource_id)
+        if resource is None:
+            raise NotFound(f"No resource {resource_id}", resource_id=resource_id)
+        rows = await facts.busy_rows(s, resource_id, since=now - rules.FEED_HISTORY)
+    if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
+        events = [CalendarEvent(f"busy-{r.id}@{host}", r.sequence, "CONFIRMED", r.start, r.end, r.updated_at, words["busy"]) for r in rows]
+    else:
+        events = pooled_busy(rows, resource, words["busy"], host)
+    return calendar.feed(words["resource"].format(name=resource.name), events, refresh=rules.FEED_REFRESH)
+
+
+def pooled_busy(rows: list[facts.BusyRow], resource: Resource, busy: str, host: str) -> list[CalendarEvent]:
+    """Equipment is busy only while every unit is out; each such span is stamped with the latest change behind it."""
+    spans = rules.fully_booked([(r.start, r.end, r.quantity) for r in rows], resource.stock or 0)
+    latest = max((r.updated_at for r in rows), default=resource.updated_at)
+    return [CalendarEvent(f"busy-{resource.id}-{calendar.utc_text(b.start)}@{host}", 0, "CONFIRMED", b.start, b.end, latest, busy) for b in spans]

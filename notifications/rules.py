@@ -1,0 +1,244 @@
+"""Pure notification rules: what each kind means, retry backoff, reminders, ticks, identifiers and busy time."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from config.errors import DomainError
+
+LANGUAGES = ("nb", "en")
+DEFAULT_LANGUAGE = "nb"
+
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=2)
+# Twenty attempts with this backoff span about a day: a weekend-long SMTP outage is the operator's to see.
+MAX_ATTEMPTS = 20
+LEASE = timedelta(minutes=5)  # far longer than one SMTP conversation (30 s timeout), so a lease never lapses mid-send
+
+REMINDER_LEAD = timedelta(hours=24)
+SWEEP_EVERY = timedelta(minutes=5)
+FEED_HISTORY = timedelta(days=180)
+FEED_REFRESH = timedelta(hours=1)
+
+
+class UnknownKind(DomainError):
+    code = "unknown_notification_kind"
+    title = "No mail is written for this kind of notification"
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """How a kind of notification reads: which template words it, and what its calendar part says."""
+
+    template: str  # "booking" or "series"
+    method: str | None  # iTIP method of the calendar part; None sends no calendar part
+
+
+INVITE, CANCEL = "REQUEST", "CANCEL"
+KINDS: dict[str, Meaning] = {
+    "booking_confirmed": Meaning("booking", INVITE),
+    "booking_requested": Meaning("booking", INVITE),
+    "booking_approved": Meaning("booking", INVITE),
+    "booking_changed": Meaning("booking", INVITE),
+    "booking_cancelled": Meaning("booking", CANCEL),
+    "booking_declined": Meaning("booking", CANCEL),
+    "kit_loan_confirmed": Meaning("booking", INVITE),
+    "series_booked": Meaning("series", "PUBLISH"),
+    "booking_reminder": Meaning("booking", None),
+    "pickup_reminder": Meaning("booking", None),
+    "return_reminder": Meaning("booking", None),
+    "loan_checked_out": Meaning("booking", None),
+    "loan_returned": Meaning("booking", None),
+    "loan_overdue": Meaning("booking", None),
+}
+
+
+def meaning_of(kind: str) -> Meaning:
+    """Every kind recorded in the outbox must have a mail written for it."""
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise UnknownKind(f"No mail is written for notifications of kind {kind!r}", kind=kind) from None
+
+
+FEED_WORDS = {
+    "nb": {"mine": "Allmenning: mine bestillinger", "busy": "Opptatt", "resource": "{name}: opptatt"},
+    "en": {"mine": "Allmenning: my bookings", "busy": "Busy", "resource": "{name}: busy"},
+}
+
+
+def language_of(value: str | None) -> str:
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def calendar_status(booking_status: str) -> str:
+    """A request awaiting approval is tentative in the calendar; a cancelled or declined one is gone."""
+    if booking_status in ("cancelled", "declined"):
+        return "CANCELLED"
+    return "TENTATIVE" if booking_status == "requested" else "CONFIRMED"
+
+
+# ---------------------------------------------------------------- what a mail or feed tells of a booking
+
+
+@dataclass(frozen=True)
+class Place:
+    resource: str
+    location: str
+    address: str = ""
+    postal_code: str = ""
+    city: str = ""
+    access_notes: str = ""
+
+    @property
+    def line(self) -> str:
+        town = " ".join(p for p in (self.postal_code, self.city) if p)
+        return ", ".join(p for p in (self.location, self.address, town) if p)
+
+
+@dataclass(frozen=True)
+class BookingFacts:
+    id: int
+    title: str
+    start: datetime
+    end: datetime
+    status: str
+    sequence: int
+    place: Place
+    association: str = ""
+
+
+
+def summary_of(booking: BookingFacts) -> str:
+    return f"{booking.place.resource}: {booking.title}" if booking.title else booking.place.resource
+
+
+def as_of(facts: BookingFacts, payload: dict) -> BookingFacts:
+    """The booking as the event saw it: the outbox payload carries its times, title, status and sequence then."""
+    changes = {k: payload[k] for k in ("title", "status", "sequence") if k in payload}
+    changes.update({k: datetime.fromisoformat(payload[k]) for k in ("start", "end") if k in payload})
+    return replace(facts, **changes)
+
+
+# ---------------------------------------------------------------- retries
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the n-th failed attempt: doubling from 30 s, never more than two hours."""
+    if attempts < 1:
+        return timedelta(0)
+    return min(BACKOFF_FIRST * 2 ** min(attempts - 1, 30), BACKOFF_CAP)
+
+
+def next_attempt_at(attempts: int, *, permanent: bool, now: datetime) -> datetime | None:
+    """When to try again after `attempts` failures, or None when the notification has failed for good."""
+    if permanent or attempts >= MAX_ATTEMPTS:
+        return None
+    return now + backoff(attempts)
+
+
+def is_permanent_smtp_code(code: int) -> bool:
+    """5xx answers (no such mailbox, message refused) will not change on retry; 4xx and lost connections may."""
+    return 500 <= code < 600
+
+
+# ---------------------------------------------------------------- reminders and ticks
+
+
+@dataclass(frozen=True)
+class Reminder:
+    kind: str
+    moment: datetime  # the start or end the reminder is about
+
+
+def reminder_for(resource_kind: str, exclusive: bool, status: str, start: datetime, end: datetime) -> Reminder | None:
+    """A room booking is reminded of before it starts; a loan before its pickup and before its return."""
+    if status == "confirmed" and resource_kind == "room":
+        return Reminder("booking_reminder", start)
+    if status == "confirmed" and not exclusive:
+        return Reminder("pickup_reminder", start)
+    if status == "checked_out" and not exclusive:
+        return Reminder("return_reminder", end)
+    return None
+
+
+def is_reminder_due(moment: datetime, last_heard: datetime, *, now: datetime, lead: timedelta = REMINDER_LEAD) -> bool:
+    """Due within the lead time before the moment, unless the person already heard about it in that time."""
+    opens = moment - lead
+    return opens <= now < moment and last_heard < opens
+
+
+def reminder_key(reminder: Reminder, booking_id: int) -> str:
+    """One reminder per booking and moment: a moved booking is reminded of again, a repeated sweep is not."""
+    return f"{reminder.kind}:{booking_id}:{reminder.moment.astimezone(UTC):%Y%m%dT%H%M}"
+
+
+def tick_of(now: datetime, every: timedelta = SWEEP_EVERY) -> datetime:
+    """The start of the sweep period `now` falls in: processes firing in the same period share one tick."""
+    epoch = datetime(2000, 1, 1, tzinfo=UTC)
+    periods = (now - epoch) // every
+    return epoch + periods * every
+
+
+# ---------------------------------------------------------------- identifiers
+
+
+def host_of(base_url: str) -> str:
+    return urlsplit(base_url).hostname or "allmenning.local"
+
+
+def message_id(notification_id: int, host: str) -> str:
+    """The same notification always carries the same Message-ID, so a re-sent mail is known as a duplicate."""
+    return f"<notification-{notification_id}@{host}>"
+
+
+def booking_uid(booking_id: int, host: str) -> str:
+    return f"booking-{booking_id}@{host}"
+
+
+def manage_url(base_url: str, booking_id: int) -> str:
+    return f"{base_url}/bookings/{booking_id}"
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 weak comparison, as If-None-Match asks for: any listed tag, W/ or not, or `*`."""
+    if not if_none_match:
+        return False
+    tags = [t.strip() for t in if_none_match.split(",")]
+    return "*" in tags or etag.removeprefix("W/") in {t.removeprefix("W/") for t in tags}
+
+
+# ---------------------------------------------------------------- busy time of pooled stock
+
+
+@dataclass(frozen=True)
+class Busy:
+    start: datetime
+    end: datetime
+
+
+def fully_booked(loans: list[tuple[datetime, datetime, int]], stock: int) -> list[Busy]:
+    """The spans in which loans take every unit: the only busy time a pooled resource has."""
+    if stock <= 0:  # a resource with nothing to lend is closed, not busy
+        return []
+    changes: dict[datetime, int] = {}
+    for start, end, quantity in loans:
+        changes[start] = changes.get(start, 0) + quantity
+        changes[end] = changes.get(end, 0) - quantity
+    busy: list[Busy] = []
+    out, opened = 0, None
+    for moment in sorted(changes):
+        out += changes[moment]
+        if out >= stock and opened is None:
+            opened = moment
+        elif out < stock and opened is not None:
+            busy.append(Busy(opened, moment))
+            opened = None
+    return busy

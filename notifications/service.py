@@ -1,0 +1,218 @@
+"""Use cases of notifications: drain the outbox, record due reminders, show staff what failed, hand out feed URLs."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from config.database import Db
+from config.errors import NotFound
+from config.settings import Settings
+from notifications import facts, mail, rules, store
+from notifications.calendar import Party
+from notifications.mail import Letter, Site, Transport
+from notifications.rules import BookingFacts
+from notifications.store import Notification
+from people.actor import Actor, check_member, check_staff
+from people.store import Person
+
+log = logging.getLogger("allmenning.notifications")
+JOB_RUN_MEMORY = timedelta(days=7)
+
+
+@dataclass
+class DrainReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+async def drain_outbox(db: Db, site: Site, transport: Transport, *, now: datetime, owner: str, batch: int = 50) -> DrainReport:
+    """Send every due notification: lease a batch, send it, mark each row; until nothing due is left unleased."""
+    report = DrainReport()
+    while True:
+        async with db.write() as s:
+            claimed = await store.claim_due(s, now=now, owner=owner, lease_until=now + rules.LEASE, limit=batch)
+        if not claimed:
+            return report
+        drain = Drain(db, owner, now, report)
+        await drain.deliver(transport, await drain.compose(site, claimed))
+
+
+@dataclass
+class Drain:
+    """One round of draining: the rows it leased, composed, sent and marked."""
+
+    db: Db
+    owner: str
+    now: datetime
+    report: DrainReport
+
+    async def compose(self, site: Site, claimed: list[Notification]) -> list[tuple[Notification, EmailMessage]]:
+        """Each leased row as its mail; a row no mail can be written for fails for good, where staff see it."""
+        async with self.db.read() as s:
+            known = await read_facts(s, claimed)
+        composed = []
+        for notification in claimed:
+            try:
+                composed.append((notification, mail.render(letter_of(notification, *known), site)))
+            except Exception as exc:  # noqa: BLE001 - any fault in writing the mail is this row's, not the batch's
+                await self.fail(notification, f"cannot write this mail: {exc}", permanent=True)
+        return composed
+
+    async def deliver(self, transport: Transport, composed: list[tuple[Notification, EmailMessage]]) -> None:
+        """Send over one connection; a lost connection hands the rest back for the next drain."""
+        unsent = list(composed)
+        try:
+            async with transport.connect() as send:
+                while unsent:
+                    notification, message = unsent.pop(0)
+                    if not await self.send_one(send, notification, message):
+                        break
+        except Exception as exc:  # noqa: BLE001 - the server could not be reached: every mail waits its backoff
+            for notification, _ in unsent:
+                await self.fail(notification, f"{type(exc).__name__}: {exc}", permanent=False)
+            return
+        async with self.db.write() as s:
+            await store.release(s, [n.id for n, _ in unsent], owner=self.owner)
+
+    async def send_one(self, send: mail.Send, notification: Notification, message: EmailMessage) -> bool:
+        """Send and mark one mail; False when the connection did not survive it."""
+        try:
+            await send(message)
+        except Exception as exc:  # noqa: BLE001 - classified below: refused for good, or try again later
+            permanent, text = mail.failure_of(exc)
+            await self.fail(notification, text, permanent=permanent)
+            return not mail.breaks_connection(exc)
+        async with self.db.write() as s:
+            await store.mark_sent(s, notification.id, owner=self.owner, now=self.now)
+        self.report.sent += 1
+        return True
+
+    async def fail(self, notification: Notification, error: str, *, permanent: bool) -> None:
+        retry_at = rules.next_attempt_at(notification.attempts + 1, permanent=permanent, now=self.now)
+        async with self.db.write() as s:
+            await store.mark_failed(s, notification, owner=self.owner, error=error, retry_at=retry_at, now=self.now)
+        if retry_at is None:
+            self.report.failed += 1
+            log.warning("notification %s (%s) failed for good: %s", notification.id, notification.kind, error)
+        else:
+            self.report.retrying += 1
+            log.info("notification %s (%s) will be retried at %s: %s", notification.id, notification.kind, retry_at, error)
+
+
+Known = tuple[dict[int, Person], dict[int, BookingFacts], dict[int, list[BookingFacts]]]
+
+
+async def read_facts(s: AsyncSession, claimed: list[Notification]) -> Known:
+    people = await facts.people_by_id(s, {n.person_id for n in claimed})
+    bookings = await facts.bookings_by_id(s, {n.booking_id for n in claimed if n.booking_id is not None})
+    series = await facts.series_bookings(s, {int(n.payload["series_id"]) for n in claimed if "series_id" in n.payload})
+    return people, bookings, series
+
+
+def letter_of(n: Notification, people: dict[int, Person], bookings: dict[int, BookingFacts], series: dict[int, list[BookingFacts]]) -> Letter:
+    """The mail's content: the recipient in their language, the booking as the event saw it."""
+    rules.meaning_of(n.kind)
+    person = people.get(n.person_id)
+    booking = bookings.get(n.booking_id) if n.booking_id is not None else None
+    if person is None or booking is None:
+        raise LookupError(f"person {n.person_id} or booking {n.booking_id} no longer exists")
+    occurrences = tuple(series.get(int(n.payload["series_id"]), ())) if "series_id" in n.payload else ()
+    return Letter(
+        notification_id=n.id, kind=n.kind, created_at=n.created_at, recipient=Party(person.name, person.email),
+        language=rules.language_of(person.language), booking=rules.as_of(booking, n.payload),
+        reason=str(n.payload.get("reason") or ""), series=occurrences, refused=int(n.payload.get("refused") or 0),
+    )
+
+
+# ---------------------------------------------------------------- periodic sweeps
+
+
+async def claim_tick(db: Db, job: str, *, now: datetime, owner: str) -> bool:
+    """Whether this process runs `job` for the tick `now` falls in; exactly one process across the database does."""
+    async with db.write() as s:
+        claimed = await store.claim_tick(s, job, rules.tick_of(now), owner=owner, now=now)
+        if claimed:
+            await store.forget_runs_before(s, now - JOB_RUN_MEMORY)
+    return claimed
+
+
+async def record_reminders(db: Db, *, now: datetime) -> int:
+    """Record each reminder that has come due; sweeping again in the same window records nothing new."""
+    added = 0
+    async with db.write() as s:
+        for booking, resource_kind in await facts.reminder_candidates(s, now=now, until=now + rules.REMINDER_LEAD):
+            reminder = rules.reminder_for(resource_kind, booking.exclusive, booking.status, booking.start, booking.end)
+            if reminder is None or not rules.is_reminder_due(reminder.moment, booking.updated_at, now=now):
+                continue
+            key = rules.reminder_key(reminder, booking.id)
+            added += await store.record_once(s, reminder.kind, key, person_id=booking.person_id, booking_id=booking.id, at=now, **store.as_of(booking))
+    return added
+
+
+# ---------------------------------------------------------------- staff
+
+
+class NotificationNotFound(NotFound):
+    code = "notification_not_found"
+    title = "No failed notification has this id"
+
+
+async def failed_notifications(db: Db, actor: Actor, *, limit: int = 200) -> list[tuple[Notification, Person | None]]:
+    """Mails that failed for good, newest first, with whom they were for: staff follow them up."""
+    check_staff(actor)
+    async with db.read() as s:
+        rows = await store.failed(s, limit=limit)
+        people = await facts.people_by_id(s, {n.person_id for n in rows})
+    return [(n, people.get(n.person_id)) for n in rows]
+
+
+async def retry_notification(db: Db, actor: Actor, notification_id: int, *, now: datetime) -> None:
+    check_staff(actor)
+    async with db.write() as s:
+        if not await store.retry(s, notification_id, now=now):
+            raise NotificationNotFound(notification_id=notification_id)
+
+
+# ---------------------------------------------------------------- feed URLs
+
+
+def feed_url(settings: Settings, token: str) -> str:
+    return f"{settings.base_url}/calendar/feeds/{token}.ics"
+
+
+async def calendar_feed_url(db: Db, settings: Settings, person_id: int, *, now: datetime, association_id: int | None = None) -> str:
+    """The person's private feed URL (or their URL for an association's feed), made on first asking."""
+    async with db.read() as s:
+        feed = await store.feed_of(s, person_id, association_id)
+    if feed is not None:
+        return feed_url(settings, feed.token)
+    async with db.write() as s:
+        await facts.lock_person(s, person_id)  # two first askings at once make one feed, not two
+        feed = await store.feed_of(s, person_id, association_id) or store.add_feed(s, person_id, association_id, now=now)
+        return feed_url(settings, feed.token)
+
+
+async def association_feed_url(db: Db, settings: Settings, actor: Actor, association_id: int, *, now: datetime) -> str:
+    check_member(actor, association_id)
+    return await calendar_feed_url(db, settings, actor.person_id, now=now, association_id=association_id)
+
+
+async def rotate_calendar_feed(db: Db, settings: Settings, actor: Actor, *, now: datetime, association_id: int | None = None) -> str:
+    """A new feed URL; the old one stops working at once (a leaked URL is rotated, not just forgotten)."""
+    if association_id is not None:
+        check_member(actor, association_id)
+    async with db.write() as s:
+        await facts.lock_person(s, actor.person_id)
+        await store.revoke_feeds(s, actor.person_id, association_id, now=now)
+        return feed_url(settings, store.add_feed(s, actor.person_id, association_id, now=now).token)
+
+
+async def revoke_calendar_feed(db: Db, actor: Actor, *, now: datetime, association_id: int | None = None) -> None:
+    async with db.write() as s:
+        await store.revoke_feeds(s, actor.person_id, association_id, now=now)
