@@ -85,29 +85,34 @@ async def latencies(url: str, room: int, token: dict, now: datetime, offset: int
 
 
 async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp, bench_database(args.database_url, Path(tmp)) as url:
-        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-        rooms, history_room = await seed_resources(url, rooms=20)
-        tokens = await seed_people(url, count=args.concurrency)
-        port = free_port()
-        baseline = subprocess.Popen([sys.executable, str(Path(__file__).parent / "baseline.py"), url, str(port)])
-        try:
-            wait_until_healthy_baseline(f"http://127.0.0.1:{port}", baseline)
-            with running_servers(url, 1, Path(tmp)) as (server,):
-                print(f"database: {url.split('://')[0]}; {args.bookings} bookings by {args.concurrency} clients")
-                print(await throughput(server, f"http://127.0.0.1:{port}", rooms, tokens, args.bookings, args.concurrency, now))
-                await seed_history(url, history_room, 1_000, before=now)
-                small = await latencies(server, history_room, tokens[0], now, 0)
-                await seed_history(url, history_room, 99_000, before=now - timedelta(hours=2_000))
-                large = await latencies(server, history_room, tokens[0], now, 100)
-                print(ratio_line("availability p50 at 100k vs 1k bookings", large[0], small[0], "ms", "≤ 1.20"))
-                print(ratio_line("booking p50 at 100k vs 1k bookings", large[1], small[1], "ms", "≤ 1.20"))
-        finally:
-            baseline.terminate()
-            baseline.wait(10)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with bench_database(args.database_url, Path(tmp)) as url:
+            await run(args, url, Path(tmp))
 
 
-def wait_until_healthy_baseline(base_url: str, process: subprocess.Popen) -> None:
+async def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    rooms, history_room = await seed_resources(url, rooms=20)
+    tokens = await seed_people(url, count=args.concurrency)
+    port = free_port()
+    baseline = subprocess.Popen([sys.executable, str(Path(__file__).parent / "baseline.py"), url, str(port)])
+    try:
+        wait_until_healthy_baseline(f"http://127.0.0.1:{port}")
+        with running_servers(url, 1, tmp) as (server,):
+            print(f"database: {url.split('://')[0]}; {args.bookings} bookings by {args.concurrency} clients")
+            print(await throughput(server, f"http://127.0.0.1:{port}", rooms, tokens, args.bookings, args.concurrency, now))
+            await seed_history(url, history_room, 1_000, before=now)
+            small = await latencies(server, history_room, tokens[0], now, 0)
+            await seed_history(url, history_room, 99_000, before=now - timedelta(hours=2_000))
+            large = await latencies(server, history_room, tokens[0], now, 100)
+            print(ratio_line("availability p50 at 100k vs 1k bookings", large[0], small[0], "ms", "≤ 1.20"))
+            print(ratio_line("booking p50 at 100k vs 1k bookings", large[1], small[1], "ms", "≤ 1.20"))
+    finally:
+        baseline.terminate()
+        baseline.wait(10)
+
+
+def wait_until_healthy_baseline(base_url: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from contextlib import contextmanager
+from contextlib import asynccontextmanager
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from booking.store import Booking
 from config import migrate
 from config.database import Db
 from people import service as people
+from people import store as people_store
 from resources.rules import BookerKind, Policy, WeeklyWindow
 from resources.store import Location, Resource, policy_to_json
 
@@ -26,23 +26,23 @@ ALWAYS_OPEN = Policy(
 )
 
 
-@contextmanager
-def bench_database(postgres_url: str | None, tmp: Path):
+@asynccontextmanager
+async def bench_database(postgres_url: str | None, tmp: Path):
     """A fresh, migrated database: a SQLite file, or a new database beside the PostgreSQL one given."""
     if postgres_url is None:
         url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
-        asyncio.run(migrate.upgrade(url))
+        await migrate.upgrade(url)
         yield url
         return
     name = f"allmenning_bench_{uuid.uuid4().hex[:8]}"
     admin = postgres_url.replace("postgresql+asyncpg://", "postgresql://")
-    asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+    await _admin(admin, f'CREATE DATABASE "{name}"')
     url = "postgresql+asyncpg://" + admin.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
     try:
-        asyncio.run(migrate.upgrade(url))
+        await migrate.upgrade(url)
         yield url
     finally:
-        asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _admin(url: str, sql: str) -> None:
@@ -86,7 +86,8 @@ async def seed_history(url: str, resource_id: int, count: int, *, before: dateti
     """`count` past one-hour bookings of one resource, ending before `before`, inserted in bulk."""
     db = Db(url)
     try:
-        person_id = (await people.find_person(db, "bench0@example.no")).id
+        async with db.read() as s:
+            person_id = (await people_store.person_by_email(s, "bench0@example.no")).id
         rows = []
         for i in range(count):
             end = before - timedelta(hours=i + 1)

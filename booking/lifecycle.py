@@ -26,7 +26,7 @@ async def change_booking(db: Db, actor: Actor, booking_id: int, *, start: dateti
         async with db.write() as s:
             booking = await store.get_booking(s, booking_id, for_update=True)
             check_may_act_on(actor, booking)
-            resource = await store.lock_resource(s, booking.resource_id)
+            resource = await store.locked_resource(s, booking.resource_id)
             rules.check_changeable(BookingStatus(booking.status))
             policy = await catalogue.policy_of(s, resource)
             wanted = NewBooking(resource.id, start or booking.start, end or booking.end, title if title is not None else booking.title, booking.association_id, attendees if attendees is not None else booking.attendees, booking.quantity)
@@ -57,7 +57,7 @@ async def cancel_booking(db: Db, actor: Actor, booking_id: int, reason: str, *, 
     async with db.write() as s:
         booking = await store.get_booking(s, booking_id, for_update=True)
         check_may_act_on(actor, booking)
-        policy = await catalogue.policy_of(s, await store.lock_resource(s, booking.resource_id))
+        policy = await catalogue.policy_of(s, await store.locked_resource(s, booking.resource_id))
         rules.check_cancellable(BookingStatus(booking.status), booking.start, policy, actor.is_staff, now=now)
         if actor.is_staff and booking.person_id != actor.person_id and not reason.strip():
             raise ReasonRequired("Staff cancelling someone's booking must say why")

@@ -31,7 +31,7 @@ async def create_kit_loan(db: Db, actor: Actor, kit_id: int, start: datetime, en
         items = list((await s.execute(select(KitItem).where(KitItem.kit_id == kit_id).order_by(KitItem.resource_id))).scalars())
         loans = []
         for item in items:  # locked in resource order, so two kit loans never wait on each other in a circle
-            resource = await store.lock_resource(s, item.resource_id)
+            resource = await store.locked_resource(s, item.resource_id)
             policy = await catalogue.policy_of(s, resource)
             wanted = NewBooking(resource.id, start, end, title or kit.name, association_id, None, item.quantity)
             await check_policy_and_quota(s, resource, policy, booker, wanted, now=now, adds_one=not loans)
@@ -69,7 +69,7 @@ async def check_in(db: Db, actor: Actor, booking_id: int, *, at: datetime | None
         loan.updated_at = now
         s.add(loan)
         if missing_units:
-            resource = await store.lock_resource(s, loan.resource_id)
+            resource = await store.locked_resource(s, loan.resource_id)
             resource.stock = max((resource.stock or 0) - missing_units, 0)
             s.add(resource)
         outbox.record_booking_event(s, "loan_returned", loan, at=now, missing_units=missing_units, condition=condition)

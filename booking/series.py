@@ -56,7 +56,7 @@ async def create_series(db: Db, actor: Actor, first: NewBooking, *, every_weeks:
         raise SeriesTooLong(occurrences=len(occurrences))
     booker = booker_for(actor, first.association_id)
     async with db.write() as s:
-        resource = await store.lock_resource(s, first.resource_id)
+        resource = await store.locked_resource(s, first.resource_id)
         policy = await catalogue.policy_of(s, resource)
         series = BookingSeries(resource_id=resource.id, person_id=actor.person_id, association_id=first.association_id, title=first.title, every_weeks=every_weeks, until=until, created_at=now)
         s.add(series)
@@ -86,7 +86,7 @@ async def cancel_series(db: Db, actor: Actor, series_id: int, reason: str, *, af
         series = await s.get(BookingSeries, series_id)
         if series is None:
             raise NotFound(f"No series {series_id}", series_id=series_id)
-        policy = await catalogue.policy_of(s, await store.lock_resource(s, series.resource_id))
+        policy = await catalogue.policy_of(s, await store.locked_resource(s, series.resource_id))
         query = select(Booking).where(Booking.series_id == series_id, Booking.start >= cutoff).order_by(Booking.start)
         cancelled = []
         for booking in (await s.execute(query)).scalars():

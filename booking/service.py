@@ -74,13 +74,27 @@ async def check_policy_and_quota(s, resource: Resource, policy: Policy, booker: 
     `excluding` is a booking being moved (its own hours do not count); `adds_one` is False when the
     request adds nothing to a count of bookings or loans (a move, or the second item of one kit loan).
     """
+    check_policy(resource, policy, booker, req, now=now)
+    await check_quota(s, resource, policy, booker, req, now=now, excluding=excluding, adds_one=adds_one)
+
+
+def check_policy(resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime) -> None:
+    """What the resource's policy says of this request alone: no other booking needs to be read."""
     if resource.retired_at is not None:
         raise ResourceRetired(resource_id=resource.id)
     request = BookingRequest(ResourceKind(resource.kind), req.start, req.end, req.attendees, req.quantity)
     if request.resource_kind is ResourceKind.EQUIPMENT:
-        await check_loan_and_borrower(s, resource, policy, booker, request, now=now, adds_one=adds_one)
+        loan_rules.check_not_in_maintenance(resource.in_maintenance)
+        loan_rules.check_loan(policy, booker, request, now=now)
+    else:
+        rules.check_booking(policy, booker, request, capacity=resource.capacity, now=now)
+
+
+async def check_quota(s, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime, excluding: int | None, adds_one: bool) -> None:  # noqa: ANN001
+    """The booker's quotas, read inside the write transaction so two requests cannot both take the last hour."""
+    if resource.kind == ResourceKind.EQUIPMENT.value:
+        await check_borrower(s, policy, booker, now=now, adds_one=adds_one)
         return
-    rules.check_booking(policy, booker, request, capacity=resource.capacity, now=now)
     if booker.kind is BookerKind.ASSOCIATION and policy.association_hours_per_week is not None:
         week = local_week_of(req.start)
         booked = await store.hours_booked_by_association(s, booker.association_id, week, excluding=excluding)
@@ -89,10 +103,8 @@ async def check_policy_and_quota(s, resource: Resource, policy: Policy, booker: 
         rules.check_person_quota(policy, await store.active_count_of_person(s, booker.person_id, resource.id, after=now))
 
 
-async def check_loan_and_borrower(s, resource: Resource, policy: Policy, booker: Booker, request: BookingRequest, *, now: datetime, adds_one: bool) -> None:  # noqa: ANN001
-    """A loan of an item that is not in maintenance, by a borrower with nothing overdue and loans to spare."""
-    loan_rules.check_not_in_maintenance(resource.in_maintenance)
-    loan_rules.check_loan(policy, booker, request, now=now)
+async def check_borrower(s, policy: Policy, booker: Booker, *, now: datetime, adds_one: bool) -> None:  # noqa: ANN001
+    """A borrower with nothing overdue and loans to spare (staff lend freely)."""
     if booker.kind is BookerKind.STAFF:
         return
     loan_rules.check_borrower_not_overdue(await store.overdue_loans_of(s, booker.person_id, booker.association_id, now=now))
@@ -137,28 +149,38 @@ async def replay(s, actor: Actor, key: str, fingerprint: str) -> Booking | None:
 
 
 async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime, idempotency_key: str | None = None) -> tuple[Booking, bool]:
-    """Book an interval; answers (booking, replayed) so a retry with the same key books nothing new."""
+    """Book an interval; answers (booking, replayed) so a retry with the same key books nothing new.
+
+    The policy is read and checked before the write transaction, which then holds only what must be
+    serialised: the quotas, the overlap or stock check, and the insert.
+    """
+    fingerprint = req.fingerprint()
+    async with db.read() as s:
+        if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
+            return earlier, True
+        resource = await catalogue.get_resource(s, req.resource_id)
+        policy = await catalogue.policy_of(s, resource)
+    booker = booker_for(actor, req.association_id)
+    check_policy(resource, policy, booker, req, now=now)
     try:
         async with db.write() as s:
-            resource = await store.lock_resource(s, req.resource_id)
-            if idempotency_key and (earlier := await replay(s, actor, idempotency_key, req.fingerprint())):
+            resource = await store.lock_resource(s, resource.id) or resource  # the fresh row on PostgreSQL
+            if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
                 return earlier, True
-            policy = await catalogue.policy_of(s, resource)
-            booker = booker_for(actor, req.association_id)
-            await check_policy_and_quota(s, resource, policy, booker, req, now=now)
+            await check_quota(s, resource, policy, booker, req, now=now, excluding=None, adds_one=True)
             booking = new_row(resource, policy, booker, req, await check_free(s, resource, policy, req), now=now)
             s.add(booking)
             await s.flush()
             outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
             if idempotency_key:
-                s.add(IdempotencyRecord(person_id=actor.person_id, key=idempotency_key, fingerprint=req.fingerprint(), status_code=201, body={"booking_id": booking.id}, created_at=now))
+                s.add(IdempotencyRecord(person_id=actor.person_id, key=idempotency_key, fingerprint=fingerprint, status_code=201, body={"booking_id": booking.id}, created_at=now))
             return booking, False
     except IntegrityError as exc:
         if is_overlap_violation(exc):
             raise rules.SlotTaken(resource_id=req.resource_id) from exc
         if idempotency_key:  # a concurrent twin with the same key won the insert: answer as it did
             async with db.read() as s:
-                if earlier := await replay(s, actor, idempotency_key, req.fingerprint()):
+                if earlier := await replay(s, actor, idempotency_key, fingerprint):
                     return earlier, True
         raise
 

@@ -12,7 +12,7 @@ from booking.rules import ACTIVE, BookingStatus
 from config.database import UtcDateTime
 from config.errors import NotFound
 from resources.rules import Interval
-from resources.store import Resource
+from resources.store import Resource, get_resource
 
 
 class BookingSeries(SQLModel, table=True):
@@ -84,15 +84,21 @@ ACTIVE_VALUES = tuple(s.value for s in ACTIVE)
 HANDED_OUT_VALUES = (BookingStatus.CHECKED_OUT.value, BookingStatus.OVERDUE.value)
 
 
-async def lock_resource(s: AsyncSession, resource_id: int) -> Resource:
-    """The resource row, locked until commit on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises)."""
-    query = select(Resource).where(Resource.id == resource_id)
-    if s.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
+async def lock_resource(s: AsyncSession, resource_id: int) -> Resource | None:
+    """Serialise writers of one resource: a row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the
+    whole database, so there nothing more is read."""
+    if s.bind.dialect.name != "postgresql":
+        return None
+    query = select(Resource).where(Resource.id == resource_id).with_for_update()
     resource = (await s.execute(query)).scalar_one_or_none()
     if resource is None:
         raise NotFound(f"No resource {resource_id}", resource_id=resource_id)
     return resource
+
+
+async def locked_resource(s: AsyncSession, resource_id: int) -> Resource:
+    """The resource row, read inside the write transaction (and locked on PostgreSQL)."""
+    return await lock_resource(s, resource_id) or await get_resource(s, resource_id)
 
 
 async def active_in(s: AsyncSession, resource_id: int, span: Interval, *, excluding: int | None = None) -> list[Booking]:

@@ -35,13 +35,16 @@ async def import_catalogue(settings: Settings, path: Path) -> str:
 
 
 async def prepare(settings: Settings) -> str:
-    """Migrate, seed the default catalogue, and give the operator a one-time staff sign-in link."""
+    """Migrate, seed the default catalogue into an empty database, and give the operator a one-time sign-in link."""
     from people import service as people
+    from resources import service as resources
 
     await migrate.upgrade(settings.database_url)
-    report = await import_catalogue(settings, DEFAULT_CATALOGUE)
     db = Db(settings.database_url)
     try:
+        # Only the first start seeds: afterwards staff edits are the truth, and `catalogue import` is explicit.
+        seeded = bool(await resources.list_locations(db))
+        report = "kept as it is" if seeded else await import_catalogue(settings, DEFAULT_CATALOGUE)
         await people.add_person(db, OPERATOR_EMAIL, name="Knutepunkt Strømsø", staff=True, now=now())
         link = await people.create_signin_link(db, settings, OPERATOR_EMAIL, now=now())
     finally:

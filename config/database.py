@@ -84,7 +84,8 @@ class Db:
 
     def _engine_options(self) -> dict:
         if self.is_sqlite:
-            return {"connect_args": {"timeout": 30}}
+            # Every session ends in COMMIT or ROLLBACK already: no second rollback on the way back to the pool.
+            return {"connect_args": {"timeout": 30}, "pool_reset_on_return": None}
         return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
 
     @asynccontextmanager

@@ -14,6 +14,7 @@ from tests import builders
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 KNUTEPUNKT = Actor(person_id=0, email="knutepunkt@example.no", name="Knutepunkt", is_staff=True)
+NO_SUCH_ID = 2_000_000_000  # ids are not reset between tests, and none grows this large
 CHRISTMAS = {"start": "2026-12-21T00:00:00+01:00", "end": "2027-01-02T00:00:00+01:00", "reason": "Juleferie"}
 
 
@@ -100,7 +101,7 @@ async def test_one_resource_shows_its_rules_in_minutes_and_its_windows_in_wall_c
 
 
 async def test_an_unknown_resource_or_location_is_not_found(client):
-    for path in ("/api/v1/resources/999", "/api/v1/locations/999"):
+    for path in (f"/api/v1/resources/{NO_SUCH_ID}", f"/api/v1/locations/{NO_SUCH_ID}"):
         response = await client.get(path)
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("application/problem+json")
@@ -130,12 +131,18 @@ async def test_kits_list_the_equipment_they_lend(client, db, district):
 
 # ---------------------------------------------------------------- staff maintain resources
 
-NEW_ROOM = {"key": "verksted", "location_id": 1, "kind": "room", "name": "Verkstedet", "capacity": 20,
+
+
+@pytest.fixture
+async def new_room(db, room_id) -> dict:
+    """A room to add at the house where the meeting room is."""
+    location_id = (await service.get_resource(db, room_id)).resource.location_id
+    return {"key": "verksted", "location_id": location_id, "kind": "room", "name": "Verkstedet", "capacity": 20,
             "features": ["whiteboard"]}
 
 
-async def test_staff_add_a_room_that_takes_the_rules_of_its_kind(client, staff, room_id):
-    response = await client.post("/api/v1/resources", json={**NEW_ROOM, "policy": {"buffer_after_minutes": 15}}, headers=staff)
+async def test_staff_add_a_room_that_takes_the_rules_of_its_kind(client, staff, new_room):
+    response = await client.post("/api/v1/resources", json={**new_room, "policy": {"buffer_after_minutes": 15}}, headers=staff)
     assert response.status_code == 201, response.text
     room = response.json()
     assert room["policy"]["buffer_after_minutes"] == 15
@@ -143,29 +150,29 @@ async def test_staff_add_a_room_that_takes_the_rules_of_its_kind(client, staff, 
     assert "verksted" in keys(await client.get("/api/v1/resources", params={"kind": "room"}))
 
 
-async def test_only_staff_add_resources(client, resident, room_id):
-    refused = await client.post("/api/v1/resources", json=NEW_ROOM, headers=resident)
+async def test_only_staff_add_resources(client, resident, new_room):
+    refused = await client.post("/api/v1/resources", json=new_room, headers=resident)
     assert refused.status_code == 403
     assert refused.json()["code"] == "staff_only"
-    assert (await client.post("/api/v1/resources", json=NEW_ROOM)).status_code == 401
+    assert (await client.post("/api/v1/resources", json=new_room)).status_code == 401
 
 
-async def test_rules_that_contradict_each_other_are_an_invalid_policy(client, staff, room_id):
+async def test_rules_that_contradict_each_other_are_an_invalid_policy(client, staff, new_room):
     policy = {"min_duration_minutes": 120, "max_duration_minutes": 60}
-    response = await client.post("/api/v1/resources", json={**NEW_ROOM, "policy": policy}, headers=staff)
+    response = await client.post("/api/v1/resources", json={**new_room, "policy": policy}, headers=staff)
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_policy"
     assert response.json()["field"] == "min_duration"
 
 
-async def test_a_room_needs_to_say_how_many_it_seats(client, staff, room_id):
-    response = await client.post("/api/v1/resources", json={**NEW_ROOM, "capacity": None}, headers=staff)
+async def test_a_room_needs_to_say_how_many_it_seats(client, staff, new_room):
+    response = await client.post("/api/v1/resources", json={**new_room, "capacity": None}, headers=staff)
     assert response.status_code == 422
     assert (response.json()["code"], response.json()["field"]) == ("invalid_input", "capacity")
 
 
-async def test_a_key_already_in_use_is_a_conflict(client, staff, room_id):
-    response = await client.post("/api/v1/resources", json={**NEW_ROOM, "key": "moterom"}, headers=staff)
+async def test_a_key_already_in_use_is_a_conflict(client, staff, new_room):
+    response = await client.post("/api/v1/resources", json={**new_room, "key": "moterom"}, headers=staff)
     assert response.status_code == 409
     assert response.json()["code"] == "key_taken"
 
@@ -216,7 +223,7 @@ async def test_only_staff_retire_resources(client, resident, room_id):
 
 
 async def test_retiring_an_unknown_resource_is_not_found(client, staff):
-    response = await client.post("/api/v1/resources/999/retire", headers=staff)
+    response = await client.post(f"/api/v1/resources/{NO_SUCH_ID}/retire", headers=staff)
     assert (response.status_code, response.json()["code"]) == (404, "not_found")
 
 

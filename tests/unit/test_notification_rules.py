@@ -1,0 +1,139 @@
+"""Pure notification rules: backoff, what each kind means, reminders, ticks, ETags, busy time; and every kind reads in nb and en."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from notifications import mail, rules
+from notifications.calendar import Party
+from notifications.mail import Letter, Site
+from notifications.rules import BookingFacts, Place
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+EVENING = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # Monday 18:00 in Oslo
+
+
+def test_backoff_doubles_from_thirty_seconds_and_never_exceeds_two_hours():
+    waits = [rules.backoff(n) for n in range(1, 12)]
+    assert waits[:4] == [timedelta(seconds=s) for s in (30, 60, 120, 240)]
+    assert max(waits) == timedelta(hours=2) == waits[-1]
+    assert waits == sorted(waits)
+
+
+def test_a_notification_is_given_up_after_the_last_attempt_or_at_once_when_refused_for_good():
+    assert rules.next_attempt_at(1, permanent=False, now=T0) == T0 + timedelta(seconds=30)
+    assert rules.next_attempt_at(rules.MAX_ATTEMPTS - 1, permanent=False, now=T0) is not None
+    assert rules.next_attempt_at(rules.MAX_ATTEMPTS, permanent=False, now=T0) is None
+    assert rules.next_attempt_at(1, permanent=True, now=T0) is None
+
+
+def test_all_retries_together_span_about_a_day_so_a_long_outage_loses_no_mail():
+    total = sum((rules.backoff(n) for n in range(1, rules.MAX_ATTEMPTS)), timedelta())
+    assert timedelta(hours=20) < total < timedelta(hours=48)
+
+
+def test_only_five_hundred_answers_are_permanent():
+    assert rules.is_permanent_smtp_code(550) and rules.is_permanent_smtp_code(554)
+    assert not rules.is_permanent_smtp_code(421) and not rules.is_permanent_smtp_code(451)
+
+
+@pytest.mark.parametrize(("kind", "method"), [
+    ("booking_confirmed", "REQUEST"), ("booking_requested", "REQUEST"), ("booking_approved", "REQUEST"),
+    ("booking_changed", "REQUEST"), ("booking_cancelled", "CANCEL"), ("booking_declined", "CANCEL"),
+    ("booking_reminder", None), ("loan_overdue", None), ("series_booked", "PUBLISH"),
+])
+def test_booking_news_invites_to_the_calendar_and_cancelling_news_cancels(kind, method):
+    assert rules.meaning_of(kind).method == method
+
+
+def test_a_kind_no_mail_is_written_for_is_refused():
+    with pytest.raises(rules.UnknownKind):
+        rules.meaning_of("waitlist_offer_in_klingon")
+
+
+def test_a_request_is_tentative_in_the_calendar_and_a_decline_removes_it():
+    assert [rules.calendar_status(s) for s in ("requested", "confirmed", "declined", "cancelled")] == [
+        "TENTATIVE", "CONFIRMED", "CANCELLED", "CANCELLED"]
+
+
+def test_a_room_is_reminded_of_before_it_starts_and_a_loan_before_pickup_and_return():
+    start, end = EVENING, EVENING + timedelta(days=2)
+    assert rules.reminder_for("room", True, "confirmed", start, end) == rules.Reminder("booking_reminder", start)
+    assert rules.reminder_for("equipment", False, "confirmed", start, end) == rules.Reminder("pickup_reminder", start)
+    assert rules.reminder_for("equipment", False, "checked_out", start, end) == rules.Reminder("return_reminder", end)
+    assert rules.reminder_for("room", True, "requested", start, end) is None
+    assert rules.reminder_for("garden_bed", True, "confirmed", start, end) is None
+
+
+def test_a_reminder_is_due_within_a_day_before_unless_the_person_heard_of_it_in_that_day():
+    day_before = EVENING - timedelta(hours=24)
+    assert not rules.is_reminder_due(EVENING, T0, now=day_before - timedelta(seconds=1))
+    assert rules.is_reminder_due(EVENING, T0, now=day_before)
+    assert not rules.is_reminder_due(EVENING, T0, now=EVENING)
+    assert not rules.is_reminder_due(EVENING, day_before + timedelta(hours=1), now=day_before + timedelta(hours=2))
+
+
+def test_a_reminder_key_is_the_same_for_a_repeated_sweep_and_new_for_a_moved_booking():
+    reminder = rules.Reminder("booking_reminder", EVENING)
+    assert rules.reminder_key(reminder, 7) == rules.reminder_key(rules.Reminder("booking_reminder", EVENING), 7)
+    assert rules.reminder_key(reminder, 7) != rules.reminder_key(rules.Reminder("booking_reminder", EVENING + timedelta(days=1)), 7)
+
+
+def test_processes_firing_within_one_period_share_a_tick_and_the_next_period_starts_a_new_one():
+    assert rules.tick_of(T0) == rules.tick_of(T0 + timedelta(minutes=4, seconds=59)) == T0
+    assert rules.tick_of(T0 + timedelta(minutes=5)) == T0 + timedelta(minutes=5)
+
+
+def test_a_notification_and_a_booking_carry_stable_identifiers_on_the_sites_host():
+    host = rules.host_of("https://booking.drammen.kommune.no/")
+    assert rules.message_id(12, host) == "<notification-12@booking.drammen.kommune.no>"
+    assert rules.booking_uid(5, host) == "booking-5@booking.drammen.kommune.no"
+
+
+def test_if_none_match_matches_any_listed_tag_weak_or_strong_or_a_star():
+    etag = rules.etag_of(b"BEGIN:VCALENDAR")
+    assert etag == rules.etag_of(b"BEGIN:VCALENDAR") != rules.etag_of(b"BEGIN:VCALENDAR ")
+    assert rules.etag_matches(f'"other", W/{etag}', etag)
+    assert rules.etag_matches("*", etag)
+    assert not rules.etag_matches('"other"', etag) and not rules.etag_matches(None, etag)
+
+
+def test_pooled_equipment_is_busy_only_while_every_unit_is_out():
+    h = lambda n: T0 + timedelta(hours=n)  # noqa: E731
+    loans = [(h(0), h(4), 2), (h(1), h(2), 1), (h(3), h(6), 1), (h(5), h(6), 2)]
+    assert rules.fully_booked(loans, 3) == [rules.Busy(h(1), h(2)), rules.Busy(h(3), h(4)), rules.Busy(h(5), h(6))]
+    assert rules.fully_booked(loans, 4) == []
+
+
+def facts(**changes) -> BookingFacts:
+    place = Place("Møterom 1", "Knutepunkt Strømsø", "Tordenskiolds gate 6", "3044", "Drammen", "Ring på ved hovedinngangen.")
+    base = dict(id=5, title="Lesesirkel", start=EVENING, end=EVENING + timedelta(hours=2), status="confirmed", sequence=0, place=place)
+    return BookingFacts(**{**base, **changes})
+
+
+def test_an_event_is_told_as_it_was_when_it_happened():
+    now_moved = facts(start=EVENING + timedelta(days=1), sequence=3, status="cancelled")
+    then = rules.as_of(now_moved, {"start": EVENING.isoformat(), "end": (EVENING + timedelta(hours=2)).isoformat(), "sequence": 1, "status": "confirmed"})
+    assert (then.start, then.sequence, then.status, then.title) == (EVENING, 1, "confirmed", "Lesesirkel")
+
+
+@pytest.mark.parametrize("language", rules.LANGUAGES)
+@pytest.mark.parametrize("kind", sorted(rules.KINDS))
+def test_every_kind_of_mail_reads_in_both_languages_with_place_time_and_link(kind, language):
+    letter = Letter(9, kind, T0, Party("Ola", "ola@example.no"), language, facts(), reason="Vannlekkasje", series=(facts(), facts(id=6)), refused=1)
+    message = mail.render(letter, Site("https://allmenning.example", "Knutepunkt <post@allmenning.example>"))
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "Møterom 1" in message["Subject"] and "18:00" in text
+    assert "Tordenskiolds gate 6, 3044 Drammen" in text and "Ring på ved hovedinngangen." in text
+    assert ("mandag 30. november 2026" if language == "nb" else "Monday, 30 November 2026") in text
+    assert "https://allmenning.example/bookings/5" in text and 'href="https://allmenning.example/bookings/5"' in html
+    assert f'lang="{language}"' in html and message["Content-Language"] == language
+
+
+def test_html_mail_escapes_what_people_typed():
+    letter = Letter(9, "booking_confirmed", T0, Party("<b>Ola</b>", "ola@example.no"), "nb", facts(title="<script>x</script>"))
+    html = mail.render(letter, Site("https://allmenning.example", "post@allmenning.example")).get_body(("html",)).get_content()
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<b>Ola</b>" not in html
