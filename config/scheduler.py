@@ -38,6 +38,7 @@ class Scheduler:
         self.db, self.clock, self.owner = db, clock, process_name()
         self.site, self.transport = Site.of(settings), transport_for(settings)
         self.triggers = AsyncIOScheduler(timezone=UTC)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its INFO lines would repeat every half minute
         self._loop: asyncio.AbstractEventLoop | None = None
         self._woken = asyncio.Event()
         self._stopping = False

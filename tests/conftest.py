@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from config import migrate
@@ -97,6 +98,9 @@ async def _truncate_all(url: str) -> None:
         async with db.engine.begin() as conn:
             for table in reversed(SQLModel.metadata.sorted_tables):
                 await conn.execute(table.delete())
+            # Ids start at 1 again, as on a fresh SQLite copy: both backends answer alike.
+            serials = [f"setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false)" for t in SQLModel.metadata.sorted_tables if "id" in t.c and t.c.id.autoincrement]
+            await conn.execute(text("SELECT " + ", ".join(serials)))
     finally:
         await db.dispose()
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import aiosmtplib
 import pytest
 from alembic.script import ScriptDirectory
+from litestar.testing import AsyncTestClient
 from sqlalchemy import inspect, select, text
 
 from booking.store import Booking
@@ -110,6 +112,20 @@ async def test_a_commit_that_adds_notifications_wakes_the_sender_and_one_that_ad
     async with db.write() as s:
         store.record(s, "booking_reminder", person_id=alice[0], at=clock())
     assert wakes == [1]
+
+
+async def test_with_the_scheduler_on_a_booking_is_mailed_within_a_second_of_its_commit(app, settings, db, clock, alice, room_id):
+    app.state.settings, app.state.clock = replace(settings, scheduler=True), clock
+    async with AsyncTestClient(app=app) as client:
+        await asyncio.sleep(0.2)  # the start-up drain finds nothing
+        assert (await book(client, alice[1], room_id, **MONDAY_EVENING)).status_code == 201
+        for _ in range(20):
+            mails = list(settings.mail_dir.glob("notification-*.eml"))
+            if mails:
+                break
+            await asyncio.sleep(0.05)
+    assert len(mails) == 1 and "Subject: Bekreftet: Moterom" in mails[0].read_text()
+    assert {n.status for n in await outbox(db)} == {"sent"}
 
 
 async def test_mail_that_cannot_be_sent_is_retried_with_growing_backoff_until_it_goes(client, db, settings, clock, alice, room_id):

@@ -1,0 +1,1 @@
+"""Web pages for residents, associations and staff: another api layer over the same services."""

@@ -1,0 +1,112 @@
+"""Pages for booking: a room one-off or weekly with each date's outcome, equipment on loan, an association's page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from urllib.parse import urlencode
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from booking import series as series_service
+from booking import service as bookings
+from booking.service import NewBooking
+from config.database import Db
+from config.errors import DomainError
+from config.settings import Settings
+from notifications import service as notifications
+from people import service as people
+from people.actor import Actor
+from resources import service as catalogue
+from resources.rules import ResourceKind
+from web.frame import day_value, error_map, moment_value, number_value, posted, render, see_other, signed_in
+from web.pages import resource_names, today, webcal
+
+
+async def booking_form(request: Request, db: Db, settings: Settings, viewer: Actor, resource_id: int, now: datetime, *, status: int = 200, errors: dict | None = None, values: dict | None = None) -> Template:
+    detail = await catalogue.get_resource(db, resource_id)
+    associations = await people.list_associations(db, viewer)
+    mine = [a for a in associations if viewer.is_member_of(a.id)]
+    defaults = {"date": today(now).isoformat(), "end_date": today(now).isoformat(), "quantity": "1"}
+    return render(request, settings, viewer, "book.html", status=status, resource=detail.resource, policy=detail.policy,
+                  associations=mine, errors=errors or {}, values={**defaults, **(values or {})},
+                  is_loan=detail.resource.kind == ResourceKind.EQUIPMENT)
+
+
+@get("/resources/{resource_id:int}/book", name="book")
+async def book_form(request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
+    return await booking_form(request, db, settings, signed_in(viewer), resource_id, now)
+
+
+def wanted_of(form: dict[str, str], resource_id: int, is_loan: bool) -> NewBooking:
+    """The booking a form asks for; a loan has its own return date, a room ends on the day it starts."""
+    start = moment_value(form, "date", "start")
+    end = moment_value(form, "end_date" if is_loan else "date", "end")
+    association = number_value(form, "association_id")
+    if is_loan:
+        return NewBooking(resource_id, start, end, form.get("title", ""), association, None, number_value(form, "quantity", default=1) or 1)
+    return NewBooking(resource_id, start, end, form.get("title", ""), association, number_value(form, "attendees"))
+
+
+@post("/resources/{resource_id:int}/book", name="send_booking")
+async def send_booking(request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+    actor = signed_in(viewer)
+    form = await posted(request)
+    detail = await catalogue.get_resource(db, resource_id)
+    is_loan = detail.resource.kind == ResourceKind.EQUIPMENT
+    try:
+        wanted = wanted_of(form, resource_id, is_loan)
+        if form.get("weekly") and not is_loan:
+            return await book_weekly(db, actor, wanted, day_value(form, "until"), now)
+        booking, _ = await bookings.create_booking(db, actor, wanted, now=now)
+    except DomainError as refusal:
+        return await booking_form(request, db, settings, actor, resource_id, now, status=422, errors=error_map(refusal), values=form)
+    return see_other(f"/my/bookings?done={booking.status}")
+
+
+async def book_weekly(db: Db, actor: Actor, first: NewBooking, until: date, now: datetime) -> Redirect:
+    """The series books what it can; the dates it could not get travel to the outcome page in its address."""
+    outcome = await series_service.create_series(db, actor, first, every_weeks=1, until=until, now=now)
+    refused = [f"{r.date.isoformat()}:{r.code}" for r in outcome.refused]
+    query = urlencode({"refused": ",".join(refused)}) if refused else ""
+    return see_other(f"/series/{outcome.series.id}" + (f"?{query}" if query else ""))
+
+
+def refusals_of(text: str) -> list[tuple[date, str]]:
+    found = []
+    for item in filter(None, text.split(",")):
+        day, _, code = item.partition(":")
+        try:
+            found.append((date.fromisoformat(day), code))
+        except ValueError:
+            continue
+    return found
+
+
+@get("/series/{series_id:int}", name="series")
+async def series_page(request: Request, series_id: int, db: Db, settings: Settings, viewer: Actor | None, refused: str = "") -> Template:
+    actor = signed_in(viewer)
+    booked = [b for b in await bookings.list_bookings(db, actor) if b.series_id == series_id]
+    return render(request, settings, viewer, "series.html", booked=booked, refused=refusals_of(refused),
+                  resources=await resource_names(db))
+
+
+@get("/associations/{association_id:int}", name="association")
+async def association_page(request: Request, association_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
+    actor = signed_in(viewer)
+    association = await people.get_association(db, actor, association_id)
+    members = await people.list_members(db, actor, association_id)
+    rows = await bookings.list_bookings(db, actor, association_id=association_id)
+    feed = await notifications.association_feed_url(db, settings, actor, association_id, now=now)
+    return render(request, settings, viewer, "association.html", association=association, members=members,
+                  bookings=[b for b in rows if b.end > now], resources=await resource_names(db), feed=webcal(feed),
+                  may_see_email=actor.is_staff or actor.is_admin_of(association_id))
+
+
+@get("/associations", name="associations")
+async def associations_page(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
+    actor = signed_in(viewer)
+    return render(request, settings, viewer, "associations.html", associations=await people.list_associations(db, actor))
+
+
+ROUTES = [book_form, send_booking, series_page, association_page, associations_page]

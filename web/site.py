@@ -1,0 +1,42 @@
+"""The web pages as one router, with their templates, static files and how a refused page is shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Request, Response, Router
+from litestar.di import Provide
+from litestar.response import Redirect
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+from config.errors import DomainError, NotAuthenticated
+from web import booking_pages, pages, staff_pages, utilisation
+from web.frame import provide_viewer, render, sign_in_path
+from web.refusals import message_of
+
+HERE = Path(__file__).parent
+
+
+def on_not_signed_in(request: Request, _: NotAuthenticated) -> Response:
+    return Redirect(sign_in_path(request), status_code=303)
+
+
+def on_refusal(request: Request, exc: DomainError) -> Response:
+    """A page the services refuse (not found, not yours) is an HTML page in the viewer's language, not JSON."""
+    response = render(request, request.app.state.settings, None, "refused.html", status=exc.status, message=message_of(exc))
+    return response.to_asgi_response(app=None, request=request) if False else response  # type: ignore[return-value]
+
+
+ROUTER = Router(
+    path="/",
+    route_handlers=[*pages.ROUTES, *booking_pages.ROUTES, *staff_pages.ROUTES, *utilisation.ROUTES],
+    dependencies={"viewer": Provide(provide_viewer)},
+    exception_handlers={NotAuthenticated: on_not_signed_in, DomainError: on_refusal},
+    include_in_schema=False,
+)
+
+STATIC = create_static_files_router(path="/static", directories=[HERE / "static"], include_in_schema=False)
+
+TEMPLATES = TemplateConfig(directory=HERE / "templates", engine=JinjaTemplateEngine)

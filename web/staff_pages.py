@@ -1,0 +1,138 @@
+"""Pages for staff: requests to decide, the day's hand-overs, overdue loans, the catalogue and its closures."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from litestar import Request, get, post
+from litestar.response import Redirect, Template
+
+from booking import lifecycle, loans
+from booking import service as bookings
+from config.database import Db
+from config.errors import DomainError
+from config.settings import Settings
+from people.actor import Actor, check_staff
+from people.store import Person
+from resources import service as catalogue
+from web.frame import error_map, moment_value, number_value, posted, render, see_other, signed_in
+from web.pages import resource_names, today
+
+
+def staff(viewer: Actor | None) -> Actor:
+    actor = signed_in(viewer)
+    check_staff(actor)
+    return actor
+
+
+async def people_named(db: Db, ids: set[int]) -> dict[int, Person]:
+    async with db.read() as s:
+        return {i: p for i in ids if (p := await s.get(Person, i)) is not None}
+
+
+async def requests_page(request: Request, db: Db, settings: Settings, actor: Actor, *, status: int = 200, errors: dict | None = None) -> Template:
+    waiting = await bookings.list_bookings(db, actor, status="requested")
+    return render(request, settings, actor, "staff/requests.html", status=status, errors=errors or {}, waiting=waiting,
+                  resources=await resource_names(db), people=await people_named(db, {b.person_id for b in waiting}),
+                  done=request.query_params.get("done", ""))
+
+
+@get("/staff/requests", name="staff_requests")
+async def staff_requests(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
+    return await requests_page(request, db, settings, staff(viewer))
+
+
+@post("/staff/requests/{booking_id:int}/{decision:str}", name="decide")
+async def decide(request: Request, booking_id: int, decision: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+    actor = staff(viewer)
+    form = await posted(request)
+    try:
+        await lifecycle.decide(db, actor, booking_id, approve=decision == "approve", reason=form.get("reason", ""), now=now)
+    except DomainError as refusal:
+        return await requests_page(request, db, settings, actor, status=422, errors={f"booking-{booking_id}": error_map(refusal, "reason")})
+    return see_other(f"/staff/requests?done={'approved' if decision == 'approve' else 'declined'}")
+
+
+async def handovers_page(request: Request, db: Db, settings: Settings, actor: Actor, day: date, *, status: int = 200, errors: dict | None = None) -> Template:
+    pickups, returns = await loans.handovers_on(db, actor, day)
+    ids = {b.person_id for b in pickups + returns}
+    return render(request, settings, actor, "staff/handovers.html", status=status, errors=errors or {}, day=day,
+                  pickups=pickups, returns=returns, resources=await resource_names(db), people=await people_named(db, ids),
+                  done=request.query_params.get("done", ""))
+
+
+@get("/staff/handovers", name="handovers")
+async def handovers(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime, day: str = "") -> Template:
+    try:
+        chosen_day = date.fromisoformat(day) if day else today(now)
+    except ValueError:
+        chosen_day = today(now)
+    return await handovers_page(request, db, settings, staff(viewer), chosen_day)
+
+
+@post("/staff/loans/{booking_id:int}/{step:str}", name="hand_over")
+async def hand_over(request: Request, booking_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+    """Check out at pickup, check in at return; the page the form came from is shown again."""
+    actor = staff(viewer)
+    form = await posted(request)
+    day = form.get("day") or today(now).isoformat()
+    try:
+        if step == "check-out":
+            await loans.check_out(db, actor, booking_id, at=None, note=form.get("note", ""), now=now)
+        else:
+            condition = form.get("condition") if form.get("condition") in ("ok", "damaged", "dirty") else "ok"
+            missing = number_value(form, "missing_units", default=0) or 0
+            await loans.check_in(db, actor, booking_id, at=None, condition=condition, note=form.get("note", ""), missing_units=missing, now=now)
+    except DomainError as refusal:
+        return await handovers_page(request, db, settings, actor, date.fromisoformat(day), status=422, errors={f"booking-{booking_id}": error_map(refusal, "note")})
+    return see_other(f"/staff/handovers?day={day}&done={step}")
+
+
+@get("/staff/overdue", name="overdue")
+async def overdue(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
+    actor = staff(viewer)
+    late = await loans.overdue_loans(db, actor, now=now)
+    return render(request, settings, actor, "staff/overdue.html", late=late, resources=await resource_names(db),
+                  people=await people_named(db, {b.person_id for b in late}))
+
+
+@get("/staff/catalogue", name="staff_catalogue")
+async def staff_catalogue(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
+    actor = staff(viewer)
+    locations = {loc.id: loc for loc in await catalogue.list_locations(db)}
+    items = await catalogue.list_resources(db, include_retired=True)
+    return render(request, settings, actor, "staff/catalogue.html", items=items, locations=locations)
+
+
+async def closures_page(request: Request, db: Db, settings: Settings, actor: Actor, resource_id: int, *, status: int = 200, errors: dict | None = None, values: dict | None = None) -> Template:
+    detail = await catalogue.get_resource(db, resource_id)
+    return render(request, settings, actor, "staff/closures.html", status=status, errors=errors or {}, values=values or {},
+                  resource=detail.resource, closures=detail.closures)
+
+
+@get("/staff/resources/{resource_id:int}/closures", name="closures")
+async def closures(request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None) -> Template:
+    return await closures_page(request, db, settings, staff(viewer), resource_id)
+
+
+@post("/staff/resources/{resource_id:int}/closures", name="add_closure")
+async def add_closure(request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+    actor = staff(viewer)
+    form = await posted(request)
+    try:
+        start, end = moment_value(form, "start_date", "start"), moment_value(form, "end_date", "end")
+        await catalogue.add_closure(db, actor, resource_id, start, end, form.get("reason", ""), now=now)
+    except DomainError as refusal:
+        return await closures_page(request, db, settings, actor, resource_id, status=422, errors=error_map(refusal, "end"), values=form)
+    return see_other(f"/staff/resources/{resource_id}/closures")
+
+
+@post("/staff/resources/{resource_id:int}/closures/{closure_id:int}/remove", name="remove_closure")
+async def remove_closure(request: Request, resource_id: int, closure_id: int, db: Db, viewer: Actor | None, now: datetime) -> Redirect:
+    actor = staff(viewer)
+    await posted(request)
+    await catalogue.remove_closure(db, actor, resource_id, closure_id, now=now)
+    return see_other(f"/staff/resources/{resource_id}/closures")
+
+
+ROUTES = [staff_requests, decide, handovers, hand_over, overdue, staff_catalogue, closures, add_closure, remove_closure]
