@@ -215,13 +215,17 @@ def _address(party: Party) -> vCalAddress:
 # ---------------------------------------------------------------- feeds
 
 
-def feed(name: str, events: list[CalendarEvent], *, refresh: timedelta) -> bytes:
-    """A published calendar (times in UTC), written directly: icalendar needs seconds for 10,000 events."""
-    lines = [
+def _calendar_head(name: str, refresh: timedelta) -> list[str]:
+    return [
         "BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-        f"NAME:{escape(name)}", f"X-WR-CALNAME:{escape(name)}",
+        fold(f"NAME:{escape(name)}"), fold(f"X-WR-CALNAME:{escape(name)}"),
         f"REFRESH-INTERVAL;VALUE=DURATION:{duration(refresh)}", f"X-PUBLISHED-TTL:{duration(refresh)}",
     ]
+
+
+def feed(name: str, events: list[CalendarEvent], *, refresh: timedelta) -> bytes:
+    """A published calendar of bookings (times in UTC), written directly: icalendar takes seconds for thousands."""
+    lines = _calendar_head(name, refresh)
     for event in events:
         lines += ["BEGIN:VEVENT", f"UID:{escape(event.uid)}", f"SEQUENCE:{event.sequence}",
                   f"DTSTAMP:{utc_text(event.stamp)}", f"DTSTART:{utc_text(event.start)}", f"DTEND:{utc_text(event.end)}",
@@ -231,6 +235,21 @@ def feed(name: str, events: list[CalendarEvent], *, refresh: timedelta) -> bytes
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")
     return "".join(fold(line) + "\r\n" for line in lines).encode()
+
+
+BusyBlock = tuple[str, str, str, int, str]  # uid, start, end, sequence, stamp; times already in iCalendar UTC form
+
+
+def busy_feed(name: str, blocks: list[BusyBlock], *, summary: str, refresh: timedelta) -> bytes:
+    """Busy time only, one word and no one's details: the shape a 10,000-booking public feed is written fast in."""
+    head = "".join(line + "\r\n" for line in _calendar_head(name, refresh))
+    what = fold(f"SUMMARY:{escape(summary)}")
+    events = "".join(
+        f"BEGIN:VEVENT\r\n{fold('UID:' + uid)}\r\nSEQUENCE:{sequence}\r\nDTSTAMP:{stamp}\r\nDTSTART:{start}\r\n"
+        f"DTEND:{end}\r\n{what}\r\nSTATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n"
+        for uid, start, end, sequence, stamp in blocks
+    )
+    return (head + events + "END:VCALENDAR\r\n").encode()
 
 
 def utc_text(moment: datetime) -> str:

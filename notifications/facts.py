@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.store import ACTIVE_VALUES as ACTIVE
@@ -67,21 +67,37 @@ async def feed_bookings(s: AsyncSession, *, person_id: int | None = None, associ
 
 
 @dataclass(frozen=True)
-class BusyRow:
-    id: int
+class Loan:
     start: datetime
     end: datetime
     quantity: int
-    sequence: int
     updated_at: datetime
 
 
-async def busy_rows(s: AsyncSession, resource_id: int, *, since: datetime) -> list[BusyRow]:
-    """The blocks (buffers included) a resource's active bookings occupy: when it cannot be booked, and by whom not."""
-    query = select(Booking.id, Booking.block_start, Booking.block_end, Booking.quantity, Booking.sequence, Booking.updated_at).where(
+def ics_utc(s: AsyncSession, column):  # noqa: ANN001, ANN201
+    """A time as iCalendar writes it in UTC, formatted by the database: per-value Python conversion costs more than
+    the rest of a 10,000-booking feed together."""
+    if s.bind.dialect.name == "postgresql":
+        text = func.to_char(func.timezone("UTC", column), 'YYYYMMDD"T"HH24MISS"Z"')
+    else:
+        text = func.strftime("%Y%m%dT%H%M%SZ", column)
+    return type_coerce(text, String)
+
+
+async def busy_blocks(s: AsyncSession, resource_id: int, *, since: datetime) -> list[tuple[int, str, str, int, str]]:
+    """(id, start, end, sequence, last change) of the blocks, buffers included, that a resource's active bookings
+    occupy: when it cannot be booked, and nothing of by whom."""
+    query = select(Booking.id, ics_utc(s, Booking.block_start), ics_utc(s, Booking.block_end), Booking.sequence, ics_utc(s, Booking.updated_at))
+    query = query.where(Booking.resource_id == resource_id, Booking.status.in_(ACTIVE), Booking.block_end >= since)
+    connection = await s.connection()  # plain rows: the ORM's result machinery would double the time
+    return (await connection.execute(query.order_by(Booking.block_start, Booking.id))).all()
+
+
+async def loans_of(s: AsyncSession, resource_id: int, *, since: datetime) -> list[Loan]:
+    query = select(Booking.block_start, Booking.block_end, Booking.quantity, Booking.updated_at).where(
         Booking.resource_id == resource_id, Booking.status.in_(ACTIVE), Booking.block_end >= since,
     )
-    return [BusyRow(*row) for row in (await s.execute(query.order_by(Booking.block_start, Booking.id))).all()]
+    return [Loan(*row) for row in (await s.execute(query.order_by(Booking.block_start))).all()]
 
 
 async def lock_person(s: AsyncSession, person_id: int) -> Person:

@@ -8,7 +8,6 @@ from config.database import Db
 from config.errors import NotFound
 from config.settings import Settings
 from notifications import calendar, facts, rules, store
-from notifications.calendar import CalendarEvent
 from notifications.mail import Site
 from people.store import Association, Person
 from resources.rules import EXCLUSIVE_KINDS, ResourceKind
@@ -43,21 +42,21 @@ async def private_feed(db: Db, settings: Settings, token: str, *, now: datetime)
 
 async def resource_feed(db: Db, settings: Settings, resource_id: int, language: str, *, now: datetime) -> bytes:
     """A resource's busy times for anyone: when it is taken, never by whom or for what."""
-    words, host = rules.FEED_WORDS[rules.language_of(language)], rules.host_of(settings.base_url)
+    words, host, since = rules.FEED_WORDS[rules.language_of(language)], rules.host_of(settings.base_url), now - rules.FEED_HISTORY
     async with db.read() as s:
         resource = await s.get(Resource, resource_id)
         if resource is None:
             raise NotFound(f"No resource {resource_id}", resource_id=resource_id)
-        rows = await facts.busy_rows(s, resource_id, since=now - rules.FEED_HISTORY)
-    if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
-        events = [CalendarEvent(f"busy-{r.id}@{host}", r.sequence, "CONFIRMED", r.start, r.end, r.updated_at, words["busy"]) for r in rows]
-    else:
-        events = pooled_busy(rows, resource, words["busy"], host)
-    return calendar.feed(words["resource"].format(name=resource.name), events, refresh=rules.FEED_REFRESH)
+        if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
+            blocks = [(f"busy-{i}@{host}", start, end, seq, stamp) for i, start, end, seq, stamp in await facts.busy_blocks(s, resource_id, since=since)]
+        else:
+            blocks = pooled_busy(await facts.loans_of(s, resource_id, since=since), resource, host)
+    name = words["resource"].format(name=resource.name)
+    return calendar.busy_feed(name, blocks, summary=words["busy"], refresh=rules.FEED_REFRESH)
 
 
-def pooled_busy(rows: list[facts.BusyRow], resource: Resource, busy: str, host: str) -> list[CalendarEvent]:
+def pooled_busy(loans: list[facts.Loan], resource: Resource, host: str) -> list[calendar.BusyBlock]:
     """Equipment is busy only while every unit is out; each such span is stamped with the latest change behind it."""
-    spans = rules.fully_booked([(r.start, r.end, r.quantity) for r in rows], resource.stock or 0)
-    latest = max((r.updated_at for r in rows), default=resource.updated_at)
-    return [CalendarEvent(f"busy-{resource.id}-{calendar.utc_text(b.start)}@{host}", 0, "CONFIRMED", b.start, b.end, latest, busy) for b in spans]
+    spans = rules.fully_booked([(loan.start, loan.end, loan.quantity) for loan in loans], resource.stock or 0)
+    stamp = calendar.utc_text(max((loan.updated_at for loan in loans), default=resource.updated_at))
+    return [(f"busy-{resource.id}-{calendar.utc_text(b.start)}@{host}", calendar.utc_text(b.start), calendar.utc_text(b.end), 0, stamp) for b in spans]

@@ -25,8 +25,7 @@ def on_not_signed_in(request: Request, _: NotAuthenticated) -> Response:
 
 def on_refusal(request: Request, exc: DomainError) -> Response:
     """A page the services refuse (not found, not yours) is an HTML page in the viewer's language, not JSON."""
-    response = render(request, request.app.state.settings, None, "refused.html", status=exc.status, message=message_of(exc))
-    return response.to_asgi_response(app=None, request=request) if False else response  # type: ignore[return-value]
+    return render(request, request.app.state.settings, None, "refused.html", status=exc.status, message=message_of(exc))
 
 
 ROUTER = Router(

@@ -11,26 +11,6 @@ from tests.api.test_bookings import MONDAY_EVENING, assert_problem, at, book, mi
 
 
 @pytest.fixture
-async def alice(db):
-    return await builders.person(db, "alice@example.no")
-
-
-@pytest.fixture
-async def bob(db):
-    return await builders.person(db, "bob@example.no")
-
-
-@pytest.fixture
-async def staff(db):
-    return await builders.person(db, "staff@knutepunkt.no", staff=True)
-
-
-@pytest.fixture
-async def room_id(db):
-    return await builders.room(db)
-
-
-@pytest.fixture
 async def hall_id(db):
     return await builders.room(db, key="storsal", policy=builders.room_policy(needs_approval=True))
 

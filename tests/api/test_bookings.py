@@ -17,26 +17,6 @@ def at(day: str, start: str, end: str) -> dict[str, str]:
     return {"start": f"{day}T{start}:00+01:00", "end": f"{day}T{end}:00+01:00"}
 
 
-@pytest.fixture
-async def alice(db):
-    return await builders.person(db, "alice@example.no")
-
-
-@pytest.fixture
-async def bob(db):
-    return await builders.person(db, "bob@example.no")
-
-
-@pytest.fixture
-async def staff(db):
-    return await builders.person(db, "staff@knutepunkt.no", staff=True)
-
-
-@pytest.fixture
-async def room_id(db):
-    return await builders.room(db)
-
-
 async def book(client, auth, resource_id, **fields):
     return await client.post("/api/v1/bookings", json={"resource_id": resource_id, **fields}, headers=auth)
 

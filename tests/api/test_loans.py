@@ -24,21 +24,6 @@ MON_TO_THU = loan("2026-11-30", "12:00", "2026-12-03", "12:00")
 
 
 @pytest.fixture
-async def alice(db):
-    return await builders.person(db, "alice@example.no")
-
-
-@pytest.fixture
-async def bob(db):
-    return await builders.person(db, "bob@example.no")
-
-
-@pytest.fixture
-async def staff(db):
-    return await builders.person(db, "staff@knutepunkt.no", staff=True)
-
-
-@pytest.fixture
 async def chairs(db):
     return await builders.item(db, "stoler", stock=4)
 
