@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Response, get, patch, post
@@ -14,7 +14,7 @@ from booking import loan_api
 from booking.representation import booking_json, intervals_json, local, series_json
 from config.database import Db
 from people.actor import Actor
-from resources.rules import OSLO, Interval
+from resources.rules import OSLO
 
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 Positive = Annotated[int, msgspec.Meta(ge=1, le=100_000)]

@@ -104,11 +104,7 @@ def signin_url(settings: Settings, token: str) -> str:
 async def authenticate(db: Db, token: str, *, now: datetime) -> Actor | None:
     """The actor a session cookie or bearer token proves, or None."""
     async with db.read() as s:
-        credential = await store.live_credential(s, token, ("session", "api"), now=now)
-        if credential is None:
-            return None
-        person = await s.get(Person, credential.person_id)
-        return await store.actor_of(s, person) if person else None
+        return await store.actor_by_token(s, token, ("session", "api"), now=now)
 
 
 async def issue_credential(
