@@ -32,6 +32,9 @@ class BookingStatus(StrEnum):
     OVERDUE = "overdue"
     CANCELLED = "cancelled"
     DECLINED = "declined"
+    # A waitlist offer: holds its capacity like a booking until it is accepted, declined or expires.
+    OFFERED = "offered"
+    EXPIRED = "expired"
 
     # Named sets, attached below: an Enum body would turn them into members.
     ACTIVE: ClassVar[frozenset[BookingStatus]]
@@ -40,12 +43,12 @@ class BookingStatus(StrEnum):
     FINAL: ClassVar[frozenset[BookingStatus]]
 
 
-# Active bookings hold capacity: an overdue loan still has the units out.
-ACTIVE = frozenset({BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.OVERDUE})
-# Once equipment has been handed out it can only come back, not be cancelled.
+# Active bookings hold capacity: an overdue loan still has the units out, an open offer holds its slot.
+ACTIVE = frozenset({BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.OVERDUE, BookingStatus.OFFERED})
+# Once equipment has been handed out it can only come back, not be cancelled; an offer is declined instead.
 CANCELLABLE = frozenset({BookingStatus.REQUESTED, BookingStatus.CONFIRMED})
 DECIDABLE = frozenset({BookingStatus.REQUESTED})
-FINAL = frozenset({BookingStatus.RETURNED, BookingStatus.CANCELLED, BookingStatus.DECLINED})
+FINAL = frozenset({BookingStatus.RETURNED, BookingStatus.CANCELLED, BookingStatus.DECLINED, BookingStatus.EXPIRED})
 BookingStatus.ACTIVE = ACTIVE
 BookingStatus.CANCELLABLE = CANCELLABLE
 BookingStatus.DECIDABLE = DECIDABLE

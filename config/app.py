@@ -20,6 +20,7 @@ from config.settings import Settings
 from notifications import api as notifications_api
 from people import api as people_api
 from resources import api as resources_api
+from web import site as web_site
 
 Clock = Callable[[], datetime]
 
@@ -61,7 +62,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         return state.settings
 
     return Litestar(
-        route_handlers=[healthz, *people_api.ROUTES, *resources_api.ROUTES, *booking_api.ROUTES, *notifications_api.ROUTES],
+        route_handlers=[healthz, *people_api.ROUTES, *resources_api.ROUTES, *booking_api.ROUTES, *notifications_api.ROUTES, web_site.ROUTER, web_site.STATIC],
+        template_config=web_site.TEMPLATES,
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "now": Provide(provide_now, sync_to_thread=False),

@@ -20,7 +20,7 @@ from people.actor import Actor
 from people.api import bearer_or_cookie
 from resources.rules import local_datetime
 from web.i18n import LANGUAGES, Speaker, chosen
-from web.refusals import CsrfFailed, FormInvalid, field_of, message_of
+from web.refusals import CsrfFailed, FormInvalid, field_of, message_for, message_of
 
 LANG_COOKIE = "lang"
 CSRF_COOKIE = "allmenning_csrf"
@@ -69,7 +69,7 @@ def render(request: Request, settings: Settings, viewer: Actor | None, name: str
     context = {
         "_": speak, "speak": speak, "lang": speak.language, "viewer": viewer, "csrf": csrf_token(request),
         "path": request.url.path, "switch_to": "en" if speak.language == "nb" else "nb",
-        "errors": {}, "values": {}, "title": "", **context,
+        "errors": {}, "values": {}, "refusal_message": message_for, **context,
     }
     return Template(template_name=name, context=context, status_code=status, cookies=page_cookies(request, settings))
 

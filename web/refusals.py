@@ -87,4 +87,8 @@ def field_of(error: DomainError, default: str = "form") -> str:
 
 def message_of(error: DomainError) -> str:
     """The untranslated message; the page translates it into its language."""
-    return MESSAGES.get(error.code, FALLBACK)
+    return message_for(error.code)
+
+
+def message_for(code: str) -> str:
+    return MESSAGES.get(code, FALLBACK)

@@ -108,12 +108,13 @@ def room_request(start: datetime, end: datetime, attendees: int | None = None) -
 # ---------------------------------------------------------------- states and bookers
 
 
-def test_active_bookings_are_requested_confirmed_checked_out_or_overdue():
+def test_active_bookings_are_requested_confirmed_checked_out_overdue_or_offered():
     assert ACTIVE == {
         BookingStatus.REQUESTED,
         BookingStatus.CONFIRMED,
         BookingStatus.CHECKED_OUT,
         BookingStatus.OVERDUE,
+        BookingStatus.OFFERED,
     }
 
 
@@ -132,7 +133,7 @@ def test_the_named_sets_sit_beside_the_state_enum():
     assert BookingStatus.CANCELLABLE is CANCELLABLE
     assert BookingStatus.DECIDABLE is DECIDABLE
     assert BookingStatus.FINAL is FINAL
-    assert len(BookingStatus) == 7
+    assert len(BookingStatus) == 9
     assert BookingStatus("checked_out") is BookingStatus.CHECKED_OUT
 
 
