@@ -10,7 +10,7 @@ from litestar import Response, get, patch, post
 from litestar.params import Parameter
 
 from booking import availability, lifecycle, series, service
-from booking import loan_api
+from booking import loan_api, season_api, waitlist_api
 from booking.representation import booking_json, intervals_json, local, series_json
 from config.database import Db
 from people.actor import Actor
@@ -128,4 +128,4 @@ async def free_rooms(db: Db, now: datetime, start: Annotated[datetime, Parameter
     return {"items": [{"id": r.id, "name": r.name, "capacity": r.capacity, "features": r.features, "location_id": r.location_id} for r in rooms]}
 
 
-ROUTES = [*loan_api.ROUTES, create_booking, create_series, cancel_series, list_bookings, awaiting_approval, get_booking, change_booking, cancel_booking, approve, decline, resource_availability, free_rooms]
+ROUTES = [*loan_api.ROUTES, *waitlist_api.ROUTES, *season_api.ROUTES, create_booking, create_series, cancel_series, list_bookings, awaiting_approval, get_booking, change_booking, cancel_booking, approve, decline, resource_availability, free_rooms]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from booking import rules, store
+from booking import offers, rules, store
 from booking.rules import BookingStatus
 from booking.service import (
     NewBooking, ReasonRequired, booker_for, check_free, check_may_act_on, check_policy_and_quota, is_overlap_violation,
@@ -45,11 +45,13 @@ async def change_booking(db: Db, actor: Actor, booking_id: int, *, start: dateti
             booking.updated_at = now
             outbox.record_booking_event(s, "booking_changed", booking, at=now, moved=moved)
             s.add(booking)
-            return booking
     except IntegrityError as exc:
         if is_overlap_violation(exc):
             raise rules.SlotTaken(booking_id=booking_id) from exc
         raise
+    if moved:  # the old slot (or the end cut off) may be what someone waits for
+        await offers.offer_freed_capacity(db, booking.resource_id, now=now)
+    return booking
 
 
 async def cancel_booking(db: Db, actor: Actor, booking_id: int, reason: str, *, now: datetime) -> Booking:
@@ -62,7 +64,8 @@ async def cancel_booking(db: Db, actor: Actor, booking_id: int, reason: str, *, 
         if actor.is_staff and booking.person_id != actor.person_id and not reason.strip():
             raise ReasonRequired("Staff cancelling someone's booking must say why")
         mark_cancelled(s, booking, actor, reason, now=now)
-        return booking
+    await offers.offer_freed_capacity(db, booking.resource_id, now=now)  # after the commit, in its own transaction
+    return booking
 
 
 def mark_cancelled(s, booking: Booking, actor: Actor, reason: str, *, now: datetime) -> None:  # noqa: ANN001
@@ -90,4 +93,6 @@ async def decide(db: Db, actor: Actor, booking_id: int, *, approve: bool, reason
         s.add(booking)
         kind = "booking_approved" if approve else "booking_declined"
         outbox.record_booking_event(s, kind, booking, at=now, reason=reason.strip())
-        return booking
+    if not approve:
+        await offers.offer_freed_capacity(db, booking.resource_id, now=now)
+    return booking

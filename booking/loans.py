@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from booking import loan_rules, store
+from booking import loan_rules, offers, store
 from booking.rules import BookingStatus
 from booking.service import NewBooking, booker_for, check_free, check_policy_and_quota, new_row
 from booking.store import HANDED_OUT_VALUES, Booking
@@ -73,7 +73,9 @@ async def check_in(db: Db, actor: Actor, booking_id: int, *, at: datetime | None
             resource.stock = max((resource.stock or 0) - missing_units, 0)
             s.add(resource)
         outbox.record_booking_event(s, "loan_returned", loan, at=now, missing_units=missing_units, condition=condition)
-        return loan
+    if (at or now) < loan.end:  # an early return frees units someone may be waiting for
+        await offers.offer_freed_capacity(db, loan.resource_id, now=now)
+    return loan
 
 
 async def loan_for_handover(s, booking_id: int) -> Booking:  # noqa: ANN001

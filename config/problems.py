@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from config.errors import DomainError
 
@@ -52,6 +53,30 @@ def on_http_error(_: Request, exc: HTTPException) -> Response:
     return problem(status, code, exc.detail or "Request failed")
 
 
+def is_out_of_range(exc: BaseException | None) -> bool:
+    """An id or count no column can hold (SQLite: 64 bits, PostgreSQL: 32), however the driver wrapped it."""
+    while exc is not None:
+        if isinstance(exc, (OverflowError, DataError)) or type(exc).__name__ == "DataError":
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__
+    return False
+
+
+def on_database_error(request: Request, exc: DBAPIError) -> Response:
+    if is_out_of_range(exc):
+        return on_number_out_of_range(request, exc)
+    if isinstance(exc, IntegrityError):
+        # The database refused a write the services let through (a dangling reference, a twin insert):
+        # nothing was written; say so as a conflict, and log it, since a service should have caught it.
+        log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem(409, "conflict", "The request conflicts with the current state")
+    return on_unexpected_error(request, exc)
+
+
+def on_number_out_of_range(_: Request, exc: Exception) -> Response:
+    return problem(422, "invalid_input", "The input is not valid", "A number is out of range")
+
+
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side")
@@ -61,5 +86,7 @@ EXCEPTION_HANDLERS = {
     DomainError: on_domain_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
+    OverflowError: on_number_out_of_range,
+    DBAPIError: on_database_error,
     Exception: on_unexpected_error,
 }

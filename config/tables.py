@@ -4,3 +4,4 @@ from booking import store as booking_store  # noqa: F401
 from people import store as people_store  # noqa: F401
 from resources import store as resources_store  # noqa: F401
 from notifications import store as notifications_store  # noqa: F401
+from booking import season_store, waitlist_store  # noqa: F401

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -55,10 +55,9 @@ class Letter:
     created_at: datetime
     recipient: calendar.Party
     language: str
-    booking: BookingFacts
-    reason: str = ""
+    booking: BookingFacts | None  # None only for news of a season as a whole (results, renewals)
+    details: dict = field(default_factory=dict)  # the outbox payload: reason, deadline, season, outcome…
     series: tuple[BookingFacts, ...] = ()
-    refused: int = 0
 
 
 def when_text(start: datetime, end: datetime, language: str) -> str:
@@ -67,6 +66,11 @@ def when_text(start: datetime, end: datetime, language: str) -> str:
     if s.date() == e.date():
         return f"{format_date(s, 'full', locale=locale)}, {format_time(s, 'short', locale=locale)}–{format_time(e, 'short', locale=locale)}"
     return f"{format_date(s, 'full', locale=locale)} {format_time(s, 'short', locale=locale)} – {format_date(e, 'full', locale=locale)} {format_time(e, 'short', locale=locale)}"
+
+
+def moment_text(moment: datetime, language: str) -> str:
+    local, locale = moment.astimezone(TIMEZONE), LOCALES[language]
+    return f"{format_date(local, 'full', locale=locale)} {format_time(local, 'short', locale=locale)}"
 
 
 def short_when(moment: datetime, language: str) -> str:
@@ -79,23 +83,36 @@ def render(letter: Letter, site: Site) -> EmailMessage:
     """The mail for one notification: plain text and HTML, and for booking news an invitation to the calendar."""
     meaning = rules.meaning_of(letter.kind)
     words = TEMPLATES.get_template(f"{letter.language}/words.j2").module
-    booking = letter.booking
-    subject = words.subjects[letter.kind] % {"what": booking.place.resource, "when": short_when(booking.start, letter.language)}
-    context = {
-        "lang": letter.language, "w": words, "kind": letter.kind, "name": letter.recipient.name or letter.recipient.email,
-        "subject": subject, "reason": letter.reason, "refused": letter.refused, "has_calendar": meaning.method is not None,
-        "series": [when_text(b.start, b.end, letter.language) for b in letter.series],
-        "b": {"what": booking.place.resource, "title": booking.title, "when": when_text(booking.start, booking.end, letter.language),
-              "place": booking.place.line, "access": booking.place.access_notes, "association": booking.association,
-              "status": booking.status, "link": rules.manage_url(site.base_url, booking.id)},
-    }
-    message = envelope(letter, site, subject)
+    context = context_of(letter, site, words)
+    message = envelope(letter, site, context["subject"])
     message.set_content(TEMPLATES.get_template(f"{meaning.template}.txt").render(context))
     message.add_alternative(TEMPLATES.get_template(f"{meaning.template}.html").render(context), subtype="html")
     if meaning.method:
         attach_calendar(message, letter, site, meaning.method)
     message["Content-Language"] = letter.language  # after the parts are made: making them moves Content-* headers inward
     return message
+
+
+def context_of(letter: Letter, site: Site, words: object) -> dict:
+    """What the templates fill in, already in the recipient's language and local time."""
+    booking, details, language = letter.booking, letter.details, letter.language
+    wording = rules.wording_of(letter.kind, details)
+    wording = wording if wording in words.subjects else letter.kind  # an outcome with no words of its own reads generally
+    season = str(details.get("season") or "")
+    what = season if rules.meaning_of(letter.kind).template == "season" or not booking else booking.place.resource
+    when = short_when(booking.start, language) if booking else ""
+    deadline = details.get("deadline")
+    return {
+        "lang": language, "w": words, "kind": wording, "name": letter.recipient.name or letter.recipient.email,
+        "subject": words.subjects[wording] % {"what": what, "when": when}, "reason": str(details.get("reason") or ""),
+        "refused": int(details.get("refused") or 0), "has_calendar": rules.meaning_of(letter.kind).method is not None,
+        "season": season, "deadline": moment_text(datetime.fromisoformat(deadline), language) if deadline else "",
+        "series": [when_text(b.start, b.end, language) for b in letter.series],
+        "link": rules.manage_url(site.base_url, booking.id) if booking else f"{site.base_url}/",
+        "b": booking and {"what": booking.place.resource, "title": booking.title, "when": when_text(booking.start, booking.end, language),
+                          "place": booking.place.line, "access": booking.place.access_notes, "association": booking.association,
+                          "status": booking.status},
+    }
 
 
 def envelope(letter: Letter, site: Site, subject: str) -> EmailMessage:
@@ -171,7 +188,7 @@ class FolderTransport:
         self.folder.mkdir(parents=True, exist_ok=True)
 
         async def send(message: EmailMessage) -> None:
-            name = message["Message-ID"].strip("<>").replace("@", "_at_").replace("/", "_")
+            name = (message["Message-ID"] or make_msgid()).strip("<>").replace("@", "_at_").replace("/", "_")
             partial = self.folder / f".{name}.tmp"
             partial.write_bytes(bytes(message))
             partial.replace(self.folder / f"{name}.eml")  # a reader of the folder never sees half a mail
@@ -184,6 +201,12 @@ Transport = SmtpTransport | FolderTransport
 
 def transport_for(settings: Settings) -> Transport:
     return SmtpTransport(settings.smtp_url) if settings.smtp_url else FolderTransport(settings.mail_dir)
+
+
+async def deliver_now(settings: Settings, message: EmailMessage) -> None:
+    """For mail that cannot wait for the outbox, such as a sign-in link: sent at once, by SMTP or into the folder."""
+    async with transport_for(settings).connect() as send:
+        await send(message)
 
 
 def failure_of(exc: BaseException) -> tuple[bool, str]:

@@ -33,8 +33,9 @@ class UnknownKind(DomainError):
 class Meaning:
     """How a kind of notification reads: which template words it, and what its calendar part says."""
 
-    template: str  # "booking" or "series"
+    template: str  # "booking", "series" or "season"
     method: str | None  # iTIP method of the calendar part; None sends no calendar part
+    worded_by: str | None = None  # a payload field whose value picks the wording (a season result's outcome)
 
 
 INVITE, CANCEL = "REQUEST", "CANCEL"
@@ -53,6 +54,13 @@ KINDS: dict[str, Meaning] = {
     "loan_checked_out": Meaning("booking", None),
     "loan_returned": Meaning("booking", None),
     "loan_overdue": Meaning("booking", None),
+    # An offer holds capacity for someone until a deadline: it is theirs only once accepted.
+    "offer_made": Meaning("booking", None),
+    "offer_accepted": Meaning("booking", INVITE),
+    "offer_declined": Meaning("booking", None),
+    "offer_expired": Meaning("booking", None),
+    "season_result": Meaning("season", None, worded_by="outcome"),
+    "renewal_invited": Meaning("season", None),
 }
 
 
@@ -68,6 +76,12 @@ FEED_WORDS = {
     "nb": {"mine": "Allmenning: mine bestillinger", "busy": "Opptatt", "resource": "{name}: opptatt"},
     "en": {"mine": "Allmenning: my bookings", "busy": "Busy", "resource": "{name}: busy"},
 }
+
+
+def wording_of(kind: str, payload: dict) -> str:
+    """Which words a mail uses: its kind's, or for a season result, those of its outcome (offered, waitlisted…)."""
+    refined_by = meaning_of(kind).worded_by
+    return f"{kind}_{payload[refined_by]}" if refined_by and payload.get(refined_by) else kind
 
 
 def language_of(value: str | None) -> str:

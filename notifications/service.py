@@ -117,16 +117,16 @@ async def read_facts(s: AsyncSession, claimed: list[Notification]) -> Known:
 
 def letter_of(n: Notification, people: dict[int, Person], bookings: dict[int, BookingFacts], series: dict[int, list[BookingFacts]]) -> Letter:
     """The mail's content: the recipient in their language, the booking as the event saw it."""
-    rules.meaning_of(n.kind)
+    meaning = rules.meaning_of(n.kind)
     person = people.get(n.person_id)
     booking = bookings.get(n.booking_id) if n.booking_id is not None else None
-    if person is None or booking is None:
+    if person is None or (booking is None and meaning.template != "season"):
         raise LookupError(f"person {n.person_id} or booking {n.booking_id} no longer exists")
     occurrences = tuple(series.get(int(n.payload["series_id"]), ())) if "series_id" in n.payload else ()
     return Letter(
         notification_id=n.id, kind=n.kind, created_at=n.created_at, recipient=Party(person.name, person.email),
-        language=rules.language_of(person.language), booking=rules.as_of(booking, n.payload),
-        reason=str(n.payload.get("reason") or ""), series=occurrences, refused=int(n.payload.get("refused") or 0),
+        language=rules.language_of(person.language), booking=booking and rules.as_of(booking, n.payload),
+        details=dict(n.payload), series=occurrences,
     )
 
 

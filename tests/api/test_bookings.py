@@ -159,3 +159,13 @@ async def test_an_idempotency_key_reused_for_another_request_is_refused(client, 
     other = await client.post("/api/v1/bookings", json={"resource_id": room_id, **at("2026-12-01", "18:00", "20:00")}, headers=headers)
     assert_problem(other, 422, "idempotency_key_reused")
     assert len(await mine(client, alice[1])) == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/bookings/36547176556153045660991488", "/api/v1/bookings?organisation_id=-7141416026239808831488"])
+async def test_numbers_no_column_can_hold_are_unprocessable_not_a_server_error(client, staff, path):
+    assert_problem(await client.get(path, headers=staff[1]), 422, "invalid_input")
+
+
+async def test_an_id_past_postgresqls_integer_range_is_refused_cleanly_on_both_backends(client, alice):
+    response = await client.get("/api/v1/bookings/4294967296", headers=alice[1])
+    assert (response.status_code, response.json()["code"]) in {(404, "not_found"), (422, "invalid_input")}

@@ -7,21 +7,23 @@ import uuid
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
 from alembic.script import ScriptDirectory
 from litestar.testing import AsyncTestClient
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select, text
 
 from booking.store import Booking
 from config import migrate
 from config.database import Db
 from notifications import service, store
-from notifications.mail import Site
+from notifications.mail import FolderTransport, Site
 from notifications.store import Notification
 from tests import builders
 from tests.api.test_bookings import MONDAY_EVENING, assert_problem, at, book
+from tests.conftest import _pg_admin
 
 
 class Recorder:
@@ -180,6 +182,33 @@ async def a_booking(db, person_id: int, start: datetime) -> int:
         return row.id
 
 
+async def test_a_weekly_series_is_mailed_once_with_every_booked_date_in_one_calendar(client, db, settings, clock, alice, room_id):
+    response = await client.post("/api/v1/series", json={"resource_id": room_id, "title": "Strikkekafé", "until": "2026-12-21", **MONDAY_EVENING}, headers=alice[1])
+    assert response.status_code == 201, response.text
+    recorder = Recorder()
+    assert (await drain(db, settings, recorder, clock())).sent == 1
+    [message] = recorder.sent
+    assert message["Subject"] == "Fast bestilling: Moterom fra man. 30. nov. 18:00"
+    text = message.get_body(("plain",)).get_content()
+    assert [day in text for day in ("30. november", "7. desember", "14. desember", "21. desember")] == [True] * 4
+    ics = message.get_body(("calendar",)).get_content()
+    assert "METHOD:PUBLISH" in ics and ics.count("BEGIN:VEVENT") == 4
+
+
+def test_a_mail_written_to_the_folder_twice_is_one_file(tmp_path):
+    message = EmailMessage()
+    message["Message-ID"] = "<notification-7@allmenning.local>"
+    message.set_content("Hei")
+
+    async def twice() -> None:
+        for _ in range(2):
+            async with FolderTransport(tmp_path).connect() as send:
+                await send(message)
+
+    asyncio.run(twice())
+    assert [p.name for p in tmp_path.iterdir()] == ["notification-7_at_allmenning.local.eml"]
+
+
 async def test_two_drainers_on_separate_connections_send_every_mail_exactly_once(db, db_url, settings, clock, alice):
     booking_id = await a_booking(db, alice[0], clock() + timedelta(days=7))
     async with db.write() as s:
@@ -240,59 +269,28 @@ async def test_a_moved_booking_is_reminded_of_again_for_its_new_time(client, db,
 # ---------------------------------------------------------------- the migration
 
 
-async def _fresh_database(backend: str, request, tmp_path) -> tuple[str, object]:
+@pytest.fixture
+async def fresh_url(backend, request, tmp_path):
     if backend == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}", None
-    from tests.conftest import _pg_admin
-
-    base = request.getfixturevalue("postgres_url")
-    name = f"allmenning_migration_{uuid.uuid4().hex[:8]}"
+        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"allmenning_outbox_{uuid.uuid4().hex[:8]}"
     await _pg_admin(f'CREATE DATABASE "{name}"')
-    return base.rsplit("/", 1)[0] + f"/{name}", name
+    yield request.getfixturevalue("postgres_url").rsplit("/", 1)[0] + f"/{name}"
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def _tables(url: str) -> set[str]:
-    database = Db(url)
-    try:
-        async with database.engine.connect() as conn:
-            return set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
-    finally:
-        await database.dispose()
-
-
-async def _write(url: str, *statements: str) -> None:
-    database = Db(url)
+async def test_a_notification_waiting_across_the_notifications_migration_is_leased_to_no_one(fresh_url):
+    await migrate.upgrade(fresh_url)
+    await migrate.downgrade(fresh_url, ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0002").down_revision)
+    database = Db(fresh_url)
     try:
         async with database.engine.begin() as conn:
-            for statement in statements:
-                await conn.execute(text(statement))
+            await conn.execute(text("INSERT INTO person (email, name, language, street, postal_code, city, is_staff, created_at) VALUES ('a@example.no', 'A', 'nb', '', '', '', false, '2026-01-01 00:00:00')"))
+            await conn.execute(text("INSERT INTO notification (kind, person_id, payload, status, attempts, created_at, next_attempt_at, last_error) VALUES ('booking_confirmed', 1, '{}', 'pending', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '')"))
+        await migrate.upgrade(fresh_url)
+        async with database.read() as s:
+            [row] = (await s.execute(select(Notification))).scalars()
     finally:
         await database.dispose()
-
-
-async def test_the_notifications_migration_runs_down_and_up_again(backend, request, tmp_path):
-    url, created = await _fresh_database(backend, request, tmp_path)
-    before_it = ScriptDirectory.from_config(migrate.alembic_config()).get_revision("0002").down_revision
-    try:
-        await migrate.upgrade(url)
-        assert {"job_run", "calendar_feed", "notification"} <= await _tables(url)
-        await migrate.downgrade(url, before_it)
-        assert not {"job_run", "calendar_feed"} & await _tables(url)
-        await _write(url, "INSERT INTO person (email, name, language, street, postal_code, city, is_staff, created_at) VALUES ('a@example.no', 'A', 'nb', '', '', '', false, '2026-01-01 00:00:00')",
-                     "INSERT INTO notification (kind, person_id, payload, status, attempts, created_at, next_attempt_at, last_error) VALUES ('booking_confirmed', 1, '{}', 'pending', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '')")
-        await migrate.upgrade(url)
-        assert {"job_run", "calendar_feed"} <= await _tables(url)
-        database = Db(url)
-        try:
-            async with database.read() as s:  # a row waiting in the outbox across the upgrade is held by no one
-                [row] = (await s.execute(select(Notification))).scalars()
-        finally:
-            await database.dispose()
-        assert (row.status, row.lease_owner, row.dedupe_key) == ("pending", "", None)
-    finally:
-        if created:
-            from tests.conftest import _pg_admin
-
-            await _pg_admin(f'DROP DATABASE IF EXISTS "{created}" WITH (FORCE)')
-
-
+    assert (row.status, row.lease_owner, row.lease_until, row.dedupe_key) == ("pending", "", None, None)

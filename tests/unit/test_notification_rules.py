@@ -119,10 +119,13 @@ def test_an_event_is_told_as_it_was_when_it_happened():
     assert (then.start, then.sequence, then.status, then.title) == (EVENING, 1, "confirmed", "Lesesirkel")
 
 
+SEASON = {"season": "Strømsøhagen 2027", "deadline": "2027-03-01T12:00:00+00:00"}
+
+
 @pytest.mark.parametrize("language", rules.LANGUAGES)
-@pytest.mark.parametrize("kind", sorted(rules.KINDS))
-def test_every_kind_of_mail_reads_in_both_languages_with_place_time_and_link(kind, language):
-    letter = Letter(9, kind, T0, Party("Ola", "ola@example.no"), language, facts(), reason="Vannlekkasje", series=(facts(), facts(id=6)), refused=1)
+@pytest.mark.parametrize("kind", sorted(k for k, m in rules.KINDS.items() if m.template != "season"))
+def test_every_kind_of_booking_mail_reads_in_both_languages_with_place_time_and_link(kind, language):
+    letter = Letter(9, kind, T0, Party("Ola", "ola@example.no"), language, facts(), {"reason": "Vannlekkasje", "refused": 1}, (facts(), facts(id=6)))
     message = mail.render(letter, Site("https://allmenning.example", "Knutepunkt <post@allmenning.example>"))
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -131,6 +134,30 @@ def test_every_kind_of_mail_reads_in_both_languages_with_place_time_and_link(kin
     assert ("mandag 30. november 2026" if language == "nb" else "Monday, 30 November 2026") in text
     assert "https://allmenning.example/bookings/5" in text and 'href="https://allmenning.example/bookings/5"' in html
     assert f'lang="{language}"' in html and message["Content-Language"] == language
+
+
+@pytest.mark.parametrize("language", rules.LANGUAGES)
+@pytest.mark.parametrize(("kind", "outcome"), [("season_result", "offered"), ("season_result", "waitlisted"), ("season_result", "renewed"),
+                                               ("season_result", "something_new"), ("renewal_invited", None)])
+def test_every_season_mail_reads_in_both_languages_with_or_without_a_bed(kind, outcome, language):
+    details = {**SEASON, "outcome": outcome} if outcome else SEASON
+    for booking in (facts(), None):
+        message = mail.render(Letter(9, kind, T0, Party("Ola", "ola@example.no"), language, booking, details), Site("https://allmenning.example", "post@allmenning.example"))
+        text = message.get_body(("plain",)).get_content()
+        assert "Strømsøhagen 2027" in message["Subject"] and ("Møterom 1" in text) == (booking is not None)
+        assert ("mandag 1. mars 2027 13:00" if language == "nb" else "Monday, 1 March 2027 13:00") in text
+
+
+def test_a_season_result_is_worded_by_its_outcome():
+    words = [mail.render(Letter(9, "season_result", T0, Party("Ola", "o@example.no"), "en", None, {**SEASON, "outcome": o}), Site("https://a.example", "p@a.example"))["Subject"]
+             for o in ("offered", "waitlisted")]
+    assert words == ["Place allocated: Strømsøhagen 2027", "Waiting list: Strømsøhagen 2027"]
+
+
+def test_an_offer_tells_the_deadline_to_answer_by_in_local_time():
+    letter = Letter(9, "offer_made", T0, Party("Ola", "o@example.no"), "nb", facts(), {"deadline": "2026-11-25T11:00:00+00:00"})
+    text = mail.render(letter, Site("https://a.example", "p@a.example")).get_body(("plain",)).get_content()
+    assert "Svar innen: onsdag 25. november 2026 12:00" in text
 
 
 def test_html_mail_escapes_what_people_typed():

@@ -1,0 +1,186 @@
+"""Journeys through the pages in headless Chromium against a real server, each page checked with axe-core."""
+
+from __future__ import annotations
+
+import pytest
+
+from booking import service as bookings
+from booking.service import NewBooking
+from people.actor import Actor
+from resources.rules import local_datetime
+from tests.e2e import browser
+from tests.e2e.browser import check_page, next_weekday, resource_id, sign_in_path
+from tests.e2e.servers import running_servers
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    browser.require_chromium()
+    folder = tmp_path_factory.mktemp("site")
+    url = f"sqlite+aiosqlite:///{folder / 'allmenning.db'}"
+    browser.run(browser.seed_people(url))
+    with running_servers(url, 1, folder) as (base,):
+        yield {"base": base, "db": url, "mail": folder / "mail0"}
+
+
+@pytest.fixture(scope="module")
+def chromium(site):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(browser.CHROMIUM), args=browser.CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def new_page(chromium, site, *, javascript: bool = True, phone: bool = True):
+    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+    context = chromium.new_context(base_url=site["base"], java_script_enabled=javascript, viewport=size, locale="nb-NO",
+                                   timezone_id="Europe/Oslo")
+    context.set_default_timeout(10_000)
+    return context.new_page()
+
+
+def sign_in_by_email(page, site, email: str, *, check: bool = True) -> None:
+    page.goto("/sign-in")
+    if check:
+        check_page(page, "sign-in")
+    page.get_by_label("E-postadresse").fill(email)
+    page.get_by_role("button", name="Send meg en innloggingslenke").click()
+    page.wait_for_url("**/sign-in/sent")
+    page.goto(browser.link_in_mail(site["mail"]))
+    assert page.url == site["base"] + "/", (page.url, page.content()[:2000])
+
+
+def book_and_cancel(page, site, room: int, day, *, name: str, axe: bool = True) -> None:
+    page.goto("/")
+    check_page(page, f"{name}-front", axe=axe)
+    page.locator(f'a[href="/resources/{room}"]').first.click()
+    check_page(page, f"{name}-resource", axe=axe)
+    page.get_by_role("link", name="Book dette rommet").click()
+    check_page(page, f"{name}-book-form", axe=axe)
+    page.get_by_label("Dato", exact=True).fill(day.isoformat())
+    page.get_by_label("Fra", exact=True).fill("18:00")
+    page.get_by_label("Til", exact=True).fill("19:30")
+    page.get_by_role("button", name="Book", exact=True).click()
+    page.wait_for_url("**/my/bookings?done=confirmed")
+    assert "Bookingen din er bekreftet." in page.content()
+    assert page.locator('a[href^="webcal://"]').count() == 1
+    check_page(page, f"{name}-my-bookings", axe=axe)
+    page.get_by_role("button", name="Avbestill").first.click()
+    page.wait_for_url("**/my/bookings?done=cancelled")
+    assert "Bookingen er avbestilt." in page.content()
+    check_page(page, f"{name}-cancelled", axe=axe)
+
+
+def test_a_resident_books_a_room_sees_it_in_my_bookings_and_cancels_it(chromium, site):
+    page = new_page(chromium, site)
+    sign_in_by_email(page, site, "amina@example.no")
+    book_and_cancel(page, site, resource_id(site["db"], "knutepunkt-moterom"), next_weekday(1), name="resident")
+    page.goto("/?lang=en")
+    assert page.locator("html").get_attribute("lang") == "en"
+    check_page(page, "resident-front-english")
+
+
+def test_the_same_journey_works_without_javascript(chromium, site):
+    page = new_page(chromium, site, javascript=False)
+    sign_in_by_email(page, site, "amina@example.no", check=False)
+    book_and_cancel(page, site, resource_id(site["db"], "knutepunkt-moterom"), next_weekday(3), name="nojs", axe=False)
+
+
+def test_the_booking_form_can_be_filled_and_sent_with_the_keyboard_alone(chromium, site):
+    page = new_page(chromium, site, phone=False)
+    page.goto(sign_in_path(site["db"], "amina@example.no"))
+    room = resource_id(site["db"], "knutepunkt-moterom")
+    page.goto(f"/resources/{room}/book")
+    day = next_weekday(2)
+    order = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.id || document.activeElement.tagName")
+        if order and order[-1] == focused:
+            continue  # a date or time field's next part
+        order.append(focused)
+        if focused == "date":
+            page.keyboard.type(day.strftime("%d%m%Y"))
+        elif focused == "start":
+            page.keyboard.type("1800")
+        elif focused == "end":
+            page.keyboard.type("1900")
+        elif focused == "submit":
+            break
+    fields = [f for f in order if f in ("date", "start", "end", "attendees", "title", "weekly", "until", "submit")]
+    assert fields == ["date", "start", "end", "attendees", "title", "weekly", "until", "submit"], order
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert "done=confirmed" in page.url, page.locator("main").inner_text()
+    check_page(page, "keyboard-booked")
+
+
+def test_an_association_books_a_weekly_slot_and_sees_the_date_it_could_not_get(chromium, site):
+    room = resource_id(site["db"], "knutepunkt-moterom")
+    first, taken = next_weekday(4), next_weekday(4, at_least=9)
+
+    async def book_second_week(db):
+        other = Actor(2, "amina@example.no", "Amina")
+        wanted = NewBooking(room, local_datetime(taken, _time(18)), local_datetime(taken, _time(20)))
+        await bookings.create_booking(db, other, wanted, now=browser.now())
+    browser.run(browser.with_db(site["db"], book_second_week))
+    page = new_page(chromium, site)
+    page.goto(sign_in_path(site["db"], "lars@example.no"))
+    page.goto(f"/resources/{room}/book")
+    page.get_by_label("Dato", exact=True).fill(first.isoformat())
+    page.get_by_label("Fra", exact=True).fill("18:00")
+    page.get_by_label("Til", exact=True).fill("20:00")
+    page.get_by_label("Book for").select_option(label="Strømsø sjakklubb")
+    page.get_by_label("Hver uke til samme tid").check()
+    page.get_by_label("Siste dato (for ukentlig booking)").fill(next_weekday(4, at_least=16).isoformat())
+    page.get_by_role("button", name="Book", exact=True).click()
+    page.wait_for_url("**/series/**")
+    assert "Datoer vi ikke kunne booke (1)" in page.content()
+    assert "Denne tiden er allerede tatt" in page.content()
+    check_page(page, "association-series-outcome")
+    page.get_by_role("link", name="Mine lag og foreninger").click()
+    page.get_by_role("link", name="Strømsø sjakklubb").click()
+    assert page.get_by_text("Lars").count() >= 1
+    check_page(page, "association-page")
+
+
+def test_staff_approve_a_loan_request_hand_it_out_and_take_it_back(chromium, site):
+    sound = resource_id(site["db"], "lydanlegg")
+    pickup = next_weekday(0)
+    back = pickup + __import__("datetime").timedelta(days=1)
+
+    async def request_loan(db):
+        wanted = NewBooking(sound, local_datetime(pickup, _time(12)), local_datetime(back, _time(12)), "Sommerfest")
+        await bookings.create_booking(db, Actor(2, "amina@example.no", "Amina"), wanted, now=browser.now())
+    browser.run(browser.with_db(site["db"], request_loan))
+    page = new_page(chromium, site, phone=False)
+    page.goto(sign_in_path(site["db"], "stine@knutepunkt.no"))
+    page.get_by_role("link", name="Forespørsler").click()
+    check_page(page, "staff-requests")
+    page.get_by_role("button", name="Godkjenn").first.click()
+    page.wait_for_url("**/staff/requests?done=approved")
+    check_page(page, "staff-approved")
+    page.get_by_role("link", name="Henting og innlevering").click()
+    page.get_by_label("Dag", exact=True).fill(pickup.isoformat())
+    page.get_by_role("button", name="Vis").click()
+    check_page(page, "staff-pickups")
+    page.get_by_role("button", name="Lever ut").first.click()
+    page.wait_for_url("**done=check-out")
+    page.get_by_label("Dag", exact=True).fill(back.isoformat())
+    page.get_by_role("button", name="Vis").click()
+    check_page(page, "staff-returns")
+    page.get_by_role("button", name="Ta imot").first.click()
+    page.wait_for_url("**done=check-in")
+    check_page(page, "staff-taken-back")
+    page.goto(f"/staff/resources/{sound}/utilisation")
+    check_page(page, "staff-utilisation")
+
+
+def _time(hour: int):
+    from datetime import time
+
+    return time(hour)
