@@ -29,7 +29,7 @@ from booking.store import Booking  # noqa: E402
 from config import migrate  # noqa: E402
 from config.app import create_app  # noqa: E402
 from config.database import Db  # noqa: E402
-from config.settings import Settings  # noqa: E402
+from config.settings import Settings, async_database_url  # noqa: E402
 from notifications import service, store  # noqa: E402
 from notifications.mail import Site, SmtpTransport  # noqa: E402
 from people.store import Person  # noqa: E402
@@ -88,7 +88,7 @@ async def queue_mails(db: Db, person_id: int, resource_id: int, count: int) -> N
 async def mails_per_second(db: Db, settings: Settings, port: int, counter: Counter, count: int) -> tuple[float, float]:
     """(ours, baseline): draining the outbox, and sending the same mail over one raw aiosmtplib connection."""
     started = time.perf_counter()
-    report = await service.drain_outbox(db, Site.of(settings), SmtpTransport(f"smtp://127.0.0.1:{port}"), now=NOW, owner="bench")
+    report = await service.drain_outbox(db, Site.of(settings), SmtpTransport(f"smtp://127.0.0.1:{port}"), clock=lambda: NOW, owner="bench")
     ours = report.sent / (time.perf_counter() - started)
     assert report.sent == count == counter.count, (report, counter.count)
     sample = await sample_message(db, settings)
@@ -136,7 +136,7 @@ async def timed(awaitable) -> float:  # noqa: ANN001
 
 
 async def main(args: argparse.Namespace) -> None:
-    url = args.database_url or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    url = async_database_url(args.database_url or f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")
     await migrate.upgrade(url)
     settings = Settings(database_url=url, scheduler=False)
     db = Db(url)

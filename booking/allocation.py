@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from booking import offers, season_store, store, waitlist_store
@@ -13,7 +14,7 @@ from booking.season_store import Season, SeasonApplication
 from booking.seasons import holding
 from booking.service import NewBooking, ReasonRequired, check_free, check_may_act_on, new_row
 from booking.store import Booking
-from booking.waitlist_rules import TERMS, EntryStatus, OfferTerms, WaitKind, offer_deadline
+from booking.waitlist_rules import TERMS, EntryStatus, WaitKind, offer_deadline
 from booking.waitlist_store import WaitlistEntry, WaitlistOffer
 from config.database import Db
 from config.errors import Conflict
@@ -91,8 +92,7 @@ async def publish(db: Db, actor: Actor, season_id: int, *, now: datetime) -> tup
         if season.seed is None:
             raise NotPreviewed()
         rows = [r for r in await season_store.applications_of(s, season_id) if r.status in ("allocated", "waitlisted")]
-        terms = OfferTerms(hold=timedelta(days=season.offer_days), declines_kept=TERMS[WaitKind.GARDEN_BED].declines_kept)
-        deadline = offer_deadline(terms, now=now)
+        deadline = offer_deadline(replace(TERMS[WaitKind.GARDEN_BED], hold=timedelta(days=season.offer_days)), now=now)
         for row in sorted(rows, key=lambda r: (r.lottery_rank or 0, r.id)):
             await _publish_one(s, season, row, deadline, now=now)
         season.phase, season.published_at, season.updated_at = Phase.OFFERS.value, now, now
@@ -120,7 +120,7 @@ async def _publish_one(s, season: Season, row: SeasonApplication, deadline: date
         await s.flush()
         s.add(WaitlistOffer(entry_id=entry.id, booking_id=booking.id, deadline=deadline, made_at=now))
         outbox.record(s, "season_result", person_id=row.person_id, booking_id=booking.id, at=now, outcome="offered", bed_id=row.bed_id,
-                      **result, **offers.offer_details(booking.id, entry, deadline))
+                      **{**result, **offers.offer_details(booking.id, entry, deadline)})
     row.booking_id, row.updated_at = booking.id, now
     s.add(booking)
     s.add(row)

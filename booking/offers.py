@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from booking import season_store, store, waitlist_store
-from booking.rules import Booker, BookingStatus, InsufficientStock, SlotTaken
+from booking.loan_rules import BorrowerOverdue
+from booking.rules import Booker, BookingStatus, InsufficientStock, OverQuota, SlotTaken
 from booking.season_rules import check_household_limit
-from booking.service import NewBooking, check_free, is_overlap_violation, new_row
+from booking.service import NewBooking, check_free, check_quota, is_overlap_violation, new_row
 from booking.store import Booking
-from booking.waitlist_rules import TERMS, EntryStatus, WaitKind, after_decline, after_expiry, bed_suits, check_offer_is_for, check_offer_open, offer_deadline
+from booking.waitlist_rules import TERMS, EntryStatus, OfferTerms, WaitKind, after_decline, after_expiry, bed_suits, check_offer_is_for, check_offer_open, offer_deadline
 from booking.waitlist_store import WaitlistEntry, WaitlistOffer
 from config.database import Db
 from notifications import store as outbox
@@ -51,11 +53,11 @@ async def offer_in(s, resource_id: int, *, now: datetime, skip_entry: int | None
     policy = await catalogue.policy_of(s, resource)
     made = []
     for entry in await waitlist_store.waiting_for(s, resource_id, list(seasons)):
-        if entry.id == skip_entry or not _still_wanted(entry, now=now):
+        if entry.id == skip_entry or not _still_wanted(entry, now=now) or not await waitlist_store.still_waiting(s, entry.id):
             continue
         if is_bed and not await _bed_fits(s, resource, seasons[entry.season_id], entry):
             continue
-        booking = await _hold(s, resource, policy, entry, now=now)
+        booking = await _hold(s, resource, policy, entry, terms_for(entry, seasons.get(entry.season_id)), now=now)
         if booking is not None:
             made.append(booking)
     return made
@@ -75,19 +77,26 @@ async def _bed_fits(s, bed: Resource, season, entry: WaitlistEntry) -> bool:  # 
     return await season_store.household_beds(s, season, entry.household_key) < season.household_limit
 
 
-async def _hold(s, resource: Resource, policy: Policy, entry: WaitlistEntry, *, now: datetime) -> Booking | None:  # noqa: ANN001
+def terms_for(entry: WaitlistEntry, season) -> OfferTerms:  # noqa: ANN001
+    """The kind's terms; a bed offer holds for as many days as its season says."""
+    terms = TERMS[WaitKind(entry.kind)]
+    return replace(terms, hold=timedelta(days=season.offer_days)) if season is not None else terms
+
+
+async def _hold(s, resource: Resource, policy: Policy, entry: WaitlistEntry, terms: OfferTerms, *, now: datetime) -> Booking | None:  # noqa: ANN001
     wanted = NewBooking(resource.id, entry.start, entry.end, "", entry.association_id, None, entry.quantity)
-    try:
-        block = await check_free(s, resource, policy, wanted)
-    except (SlotTaken, InsufficientStock):
-        return None
     booker = Booker(entry.person_id, BookerKind.ASSOCIATION if entry.association_id else BookerKind.RESIDENT, entry.association_id)
+    try:  # eligible: within their quotas, nothing overdue, and the wish fits the freed capacity
+        await check_quota(s, resource, policy, booker, wanted, now=now, excluding=None, adds_one=True)
+        block = await check_free(s, resource, policy, wanted)
+    except (SlotTaken, InsufficientStock, OverQuota, BorrowerOverdue):
+        return None
     booking = new_row(resource, policy, booker, wanted, block, now=now)
     booking.status = BookingStatus.OFFERED.value
     s.add(booking)
     await s.flush()
     slot_start = None if entry.kind == WaitKind.GARDEN_BED.value else entry.start
-    deadline = offer_deadline(TERMS[WaitKind(entry.kind)], now=now, slot_start=slot_start)
+    deadline = offer_deadline(terms, now=now, slot_start=slot_start)
     s.add(WaitlistOffer(entry_id=entry.id, booking_id=booking.id, deadline=deadline, made_at=now))
     entry.status, entry.updated_at = EntryStatus.OFFERED.value, now
     s.add(entry)

@@ -49,7 +49,7 @@ class ApplicationIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class RunIn(msgspec.Struct, forbid_unknown_fields=True):
-    seed: Annotated[int, msgspec.Meta(ge=0, lt=2**63)] | None = None
+    seed: Annotated[int, msgspec.Meta(ge=0, le=2**62)] | None = None
 
 
 class AdjustIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -116,9 +116,10 @@ async def _check_beds(s, preferences: dict) -> None:  # noqa: ANN001
             raise NotABed(bed_id=bed_id)
 
 
-async def _renewed_beds(s, season: Season, key: str) -> int:  # noqa: ANN001
+async def _renewed_beds(s, season: Season, key: str, person_id: int) -> int:  # noqa: ANN001
+    """Beds the household (or the person, under an address since changed) keeps by renewal this season."""
     rows = await season_store.applications_of(s, season.id, kind="renewal")
-    return sum(1 for r in rows if r.household_key == key and r.status in ("renewed", "allocated"))
+    return sum(1 for r in rows if (r.household_key == key or r.person_id == person_id) and r.status in ("renewed", "allocated"))
 
 
 async def apply(db: Db, actor: Actor, season_id: int, *, street: str, postal_code: str, preferences: dict, now: datetime) -> SeasonApplication:
@@ -129,7 +130,7 @@ async def apply(db: Db, actor: Actor, season_id: int, *, street: str, postal_cod
         async with db.write() as s:
             season = await season_store.get_season(s, season_id, lock=True)
             check_phase(Phase(season.phase), Phase.APPLICATIONS)
-            check_household_limit(await _renewed_beds(s, season, key) + await season_store.household_beds(s, season, key), season.household_limit)
+            check_household_limit(await _renewed_beds(s, season, key, actor.person_id) + await season_store.household_beds(s, season, key), season.household_limit)
             mine = await season_store.applications_of(s, season_id, kind="application")
             if any(r.household_key == key or r.person_id == actor.person_id for r in mine):
                 raise AlreadyApplied(season_id=season_id)

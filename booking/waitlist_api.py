@@ -87,7 +87,7 @@ async def move(entry_id: int, data: MoveIn, db: Db, actor: Actor, now: datetime)
 
 @get("/api/v1/offers", summary="My open offers")
 async def my_offers(db: Db, actor: Actor) -> dict:
-    return {"items": [p.offer and {**offer_json(p.offer), "entry_id": p.entry.id} for p in await waitlist.my_places(db, actor) if p.offer]}
+    return {"items": [{**offer_json(p.offer), "entry_id": p.entry.id} for p in await waitlist.my_places(db, actor) if p.offer]}
 
 
 @post("/api/v1/offers/{booking_id:int}/accept", summary="Accept a held offer: it becomes your booking", status_code=200)

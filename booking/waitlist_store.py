@@ -74,6 +74,14 @@ async def get_entry(s: AsyncSession, entry_id: int) -> WaitlistEntry:
     return entry
 
 
+async def still_waiting(s: AsyncSession, entry_id: int) -> bool:
+    """Lock the entry (PostgreSQL) and read its status afresh: two beds freed at once never both go to one entry."""
+    query = select(WaitlistEntry.status).where(WaitlistEntry.id == entry_id)
+    if s.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return (await s.execute(query)).scalar_one() == EntryStatus.WAITING.value
+
+
 async def offer_of(s: AsyncSession, booking_id: int) -> tuple[WaitlistOffer, WaitlistEntry]:
     """The offer that holds this booking, and the entry it was made to."""
     offer = (await s.execute(select(WaitlistOffer).where(WaitlistOffer.booking_id == booking_id))).scalar_one_or_none()

@@ -24,6 +24,8 @@ log = logging.getLogger("allmenning.scheduler")
 DRAIN_EVERY = timedelta(seconds=30)  # the safety net: mail normally leaves at once, woken by its commit
 STOP_GRACE = 10.0  # seconds a stopping server gives a mail in flight to be sent and marked
 Sweep = Callable[..., Awaitable[object]]
+# Every five minutes, once across all processes: reminders a day ahead, and loans past their return time.
+SWEEPS: dict[str, Sweep] = {"reminders": service.record_reminders, "overdue": loans.mark_overdue}
 
 
 def process_name() -> str:
@@ -48,10 +50,9 @@ class Scheduler:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._sender = asyncio.create_task(self._send_when_woken(), name="outbox-sender")
-        every_five_minutes = CronTrigger(minute="*/5", timezone=UTC)  # the same wall-clock ticks in every process
         self.triggers.add_job(self._drain_tick, IntervalTrigger(seconds=DRAIN_EVERY.total_seconds()), id="outbox", coalesce=True, max_instances=1)
-        self.triggers.add_job(self._sweep, every_five_minutes, args=["reminders", service.record_reminders], id="reminders", coalesce=True, max_instances=1, misfire_grace_time=60)
-        self.triggers.add_job(self._sweep, every_five_minutes, args=["overdue", loans.mark_overdue], id="overdue", coalesce=True, max_instances=1, misfire_grace_time=60)
+        for job in SWEEPS:  # on the same wall-clock minutes in every process, so they contend for the same tick
+            self.triggers.add_job(self.sweep, CronTrigger(minute="*/5", timezone=UTC), args=[job], id=job, coalesce=True, max_instances=1, misfire_grace_time=60)
         self.triggers.start()
         self.db.after_notifying_commit.append(self.wake)
         self.wake()  # whatever was committed while no server ran leaves now
@@ -71,24 +72,27 @@ class Scheduler:
             if self._stopping:
                 return
             try:
-                report = await service.drain_outbox(self.db, self.site, self.transport, now=self.clock(), owner=self.owner)
+                report = await service.drain_outbox(self.db, self.site, self.transport, clock=self.clock, owner=self.owner)
             except Exception:  # noqa: BLE001 - the next wake or tick tries again; the outbox keeps every row
                 log.exception("draining the outbox failed")
                 continue
             if report.sent or report.retrying or report.failed:
                 log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retrying, report.failed)
 
-    async def _sweep(self, job: str, work: Sweep) -> None:
-        """Run a periodic job, if this process is the one that claims the tick."""
+    async def sweep(self, job: str) -> bool:
+        """Run a periodic job if this process claims the tick; True when it did."""
         task = asyncio.current_task()
         if task is not None:
             self._sweeps.add(task)
         try:
             now = self.clock()
-            if await service.claim_tick(self.db, job, now=now, owner=self.owner):
-                await work(self.db, now=now)
+            if not await service.claim_tick(self.db, job, now=now, owner=self.owner):
+                return False
+            await SWEEPS[job](self.db, now=now)
+            return True
         except Exception:  # noqa: BLE001 - a failed sweep is logged; the next tick sweeps again
             log.exception("periodic job %s failed", job)
+            return False
         finally:
             self._sweeps.discard(task)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request, Response, delete, get, post
+from litestar.params import Parameter
 
 from config.database import Db
 from config.settings import TIMEZONE, Settings
@@ -15,6 +16,7 @@ from people.actor import Actor
 from people.store import Person
 
 CALENDAR = "text/calendar; charset=utf-8"
+Id = Annotated[int, Parameter(ge=1, le=2_147_483_647)]  # what an id column holds: larger numbers are no one's id
 REFRESH_SECONDS = int(rules.FEED_REFRESH.total_seconds())
 
 
@@ -39,7 +41,7 @@ def calendar_response(request: Request, body: bytes, *, private: bool) -> Respon
     return Response(content=body, media_type=CALENDAR, headers=headers)
 
 
-@get("/calendar/feeds/{filename:str}", summary="A private calendar feed (the URL is the key)", include_in_schema=False)
+@get("/calendar/feeds/{filename:str}", summary="A private calendar feed (`{token}.ics`; the URL is the key)")
 async def private_feed(filename: str, request: Request, db: Db, settings: Settings, now: datetime) -> Response:
     body = await feeds.private_feed(db, settings, ics_name(filename), now=now)
     return calendar_response(request, body, private=True)
@@ -48,7 +50,7 @@ async def private_feed(filename: str, request: Request, db: Db, settings: Settin
 @get("/calendar/resources/{filename:str}", summary="A resource's busy times as a public calendar feed (`{id}.ics`)")
 async def resource_feed(filename: str, request: Request, db: Db, settings: Settings, now: datetime, lang: str = "nb") -> Response:
     name = ics_name(filename)
-    if not name.isdigit():
+    if not name.isdigit() or len(name) > 9:
         raise feeds.FeedNotFound()
     body = await feeds.resource_feed(db, settings, int(name), lang, now=now)
     return calendar_response(request, body, private=False)
@@ -70,17 +72,17 @@ async def revoke_my_feed(db: Db, actor: Actor, now: datetime) -> None:
 
 
 @get("/api/v1/associations/{association_id:int}/calendar-feed", summary="My feed URL for an association's bookings (members)")
-async def association_feed(association_id: int, db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
+async def association_feed(association_id: Id, db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
     return {"url": await service.association_feed_url(db, settings, actor, association_id, now=now)}
 
 
 @post("/api/v1/associations/{association_id:int}/calendar-feed/rotate", status_code=200, summary="Replace my association feed URL")
-async def rotate_association_feed(association_id: int, db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
+async def rotate_association_feed(association_id: Id, db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
     return {"url": await service.rotate_calendar_feed(db, settings, actor, now=now, association_id=association_id)}
 
 
 @delete("/api/v1/associations/{association_id:int}/calendar-feed", summary="Revoke my association feed URL")
-async def revoke_association_feed(association_id: int, db: Db, actor: Actor, now: datetime) -> None:
+async def revoke_association_feed(association_id: Id, db: Db, actor: Actor, now: datetime) -> None:
     await service.revoke_calendar_feed(db, actor, now=now, association_id=association_id)
 
 
@@ -103,7 +105,7 @@ async def failed_notifications(db: Db, actor: Actor) -> dict:
 
 
 @post("/api/v1/notifications/{notification_id:int}/retry", status_code=202, summary="Try a failed mail again (staff)")
-async def retry_notification(notification_id: int, db: Db, actor: Actor, now: datetime) -> dict:
+async def retry_notification(notification_id: Id, db: Db, actor: Actor, now: datetime) -> dict:
     await service.retry_notification(db, actor, notification_id, now=now)
     return {"status": "pending"}
 

@@ -65,7 +65,7 @@ def when_text(start: datetime, end: datetime, language: str) -> str:
     locale, s, e = LOCALES[language], start.astimezone(TIMEZONE), end.astimezone(TIMEZONE)
     if s.date() == e.date():
         return f"{format_date(s, 'full', locale=locale)}, {format_time(s, 'short', locale=locale)}–{format_time(e, 'short', locale=locale)}"
-    return f"{format_date(s, 'full', locale=locale)} {format_time(s, 'short', locale=locale)} – {format_date(e, 'full', locale=locale)} {format_time(e, 'short', locale=locale)}"
+    return f"{moment_text(s, language)} – {moment_text(e, language)}"
 
 
 def moment_text(moment: datetime, language: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -18,7 +19,7 @@ from notifications.mail import Letter, Site, Transport
 from notifications.rules import BookingFacts
 from notifications.store import Notification
 from people.actor import Actor, check_member, check_staff
-from people.store import Person
+from people.store import Association, Person
 
 log = logging.getLogger("allmenning.notifications")
 JOB_RUN_MEMORY = timedelta(days=7)
@@ -31,10 +32,11 @@ class DrainReport:
     failed: int = 0
 
 
-async def drain_outbox(db: Db, site: Site, transport: Transport, *, now: datetime, owner: str, batch: int = 50) -> DrainReport:
+async def drain_outbox(db: Db, site: Site, transport: Transport, *, clock: Callable[[], datetime], owner: str, batch: int = 50) -> DrainReport:
     """Send every due notification: lease a batch, send it, mark each row; until nothing due is left unleased."""
     report = DrainReport()
     while True:
+        now = clock()  # per batch: a lease dated from when the drain began could lapse while this batch is sent
         async with db.write() as s:
             claimed = await store.claim_due(s, now=now, owner=owner, lease_until=now + rules.LEASE, limit=batch)
         if not claimed:
@@ -198,15 +200,28 @@ async def calendar_feed_url(db: Db, settings: Settings, person_id: int, *, now: 
         return feed_url(settings, feed.token)
 
 
-async def association_feed_url(db: Db, settings: Settings, actor: Actor, association_id: int, *, now: datetime) -> str:
+class AssociationNotFound(NotFound):
+    code = "association_not_found"
+    title = "No such association"
+
+
+async def check_may_follow(db: Db, actor: Actor, association_id: int) -> None:
+    """Members follow their association's bookings (staff any association's); it must exist to be followed."""
     check_member(actor, association_id)
+    async with db.read() as s:
+        if await s.get(Association, association_id) is None:
+            raise AssociationNotFound(association_id=association_id)
+
+
+async def association_feed_url(db: Db, settings: Settings, actor: Actor, association_id: int, *, now: datetime) -> str:
+    await check_may_follow(db, actor, association_id)
     return await calendar_feed_url(db, settings, actor.person_id, now=now, association_id=association_id)
 
 
 async def rotate_calendar_feed(db: Db, settings: Settings, actor: Actor, *, now: datetime, association_id: int | None = None) -> str:
     """A new feed URL; the old one stops working at once (a leaked URL is rotated, not just forgotten)."""
     if association_id is not None:
-        check_member(actor, association_id)
+        await check_may_follow(db, actor, association_id)
     async with db.write() as s:
         await facts.lock_person(s, actor.person_id)
         await store.revoke_feeds(s, actor.person_id, association_id, now=now)

@@ -13,6 +13,7 @@ from litestar.response import Redirect
 from config.database import Db
 from config.errors import NotAuthenticated
 from config.settings import TIMEZONE, Settings
+from notifications.service import calendar_feed_url
 from people import service
 from people.actor import Actor
 from people.rules import Language, MemberRole
@@ -137,8 +138,9 @@ def token_json(credential: Credential) -> dict[str, Any]:
 
 
 @get("/api/v1/me", summary="The signed-in person")
-async def me(db: Db, actor: Actor) -> dict:
-    return person_json(await service.profile(db, actor), actor)
+async def me(db: Db, actor: Actor, settings: Settings, now: datetime) -> dict:
+    feed_url = await calendar_feed_url(db, settings, actor.person_id, now=now)
+    return {**person_json(await service.profile(db, actor), actor), "calendar_feed_url": feed_url}
 
 
 @patch("/api/v1/me", summary="Change my name, language or address")

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import formatdate, make_msgid
-from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from config.database import Db
 from config.errors import Conflict, DomainError, InvalidInput, NotFound
 from config.settings import Settings
+from notifications import mail
 from people import store
 from people.actor import Actor, check_admin, check_member, check_staff
 from people.rules import Language, MemberRole, check_orgnr, check_postal_code, normalise_email
@@ -153,7 +151,7 @@ async def request_signin(
         # An existing person's name and language are not changed by an unauthenticated request.
         person, _ = await store.ensure_person(s, email, now=now, **fields)
         _, token = store.add_credential(s, person.id, "signin_link", now=now, lifetime=EMAILED_LINK_LIFETIME)
-    deliver_signin_mail(settings, person, signin_url(settings, token))  # after commit: never mail a dead link
+    await deliver_signin_mail(settings, person, signin_url(settings, token))  # after commit: never mail a dead link
 
 
 SIGNIN_MAIL = {
@@ -166,8 +164,8 @@ SIGNIN_MAIL = {
 }
 
 
-def deliver_signin_mail(settings: Settings, person: Person, link: str) -> Path:
-    """Write the sign-in mail as an .eml file in the mail folder (until it goes through the outbox)."""
+async def deliver_signin_mail(settings: Settings, person: Person, link: str) -> None:
+    """Send the sign-in link at once (it cannot wait for the outbox's next round), by SMTP or into the mail folder."""
     subject, body = SIGNIN_MAIL.get(person.language, SIGNIN_MAIL["nb"])
     message = EmailMessage()
     message["From"] = settings.mail_from
@@ -177,12 +175,7 @@ def deliver_signin_mail(settings: Settings, person: Person, link: str) -> Path:
     message["Message-ID"] = make_msgid(domain="allmenning.local")
     minutes = int(EMAILED_LINK_LIFETIME.total_seconds() // 60)
     message.set_content(body.format(name=person.name or person.email, minutes=minutes, link=link))
-    settings.mail_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.mail_dir / f"signin-{uuid.uuid4().hex}.eml"
-    partial = path.with_suffix(".part")
-    partial.write_bytes(message.as_bytes(policy=SMTP))
-    partial.replace(path)  # a reader of the folder never sees half a mail
-    return path
+    await mail.deliver_now(settings, message)
 
 
 async def redeem_signin_link(db: Db, token: str, *, now: datetime) -> str:

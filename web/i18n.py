@@ -16,6 +16,10 @@ from babel.numbers import format_decimal
 
 from config.settings import TIMEZONE
 
+# Messages are written in English in the templates and in web/refusals.py. After changing them:
+#   pybabel extract -F web/babel.cfg -k N_ -k _ --no-location --sort-output -o /tmp/messages.pot .
+#   pybabel update -i /tmp/messages.pot -d web/locale --no-fuzzy-matching   (then translate the new nb entries)
+# The .po files are the only catalogues kept: they are compiled in memory on first use.
 LANGUAGES = ("nb", "en")
 DEFAULT_LANGUAGE = "nb"
 LOCALE_DIR = Path(__file__).parent / "locale"

@@ -20,8 +20,8 @@ from people import service as people
 from people.actor import Actor
 from people.api import SESSION_COOKIE, SIGNED_OUT
 from resources import service as catalogue
-from resources.rules import Interval, ResourceKind, local_datetime, open_intervals, subtract, MIDNIGHT
-from web.frame import error_map, posted, render, see_other, signed_in, day_value
+from resources.rules import MIDNIGHT, Interval, local_datetime, open_intervals, subtract
+from web.frame import error_map, posted, render, see_other, signed_in
 from web.i18n import chosen
 
 
@@ -63,10 +63,11 @@ def week_rows(policy: Any, found: availability.Availability, first: date) -> lis
 async def resource_page(request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime, week: str = "") -> Template:
     detail = await catalogue.get_resource(db, resource_id)
     location = await catalogue.get_location(db, detail.resource.location_id)
+    # Seven days from today (or from the day asked for): on a Sunday, this Monday's week is all past.
     try:
-        first = monday_of(date.fromisoformat(week)) if week else monday_of(today(now))
+        first = date.fromisoformat(week) if week else today(now)
     except ValueError:
-        first = monday_of(today(now))
+        first = today(now)
     span_start, span_end = local_datetime(first, MIDNIGHT), local_datetime(first + timedelta(days=7), MIDNIGHT)
     found = await availability.free_intervals(db, resource_id, span_start, span_end, now=now)
     return render(

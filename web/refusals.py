@@ -50,6 +50,20 @@ MESSAGES = {
     "forbidden": N_("You may not do this."),
     "csrf_failed": N_("The form had expired. Please try again."),
     "not_found": N_("We could not find this page."),
+    "phase_out_of_order": N_("A season moves through its phases in order."),
+    "outside_window": N_("The season is not open for this now."),
+    "already_applied": N_("Your household has already applied this season."),
+    "household_has_bed": N_("Your household already has a bed."),
+    "bed_taken": N_("Another household has this bed."),
+    "not_a_bed": N_("There is no such bed."),
+    "not_previewed": N_("Preview the allocation first."),
+    "offer_expired": N_("The offer has run out."),
+    "offer_not_open": N_("The offer has already been answered."),
+    "not_your_offer": N_("This offer is for someone else."),
+    "already_waiting": N_("You are already on the waiting list."),
+    "not_waiting": N_("You are not waiting in this line."),
+    "invalid_postal_code": N_("Write a Norwegian postal code with four digits."),
+    "invalid_address": N_("Write your street address."),
 }
 FALLBACK = N_("This could not be done.")
 
@@ -61,6 +75,8 @@ FIELD_OF = {
     "invalid_quantity": "quantity", "reason_required": "reason", "invalid_email": "email", "too_many_missing": "missing_units",
     "series_too_long": "until", "invalid_recurrence": "until", "series_unbookable": "until", "not_a_member": "association_id",
     "booker_not_allowed": "association_id", "over_quota": "association_id", "borrower_overdue": "quantity",
+    "invalid_postal_code": "postal_code", "invalid_address": "street", "already_applied": "street", "already_waiting": "street",
+    "household_has_bed": "street", "bed_taken": "reason", "not_a_bed": "reason",
 }
 
 

@@ -44,12 +44,17 @@ def hours(interval: Interval) -> float:
     return interval.duration.total_seconds() / 3600
 
 
-def weekly_use(policy: resource_rules.Policy, units: int, taken: list[tuple[Interval, int]], mondays: list[date]) -> list[Week]:
-    """Each week's open hours times units, and the booked hours times units that fall inside the week."""
+def weekly_use(policy: resource_rules.Policy, units: int, taken: list[tuple[Interval, int]], mondays: list[date], *, pooled: bool) -> list[Week]:
+    """Each week's bookable hours and the booked hours that fall inside it, both times the units.
+
+    A room is bookable in its open windows; a loan runs through nights and closed days, so pooled
+    equipment is measured against the whole week, or a weekend loan would seem to use more than exists.
+    """
     weeks = []
     for monday in mondays:
         span = Interval(local_datetime(monday, MIDNIGHT), local_datetime(monday + timedelta(days=7), MIDNIGHT))
-        available = sum(hours(i) for i in open_intervals(policy, span)) * units
+        open_parts = [span] if pooled else open_intervals(policy, span)
+        available = sum(hours(i) for i in open_parts) * units
         booked = sum(hours(part) * n for interval, n in taken if (part := interval.intersection(span)) and not part.is_empty)
         weeks.append(Week(monday, available, booked))
     return weeks
@@ -61,9 +66,10 @@ async def use_of(db: Db, actor: Actor, resource_id: int, first: date, count: int
     policy = dataclasses.replace(detail.policy, closures=closures)
     rows = await bookings.list_bookings(db, actor, resource_id=resource_id)
     taken = [(Interval(b.start, b.end), b.quantity) for b in rows if BookingStatus(b.status) in COUNTED]
-    units = (detail.resource.stock or 0) if detail.resource.kind == ResourceKind.EQUIPMENT else 1
+    pooled = detail.resource.kind == ResourceKind.EQUIPMENT
+    units = (detail.resource.stock or 0) if pooled else 1
     mondays = [first + timedelta(weeks=i) for i in range(count)]
-    return detail.resource, weekly_use(policy, units, taken, mondays)
+    return detail.resource, weekly_use(policy, units, taken, mondays, pooled=pooled)
 
 
 def chart(weeks: list[Week], width: int = 640, height: int = 240) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import vobject
@@ -150,7 +151,22 @@ async def test_an_association_feed_is_for_members_and_ends_with_the_membership(c
     assert_problem(await client.get(url), 404, "feed_not_found")
 
 
-@pytest.mark.parametrize("path", ["/calendar/feeds/not-a-token.ics", "/calendar/feeds/whatever", "/calendar/resources/999.ics", "/calendar/resources/x.ics"])
+async def test_staff_asking_for_the_feed_of_an_association_that_does_not_exist_are_told_so(client, db):
+    _, staff = await builders.person(db, "staff@knutepunkt.no", staff=True)
+    assert_problem(await client.get("/api/v1/associations/4242/calendar-feed", headers=staff), 404, "association_not_found")
+
+
+@pytest.mark.parametrize("path", ["/calendar/feeds/not-a-token.ics", "/calendar/feeds/whatever", "/calendar/resources/999.ics", "/calendar/resources/x.ics",
+                                  "/calendar/resources/99999999999999.ics"])
 async def test_an_unknown_or_malformed_feed_address_is_not_found(client, path):
     response = await client.get(path)
     assert response.status_code == 404 and response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_me_names_my_private_feed_and_it_answers_with_my_bookings(client, alice, room_id):
+    await book(client, alice[1], room_id, title="Strikkekafé", **MONDAY_EVENING)
+    url = (await client.get("/api/v1/me", headers=alice[1])).json()["calendar_feed_url"]
+    assert url == (await client.get("/api/v1/me/calendar-feed", headers=alice[1])).json()["url"]
+    feed = await client.get(urlsplit(url).path)
+    assert feed.status_code == 200
+    assert "Strikkekafé" in feed.text

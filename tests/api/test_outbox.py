@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from booking.store import Booking
 from config import migrate
 from config.database import Db
+from config.scheduler import Scheduler
 from notifications import service, store
 from notifications.mail import FolderTransport, Site
 from notifications.store import Notification
@@ -54,12 +55,22 @@ def message_ids(recorder: Recorder) -> list[str]:
 
 
 async def drain(db, settings, recorder, when: datetime, *, owner: str = "test", batch: int = 50):
-    return await service.drain_outbox(db, Site.of(settings), recorder, now=when, owner=owner, batch=batch)
+    return await service.drain_outbox(db, Site.of(settings), recorder, clock=lambda: when, owner=owner, batch=batch)
 
 
 async def outbox(db) -> list[Notification]:
     async with db.read() as s:
         return list((await s.execute(select(Notification).order_by(Notification.id))).scalars())
+
+
+async def a_booking(db, person_id: int, start: datetime) -> int:
+    room = await builders.room(db, key=f"rom{uuid.uuid4().hex[:6]}")
+    async with db.write() as s:
+        row = Booking(resource_id=room, person_id=person_id, start=start, end=start + timedelta(hours=2), block_start=start,
+                      block_end=start + timedelta(hours=2), status="confirmed", created_at=start, updated_at=start)
+        s.add(row)
+        await s.flush()
+        return row.id
 
 
 @pytest.fixture
@@ -172,16 +183,6 @@ async def test_a_notification_no_mail_is_written_for_fails_for_good_without_stop
     assert [n.kind for n in failed] == ["mystery_event"] and "mystery_event" in failed[0].last_error
 
 
-async def a_booking(db, person_id: int, start: datetime) -> int:
-    room = await builders.room(db, key=f"rom{uuid.uuid4().hex[:6]}")
-    async with db.write() as s:
-        row = Booking(resource_id=room, person_id=person_id, start=start, end=start + timedelta(hours=2), block_start=start,
-                      block_end=start + timedelta(hours=2), status="confirmed", created_at=start, updated_at=start)
-        s.add(row)
-        await s.flush()
-        return row.id
-
-
 async def test_a_weekly_series_is_mailed_once_with_every_booked_date_in_one_calendar(client, db, settings, clock, alice, room_id):
     response = await client.post("/api/v1/series", json={"resource_id": room_id, "title": "Strikkekafé", "until": "2026-12-21", **MONDAY_EVENING}, headers=alice[1])
     assert response.status_code == 201, response.text
@@ -250,6 +251,21 @@ async def test_a_room_booking_is_reminded_of_once_the_day_before(client, db, set
     await drain(db, settings, recorder, day_before)
     assert [m["Subject"] for m in recorder.sent] == ["Påminnelse: Moterom, man. 30. nov. 18:00"]
     assert recorder.sent[0].get_body(("calendar",)) is None  # the booking is already in the calendar
+
+
+async def test_the_schedulers_sweeps_remind_and_mark_overdue_loans_once_per_tick(client, db, settings, clock, alice, room_id):
+    await book(client, alice[1], room_id, **MONDAY_EVENING)
+    loan = await a_booking(db, alice[0], clock() - timedelta(days=3))
+    async with db.write() as s:
+        row = await s.get(Booking, loan)
+        row.exclusive, row.status = False, "checked_out"
+    clock.now = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)
+    scheduler = Scheduler(db, settings, clock)
+    assert [await scheduler.sweep(job) for job in ("reminders", "overdue", "reminders", "overdue")] == [True, True, False, False]
+    kinds = [n.kind for n in await outbox(db)]
+    assert kinds.count("booking_reminder") == 1 and kinds.count("loan_overdue") == 1
+    async with db.read() as s:
+        assert (await s.get(Booking, loan)).status == "overdue"
 
 
 async def test_a_booking_made_within_a_day_of_its_start_gets_no_separate_reminder(client, db, clock, alice, room_id):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import importlib.util
 import email.policy
 import os
 import re
@@ -31,12 +32,8 @@ def require_chromium() -> None:
     reason = None
     if not CHROMIUM.exists():
         reason = f"no Chromium at {CHROMIUM} (apt-get install -y chromium)"
-    else:
-        try:
-            import axe_playwright_python  # noqa: F401
-            import playwright  # noqa: F401
-        except ImportError as exc:
-            reason = f"Playwright or axe-playwright-python missing: {exc}"
+    elif missing := [m for m in ("playwright", "axe_playwright_python") if importlib.util.find_spec(m) is None]:
+        reason = f"{', '.join(missing)} not installed (pip install -e '.[dev]')"
     if reason and REQUIRE_BROWSER:
         pytest.fail(reason + " (ALLMENNING_REQUIRE_BROWSER=1)")
     if reason:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
+
 import pytest
 
+from booking import seasons
 from booking import service as bookings
 from booking.service import NewBooking
 from people.actor import Actor
@@ -63,6 +66,10 @@ def book_and_cancel(page, site, room: int, day, *, name: str, axe: bool = True) 
     check_page(page, f"{name}-book-form", axe=axe)
     page.get_by_label("Dato", exact=True).fill(day.isoformat())
     page.get_by_label("Fra", exact=True).fill("18:00")
+    page.get_by_label("Til", exact=True).fill("17:30")
+    page.get_by_role("button", name="Book", exact=True).click()
+    assert "Feil: Slutten må komme etter starten." in page.locator("#end-error").inner_text()
+    check_page(page, f"{name}-book-form-error", axe=axe)
     page.get_by_label("Til", exact=True).fill("19:30")
     page.get_by_role("button", name="Book", exact=True).click()
     page.wait_for_url("**/my/bookings?done=confirmed")
@@ -104,7 +111,7 @@ def test_the_booking_form_can_be_filled_and_sent_with_the_keyboard_alone(chromiu
             continue  # a date or time field's next part
         order.append(focused)
         if focused == "date":
-            page.keyboard.type(day.strftime("%d%m%Y"))
+            type_date(page, day)
         elif focused == "start":
             page.keyboard.type("1800")
         elif focused == "end":
@@ -113,8 +120,8 @@ def test_the_booking_form_can_be_filled_and_sent_with_the_keyboard_alone(chromiu
             break
     fields = [f for f in order if f in ("date", "start", "end", "attendees", "title", "weekly", "until", "submit")]
     assert fields == ["date", "start", "end", "attendees", "title", "weekly", "until", "submit"], order
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "done=confirmed" in page.url, page.locator("main").inner_text()
     check_page(page, "keyboard-booked")
 
@@ -125,7 +132,7 @@ def test_an_association_books_a_weekly_slot_and_sees_the_date_it_could_not_get(c
 
     async def book_second_week(db):
         other = Actor(2, "amina@example.no", "Amina")
-        wanted = NewBooking(room, local_datetime(taken, _time(18)), local_datetime(taken, _time(20)))
+        wanted = NewBooking(room, local_datetime(taken, time(18)), local_datetime(taken, time(20)))
         await bookings.create_booking(db, other, wanted, now=browser.now())
     browser.run(browser.with_db(site["db"], book_second_week))
     page = new_page(chromium, site)
@@ -151,10 +158,10 @@ def test_an_association_books_a_weekly_slot_and_sees_the_date_it_could_not_get(c
 def test_staff_approve_a_loan_request_hand_it_out_and_take_it_back(chromium, site):
     sound = resource_id(site["db"], "lydanlegg")
     pickup = next_weekday(0)
-    back = pickup + __import__("datetime").timedelta(days=1)
+    back = pickup + timedelta(days=1)
 
     async def request_loan(db):
-        wanted = NewBooking(sound, local_datetime(pickup, _time(12)), local_datetime(back, _time(12)), "Sommerfest")
+        wanted = NewBooking(sound, local_datetime(pickup, time(12)), local_datetime(back, time(12)), "Sommerfest")
         await bookings.create_booking(db, Actor(2, "amina@example.no", "Amina"), wanted, now=browser.now())
     browser.run(browser.with_db(site["db"], request_loan))
     page = new_page(chromium, site, phone=False)
@@ -180,7 +187,53 @@ def test_staff_approve_a_loan_request_hand_it_out_and_take_it_back(chromium, sit
     check_page(page, "staff-utilisation")
 
 
-def _time(hour: int):
-    from datetime import time
+def garden_season(site) -> int:
+    """A first garden season next spring, in draft, made by staff."""
+    async def create(db):
+        stine = Actor(1, "stine@knutepunkt.no", "Stine", is_staff=True)
+        start = browser.now().replace(year=browser.now().year + 1, month=4, day=15)
+        return (await seasons.create_season(db, stine, name="Hagesesongen", start=start, end=start.replace(month=10, day=31),
+                                            previous_season_id=None, district_postal_codes=None, household_limit=1,
+                                            offer_days=7, now=browser.now())).id
+    return browser.run(browser.with_db(site["db"], create))
 
-    return time(hour)
+
+def test_staff_open_and_publish_a_season_and_a_resident_applies_and_accepts_a_bed(chromium, site):
+    season = garden_season(site)
+    staff = new_page(chromium, site, phone=False)
+    staff.goto(sign_in_path(site["db"], "stine@knutepunkt.no"))
+    staff.get_by_role("link", name="Sesonger").click()
+    staff.get_by_role("link", name="Hagesesongen").click()
+    check_page(staff, "season-draft")
+    staff.get_by_role("button", name="Åpne for søknader").click()
+    resident = new_page(chromium, site)
+    resident.goto(sign_in_path(site["db"], "amina@example.no"))
+    resident.get_by_role("link", name="Pallekarmer", exact=True).click()
+    resident.get_by_label("Gateadresse").fill("Torggata 5")
+    resident.get_by_label("Postnummer").fill("3044")
+    resident.get_by_role("button", name="Søk om pallekarm").click()
+    resident.wait_for_url("**/garden?done=apply")
+    check_page(resident, "garden-applied")
+    staff.get_by_role("button", name="Gå videre til: Tildeling").click()
+    staff.get_by_role("button", name="Forhåndsvis tildelingen").click()
+    check_page(staff, "season-preview")
+    staff.get_by_role("button", name="Publiser tildelingen").click()
+    staff.wait_for_url(f"**/staff/seasons/{season}?done=publish")
+    resident.goto("/garden")
+    check_page(resident, "garden-offer")
+    resident.get_by_role("button", name="Takk ja til pallekarmen").click()
+    resident.wait_for_url("**/garden?done=accepted")
+    assert "Pallekarmen er din denne sesongen." in resident.content()
+    check_page(resident, "garden-accepted")
+
+
+def type_date(page, day) -> None:
+    """Type a date the way the field asks for it: Debian's Chromium without its l10n package shows month first."""
+    for order in ("%m%d%Y", "%d%m%Y"):
+        page.keyboard.type(day.strftime(order))
+        if page.input_value("#date") == day.isoformat():
+            return
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Shift+Tab")  # back to the field's first part, and try the other order
+    raise AssertionError("could not type the date")
+

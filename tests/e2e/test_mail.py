@@ -61,7 +61,7 @@ def invitation_of(message: email.message.EmailMessage):
 
 
 async def drain(db, settings, port: int, when: datetime):
-    return await service.drain_outbox(db, Site.of(settings), SmtpTransport(f"smtp://127.0.0.1:{port}"), now=when, owner="test")
+    return await service.drain_outbox(db, Site.of(settings), SmtpTransport(f"smtp://127.0.0.1:{port}"), clock=lambda: when, owner="test")
 
 
 async def test_a_booking_its_change_and_its_cancellation_arrive_as_one_calendar_event_updated_then_cancelled(client, db, settings, clock):

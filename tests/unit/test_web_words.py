@@ -1,0 +1,55 @@
+"""Pure parts of the web pages: language choice, complete catalogues, refusals placed by field, utilisation sums."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from babel.messages.pofile import read_po
+
+from booking.rules import SlotTaken
+from resources.rules import Interval, Policy, WeeklyWindow, local_datetime
+from web.booking_pages import refusals_of
+from web.i18n import LOCALE_DIR, Speaker, chosen
+from web.refusals import MESSAGES, field_of, message_of
+from web.utilisation import weekly_use
+
+MONDAY = date(2026, 11, 23)
+
+
+def test_the_first_language_we_speak_wins_and_bokmal_is_the_default():
+    assert chosen("de", None, "en") == "en"
+    assert chosen(None, "nb", "en") == "nb"
+    assert chosen(None, None, None) == "nb"
+
+
+def test_every_message_has_a_bokmal_translation():
+    with (LOCALE_DIR / "nb" / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalog = read_po(source)
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    assert untranslated == []
+    assert set(MESSAGES.values()) <= {m.id for m in catalog}
+
+
+def test_dates_and_times_are_written_in_oslo_time_for_the_language():
+    evening = datetime.fromisoformat("2026-11-23T17:00:00+00:00")
+    assert Speaker("nb").when(evening) == "mandag 23. november 2026, 18:00"
+    assert Speaker("en").when(evening) == "Monday 23 November 2026, 18:00"
+
+
+def test_a_refusal_is_placed_next_to_the_field_it_concerns():
+    refusal = SlotTaken(resource_id=1)
+    assert (field_of(refusal), message_of(refusal)) == ("start", MESSAGES["slot_taken"])
+
+
+def test_the_dates_a_series_could_not_get_are_read_back_from_the_address():
+    assert refusals_of("2026-12-08:slot_taken,nonsense,2026-12-25:resource_closed") == [
+        (date(2026, 12, 8), "slot_taken"), (date(2026, 12, 25), "resource_closed")]
+
+
+def test_a_room_is_measured_against_its_open_hours_and_equipment_against_the_whole_week():
+    evenings = Policy(windows=(WeeklyWindow(frozenset({0, 1, 2, 3, 4}), time(17), time(22)),), open_on_holidays=True)
+    two_hours = (Interval(local_datetime(MONDAY, time(18)), local_datetime(MONDAY, time(20))), 1)
+    [room] = weekly_use(evenings, 1, [two_hours], [MONDAY], pooled=False)
+    assert (room.available, room.booked) == (25.0, 2.0)
+    [item] = weekly_use(evenings, 4, [(two_hours[0], 3)], [MONDAY], pooled=True)
+    assert (item.available, item.booked) == (4 * 168.0, 6.0)
