@@ -90,10 +90,12 @@ def resource_id(url: str, key: str) -> int:
 
 
 def link_in_mail(mail_dir: Path) -> str:
-    mails = sorted(mail_dir.glob("signin-*.eml"), key=lambda p: p.stat().st_mtime)
-    assert mails, f"no sign-in mail in {mail_dir}"
-    body = email.message_from_bytes(mails[-1].read_bytes(), policy=email.policy.default).get_body().get_content()
-    return re.search(r"/auth/verify\?token=[\w-]+", body).group(0)
+    """The link in the newest mail that carries one."""
+    for path in sorted(mail_dir.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+        body = email.message_from_bytes(path.read_bytes(), policy=email.policy.default).get_body().get_content()
+        if found := re.search(r"/auth/verify\?token=[\w-]+", body):
+            return found.group(0)
+    raise AssertionError(f"no sign-in mail in {mail_dir}")
 
 
 def check_page(page, name: str, *, axe: bool = True) -> None:
