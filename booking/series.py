@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from booking import rules, store
+from booking import offers, rules, store
 from booking.lifecycle import mark_cancelled
 from booking.rules import BookingStatus
 from booking.service import NewBooking, booker_for, check_free, check_may_act_on, check_policy_and_quota, new_row
@@ -80,7 +80,11 @@ async def create_series(db: Db, actor: Actor, first: NewBooking, *, every_weeks:
 
 
 async def cancel_series(db: Db, actor: Actor, series_id: int, reason: str, *, after: datetime | None, now: datetime) -> list[Booking]:
-    """Cancel the rest of a series: every occurrence not yet begun (or from `after`) that may still be cancelled."""
+    """Cancel the rest of a series: every occurrence from `after` (or now) that may still be cancelled.
+
+    Occurrences already past their cancellation deadline stay booked (the booker cannot cancel them
+    one by one either); staff cancel them all.
+    """
     cutoff = max(after or now, now)
     async with db.write() as s:
         series = await s.get(BookingSeries, series_id)
@@ -93,7 +97,12 @@ async def cancel_series(db: Db, actor: Actor, series_id: int, reason: str, *, af
             check_may_act_on(actor, booking)
             if BookingStatus(booking.status) not in rules.CANCELLABLE:
                 continue
-            rules.check_cancellable(BookingStatus(booking.status), booking.start, policy, actor.is_staff, now=now)
+            try:
+                rules.check_cancellable(BookingStatus(booking.status), booking.start, policy, actor.is_staff, now=now)
+            except rules.CancellationTooLate:
+                continue
             mark_cancelled(s, booking, actor, reason, now=now)
             cancelled.append(booking)
-        return cancelled
+    if cancelled:  # after the commit, in its own transaction: the freed evenings go to whoever waits
+        await offers.offer_freed_capacity(db, series.resource_id, now=now)
+    return cancelled

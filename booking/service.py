@@ -162,19 +162,22 @@ async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime
         policy = await catalogue.policy_of(s, resource)
     booker = booker_for(actor, req.association_id)
     check_policy(resource, policy, booker, req, now=now)
+
+    async def check_and_insert(s) -> tuple[Booking, bool]:  # noqa: ANN001
+        fresh = await store.lock_resource(s, resource.id) or resource  # the fresh row on PostgreSQL
+        if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
+            return earlier, True
+        await check_quota(s, fresh, policy, booker, req, now=now, excluding=None, adds_one=True)
+        booking = new_row(fresh, policy, booker, req, await check_free(s, fresh, policy, req), now=now)
+        s.add(booking)
+        await s.flush()
+        outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
+        if idempotency_key:
+            s.add(IdempotencyRecord(person_id=actor.person_id, key=idempotency_key, fingerprint=fingerprint, status_code=201, body={"booking_id": booking.id}, created_at=now))
+        return booking, False
+
     try:
-        async with db.write() as s:
-            resource = await store.lock_resource(s, resource.id) or resource  # the fresh row on PostgreSQL
-            if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
-                return earlier, True
-            await check_quota(s, resource, policy, booker, req, now=now, excluding=None, adds_one=True)
-            booking = new_row(resource, policy, booker, req, await check_free(s, resource, policy, req), now=now)
-            s.add(booking)
-            await s.flush()
-            outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
-            if idempotency_key:
-                s.add(IdempotencyRecord(person_id=actor.person_id, key=idempotency_key, fingerprint=fingerprint, status_code=201, body={"booking_id": booking.id}, created_at=now))
-            return booking, False
+        return await db.write_together(check_and_insert)
     except IntegrityError as exc:
         if is_overlap_violation(exc):
             raise rules.SlotTaken(resource_id=req.resource_id) from exc

@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from booking import loans
+from booking import loans, offers
 from config.database import Db
 from config.settings import Settings
 from notifications import service
@@ -25,7 +25,7 @@ DRAIN_EVERY = timedelta(seconds=30)  # the safety net: mail normally leaves at o
 STOP_GRACE = 10.0  # seconds a stopping server gives a mail in flight to be sent and marked
 Sweep = Callable[..., Awaitable[object]]
 # Every five minutes, once across all processes: reminders a day ahead, and loans past their return time.
-SWEEPS: dict[str, Sweep] = {"reminders": service.record_reminders, "overdue": loans.mark_overdue}
+SWEEPS: dict[str, Sweep] = {"reminders": service.record_reminders, "overdue": loans.mark_overdue, "offers": offers.expire_offers}
 
 
 def process_name() -> str:

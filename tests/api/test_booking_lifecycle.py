@@ -155,3 +155,11 @@ async def test_free_rooms_are_found_by_interval_seats_and_features(client, db, a
     assert [r["id"] for r in found] == [small]
     found = (await client.get("/api/v1/rooms/free", params={**params, "from": "2026-12-01T18:00:00+01:00", "to": "2026-12-01T20:00:00+01:00", "seats": 10})).json()["items"]
     assert [r["id"] for r in found] == [big]
+
+
+async def test_cancelling_the_rest_of_a_series_keeps_an_evening_already_past_its_deadline(client, clock, alice, room_id):
+    created = (await client.post("/api/v1/series", json={"resource_id": room_id, "until": "2026-12-14", **MONDAY_EVENING}, headers=alice[1])).json()
+    clock.now = datetime(2026, 11, 30, 9, tzinfo=UTC)  # this evening's booking is inside its 24-hour notice
+    cancelled = (await client.post(f"/api/v1/series/{created['series']['id']}/cancel", json={}, headers=alice[1])).json()
+    assert [b["start"][:10] for b in cancelled["items"]] == ["2026-12-07", "2026-12-14"]
+    assert {b["start"][:10]: b["status"] for b in await mine(client, alice[1])}["2026-11-30"] == "confirmed"
