@@ -29,6 +29,8 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/booking.py
+	$(BIN)/python bench/notifications.py
+	$(BIN)/python bench/allocation.py
 
 clean:
 	rm -rf $(VENV) var

@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/booking.py [--database-url URL] [--bookings 600] [--concurrency 16]
 
-Prints (a) bookings per second by concurrent clients on distinct slots against inserts per second of
-`bench/baseline.py`, and (b) availability and booking latency with 1,000 and with 100,000 existing bookings.
+Prints, for room bookings and for equipment loans, (a) requests per second by concurrent clients on distinct
+slots against inserts per second of `bench/baseline.py`, and (b) availability and booking latency with 1,000
+and with 100,000 existing bookings of the resource.
 Targets: throughput ≥ 0.8× baseline; latency at 100,000 within 1.2× of latency at 1,000.
 """
 
@@ -47,7 +48,7 @@ def slot(day_offset: int, hour: int, *, now: datetime) -> dict[str, str]:
     return {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
 
 
-async def median_latency(url: str, call, count: int = 60) -> float:  # noqa: ANN001
+async def median_latency(url: str, call, count: int = 150) -> float:  # noqa: ANN001
     async with httpx.AsyncClient(timeout=60) as http:
         samples = []
         for i in range(count):
@@ -62,14 +63,14 @@ def ratio_line(name: str, value: float, baseline: float, unit: str, target: str)
     return f"{name:<44} {value:10.1f} {unit:<6} baseline {baseline:10.1f} {unit:<6} ratio {value / baseline:5.2f}  (target {target})"
 
 
-async def throughput(url: str, baseline_url: str, rooms: list[int], tokens: list[dict], n: int, concurrency: int, now: datetime) -> str:
+async def throughput(url: str, baseline_url: str, rooms: list[int], tokens: list[dict], n: int, concurrency: int, now: datetime, what: str) -> str:
     bookings = [(f"{url}/api/v1/bookings", {"resource_id": rooms[i % len(rooms)], **slot(2 + i // len(rooms) // 10, 8 + i // len(rooms) % 10, now=now)}, tokens[i % len(tokens)]) for i in range(n)]
     inserts = [(f"{baseline_url}/insert", {"title": f"row {i}"}, {}) for i in range(n)]
     await timed_posts(inserts[:50], concurrency)  # warm both up
     base_rate, _ = await timed_posts(inserts, concurrency)
     rate, statuses = await timed_posts(bookings, concurrency)
     assert statuses.count(201) == n, f"only {statuses.count(201)} of {n} bookings succeeded"
-    return ratio_line("bookings/s, distinct slots", rate, base_rate, "req/s", "≥ 0.80")
+    return ratio_line(f"{what}/s, distinct slots", rate, base_rate, "req/s", "≥ 0.80")
 
 
 async def latencies(url: str, room: int, token: dict, now: datetime, offset: int) -> tuple[float, float]:
@@ -92,21 +93,22 @@ async def main(args: argparse.Namespace) -> None:
 
 async def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    rooms, history_room = await seed_resources(url, rooms=20)
     tokens = await seed_people(url, count=args.concurrency)
     port = free_port()
     baseline = subprocess.Popen([sys.executable, str(Path(__file__).parent / "baseline.py"), url, str(port)])
     try:
         wait_until_healthy_baseline(f"http://127.0.0.1:{port}")
         with running_servers(url, 1, tmp) as (server,):
-            print(f"database: {url.split('://')[0]}; {args.bookings} bookings by {args.concurrency} clients")
-            print(await throughput(server, f"http://127.0.0.1:{port}", rooms, tokens, args.bookings, args.concurrency, now))
-            await seed_history(url, history_room, 1_000, before=now)
-            small = await latencies(server, history_room, tokens[0], now, 0)
-            await seed_history(url, history_room, 99_000, before=now - timedelta(hours=2_000))
-            large = await latencies(server, history_room, tokens[0], now, 100)
-            print(ratio_line("availability p50 at 100k vs 1k bookings", large[0], small[0], "ms", "≤ 1.20"))
-            print(ratio_line("booking p50 at 100k vs 1k bookings", large[1], small[1], "ms", "≤ 1.20"))
+            print(f"database: {url.split('://')[0]}; {args.bookings} requests by {args.concurrency} clients")
+            for kind, what in (("room", "room bookings"), ("equipment", "equipment loans")):
+                resources, history = await seed_resources(url, 20, kind)
+                print(await throughput(server, f"http://127.0.0.1:{port}", resources, tokens, args.bookings, args.concurrency, now, what))
+                await seed_history(url, history, 1_000, before=now, exclusive=kind == "room")
+                small = await latencies(server, history, tokens[0], now, 0)
+                await seed_history(url, history, 99_000, before=now - timedelta(hours=2_000), exclusive=kind == "room")
+                large = await latencies(server, history, tokens[0], now, 100)
+                print(ratio_line(f"{kind} availability p50, 100k vs 1k history", large[0], small[0], "ms", "≤ 1.20"))
+                print(ratio_line(f"{kind} booking p50, 100k vs 1k history", large[1], small[1], "ms", "≤ 1.20"))
     finally:
         baseline.terminate()
         baseline.wait(10)

@@ -20,7 +20,7 @@ from resources.store import Location, Resource, policy_to_json
 
 ALWAYS_OPEN = Policy(
     windows=(WeeklyWindow(weekdays=frozenset(range(7)), start=time(0), end=time(0)),),
-    min_duration=timedelta(minutes=15), max_duration=timedelta(hours=4), granularity=timedelta(minutes=15),
+    min_duration=timedelta(minutes=15), max_duration=timedelta(hours=4), max_loan=timedelta(days=7), granularity=timedelta(minutes=15),
     lead_time=timedelta(0), horizon=timedelta(days=3 * 365), open_on_holidays=True,
     bookable_by=frozenset({BookerKind.RESIDENT, BookerKind.ASSOCIATION, BookerKind.STAFF}),
 )
@@ -53,15 +53,16 @@ async def _admin(url: str, sql: str) -> None:
         await conn.close()
 
 
-async def seed_resources(url: str, rooms: int) -> tuple[list[int], int]:
-    """`rooms` always-open rooms for throughput, and one more that will carry the history."""
+async def seed_resources(url: str, count: int, kind: str = "room") -> tuple[list[int], int]:
+    """`count` always-open rooms (or items of 1,000 units) for throughput, and one more that will carry the history."""
     db = Db(url)
     try:
         async with db.write() as s:
-            location = Location(key="bench", name="Bench", address="Benkgata 1", postal_code="3044")
+            location = Location(key=f"bench-{kind}", name="Bench", address="Benkgata 1", postal_code="3044")
             s.add(location)
             await s.flush()
-            made = [Resource(key=f"bench-{i}", location_id=location.id, kind="room", name=f"Rom {i}", capacity=20, policy=policy_to_json(ALWAYS_OPEN), updated_at=datetime.now().astimezone()) for i in range(rooms + 1)]
+            sizes = {"capacity": 20} if kind == "room" else {"stock": 1000}
+            made = [Resource(key=f"bench-{kind}-{i}", location_id=location.id, kind=kind, name=f"{kind} {i}", policy=policy_to_json(ALWAYS_OPEN), updated_at=datetime.now().astimezone(), **sizes) for i in range(count + 1)]
             s.add_all(made)
             await s.flush()
             return [r.id for r in made[:-1]], made[-1].id
@@ -82,17 +83,22 @@ async def seed_people(url: str, count: int) -> list[dict[str, str]]:
         await db.dispose()
 
 
-async def seed_history(url: str, resource_id: int, count: int, *, before: datetime) -> None:
-    """`count` past one-hour bookings of one resource, ending before `before`, inserted in bulk."""
+async def seed_history(url: str, resource_id: int, count: int, *, before: datetime, exclusive: bool = True) -> None:
+    """`count` past one-hour bookings of one resource, ending before `before`, inserted in bulk.
+
+    They belong to one other person, as a resource's history belongs to many: the measured booker's own
+    history stays small, and only the resource's grows.
+    """
     db = Db(url)
     try:
+        await people.add_person(db, "history@example.no", name="History", now=before)
         async with db.read() as s:
-            person_id = (await people_store.person_by_email(s, "bench0@example.no")).id
+            person_id = (await people_store.person_by_email(s, "history@example.no")).id
         rows = []
         for i in range(count):
             end = before - timedelta(hours=i + 1)
             start = end - timedelta(hours=1)
-            rows.append(dict(resource_id=resource_id, person_id=person_id, title="", start=start, end=end, block_start=start, block_end=end, exclusive=True, quantity=1, status="confirmed", sequence=0, created_at=start, updated_at=start, decision_reason="", cancel_reason="", check_out_note="", return_condition="", return_note="", missing_units=0))
+            rows.append(dict(resource_id=resource_id, person_id=person_id, title="", start=start, end=end, block_start=start, block_end=end, exclusive=exclusive, quantity=1, status="confirmed", sequence=0, created_at=start, updated_at=start, decision_reason="", cancel_reason="", check_out_note="", return_condition="", return_note="", missing_units=0))
         async with db.write() as s:
             for chunk in range(0, len(rows), 5_000):
                 await s.execute(insert(Booking), rows[chunk : chunk + 5_000])

@@ -29,7 +29,12 @@ class BookingSeries(SQLModel, table=True):
 
 class Booking(SQLModel, table=True):
     # Led by block_end: "ends after the span starts" skips all past history, so overlap checks stay bounded.
-    __table_args__ = (Index("ix_booking_resource_block", "resource_id", "block_end", "block_start"),)
+    __table_args__ = (
+        Index("ix_booking_resource_block", "resource_id", "block_end", "block_start"),
+        # A borrower's running and overdue loans are found without reading their whole history.
+        Index("ix_booking_person_end", "person_id", "end"),
+        Index("ix_booking_association_end", "association_id", "end"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     resource_id: int = Field(foreign_key="resource.id")
     person_id: int = Field(foreign_key="person.id", index=True)
