@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from booking import loan_rules, rules, store
+from booking import loan_rules, rules, store, time_rules
 from config.database import Db
 from config.errors import InvalidInput
 from resources import store as catalogue
@@ -47,9 +47,9 @@ async def free_intervals(db: Db, resource_id: int, start: datetime, end: datetim
         active = await store.active_in(s, resource.id, wide)
     if resource.kind == ResourceKind.EQUIPMENT.value:
         units = loan_rules.units_free(resource.stock or 0, [(Interval(b.block_start, b.block_end), b.quantity) for b in active], span)
-        return Availability(resource, span, rules.free_intervals(policy, span, [], now=now), units)
+        return Availability(resource, span, time_rules.free_intervals(policy, span, [], now=now), units)
     taken = [Interval(b.block_start, b.block_end) for b in active]
-    return Availability(resource, span, rules.free_intervals(policy, span, taken, now=now))
+    return Availability(resource, span, time_rules.free_intervals(policy, span, taken, now=now))
 
 
 async def free_rooms(db: Db, start: datetime, end: datetime, *, seats: int | None, features: frozenset[str], now: datetime) -> list[Resource]:
@@ -62,6 +62,6 @@ async def free_rooms(db: Db, start: datetime, end: datetime, *, seats: int | Non
         for room in candidates:
             policy = await catalogue.policy_of(s, room)
             taken = [Interval(b.block_start, b.block_end) for b in await store.active_in(s, room.id, rules.block_of(policy, span.start, span.end))]
-            if any(i.contains(span) for i in rules.free_intervals(policy, span, taken, now=now)):
+            if any(i.contains(span) for i in time_rules.free_intervals(policy, span, taken, now=now)):
                 free.append(room)
     return free

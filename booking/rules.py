@@ -1,9 +1,9 @@
-"""Pure booking rules: states, the checks a booking must pass, free time, weekly series and pooled stock."""
+"""Pure booking rules: states and the named sets beside them, and the checks a booking must pass."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
@@ -16,11 +16,8 @@ from resources.rules import (
     Policy,
     ResourceClosed,
     ResourceKind,
-    clip,
     closures_within,
-    local_datetime,
     open_intervals,
-    subtract,
 )
 
 
@@ -330,40 +327,3 @@ def check_basics(policy: Policy, booker: Booker, request: BookingRequest) -> Non
     check_well_formed(request.start, request.end)
     check_booker_allowed(policy, booker)
     _check_counts(request)
-
-
-def free_intervals(policy: Policy, span: Interval, taken_blocks: list[Interval], *, now: datetime) -> list[Interval]:
-    """When a new booking itself could lie: open time, away from others' blocks, within lead and horizon."""
-    # The new booking's own buffers must clear each taken block too, so widen the blocks by them.
-    keep_clear = [Interval(b.start - policy.buffer_after, b.end + policy.buffer_before) for b in taken_blocks]
-    earliest, latest = as_utc(now) + policy.lead_time, as_utc(now) + policy.horizon
-    if latest <= earliest:
-        return []
-    bookable = Interval(earliest, latest).intersection(span)
-    if bookable is None:
-        return []
-    return clip(subtract(open_intervals(policy, span), keep_clear), bookable)
-
-
-def weekly_occurrences(
-    start: datetime, end: datetime, *, every_weeks: int, until: date
-) -> list[tuple[date, datetime, datetime]]:
-    """A series at the same Oslo wall-clock time every N weeks up to and including the local date `until`."""
-    if every_weeks < 1:
-        raise InvalidRecurrence(every_weeks=every_weeks)
-    check_well_formed(start, end)
-    local_start, local_end = start.astimezone(OSLO), end.astimezone(OSLO)
-    first_day = local_start.date()
-    days_spanned = local_end.date() - first_day  # keeps an evening running past midnight intact
-    occurrences = []
-    day = first_day
-    while day <= until:
-        if day == first_day:
-            occurrences.append((day, as_utc(start), as_utc(end)))
-        else:
-            occurrence_start = local_datetime(day, local_start.time())
-            occurrence_end = local_datetime(day + days_spanned, local_end.time())
-            # Only a series inside the skipped spring hour can invert; it comes back empty and fails per date.
-            occurrences.append((day, occurrence_start, max(occurrence_end, occurrence_start)))
-        day += timedelta(weeks=every_weeks)
-    return occurrences

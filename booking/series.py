@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from booking import offers, rules, store
+from booking import offers, rules, store, time_rules
 from booking.lifecycle import mark_cancelled
 from booking.rules import BookingStatus
 from booking.service import NewBooking, booker_for, check_free, check_may_act_on, check_policy_and_quota, new_row
@@ -51,7 +51,7 @@ class SeriesOutcome:
 
 async def create_series(db: Db, actor: Actor, first: NewBooking, *, every_weeks: int, until: date, now: datetime) -> SeriesOutcome:
     """Book the first occurrence's wall-clock time every N weeks until a date, as far as each date allows."""
-    occurrences = rules.weekly_occurrences(first.start, first.end, every_weeks=every_weeks, until=until)
+    occurrences = time_rules.weekly_occurrences(first.start, first.end, every_weeks=every_weeks, until=until)
     if len(occurrences) > MAX_OCCURRENCES:
         raise SeriesTooLong(occurrences=len(occurrences))
     booker = booker_for(actor, first.association_id)

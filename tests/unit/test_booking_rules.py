@@ -17,6 +17,7 @@ from booking.loan_rules import (
     check_stock,
     peak_units,
 )
+from booking.time_rules import free_intervals, weekly_occurrences
 from booking.rules import (
     ACTIVE,
     CANCELLABLE,
@@ -57,8 +58,6 @@ from booking.rules import (
     check_person_quota,
     check_slot_free,
     check_well_formed,
-    free_intervals,
-    weekly_occurrences,
 )
 from config.errors import DomainError
 from resources.rules import (
