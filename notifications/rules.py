@@ -89,10 +89,11 @@ def language_of(value: str | None) -> str:
 
 
 def calendar_status(booking_status: str) -> str:
-    """A request awaiting approval is tentative in the calendar; a cancelled or declined one is gone."""
-    if booking_status in ("cancelled", "declined"):
+    """A request awaiting approval, or an offer awaiting an answer, is tentative; a cancelled, declined or
+    expired one is gone."""
+    if booking_status in ("cancelled", "declined", "expired"):
         return "CANCELLED"
-    return "TENTATIVE" if booking_status == "requested" else "CONFIRMED"
+    return "TENTATIVE" if booking_status in ("requested", "offered") else "CONFIRMED"
 
 
 # ---------------------------------------------------------------- what a mail or feed tells of a booking

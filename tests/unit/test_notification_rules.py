@@ -58,6 +58,10 @@ def test_a_request_is_tentative_in_the_calendar_and_a_decline_removes_it():
         "TENTATIVE", "CONFIRMED", "CANCELLED", "CANCELLED"]
 
 
+def test_an_offer_awaiting_an_answer_is_tentative_and_an_expired_one_is_gone():
+    assert [rules.calendar_status(s) for s in ("offered", "expired")] == ["TENTATIVE", "CANCELLED"]
+
+
 def test_a_room_is_reminded_of_before_it_starts_and_a_loan_before_pickup_and_return():
     start, end = EVENING, EVENING + timedelta(days=2)
     assert rules.reminder_for("room", True, "confirmed", start, end) == rules.Reminder("booking_reminder", start)
