@@ -11,27 +11,10 @@ from litestar.params import Parameter
 
 from booking import availability, lifecycle, series, service
 from booking import loan_api, season_api, waitlist_api
-from booking.representation import booking_json, intervals_json, local, series_json
+from booking.representation import BookingIn, Positive, Text, booking_json, intervals_json, local, series_json
 from config.database import Db
 from people.actor import Actor
 from resources.rules import OSLO
-
-Text = Annotated[str, msgspec.Meta(max_length=200)]
-Positive = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
-
-
-class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
-    resource_id: int
-    start: datetime
-    end: datetime
-    title: Text = ""
-    organisation_id: int | None = None
-    attendees: Positive | None = None
-    quantity: Positive = 1
-
-    def wanted(self) -> service.NewBooking:
-        return service.NewBooking(self.resource_id, self.start, self.end, self.title, self.organisation_id, self.attendees, self.quantity)
-
 
 class SeriesIn(BookingIn, forbid_unknown_fields=True):
     until: date | None = None

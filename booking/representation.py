@@ -1,12 +1,32 @@
-"""The JSON shape of bookings, series and intervals, shared by the booking and loan controllers."""
+"""The JSON shapes of bookings, series and intervals, in and out, shared by the booking, loan and waitlist controllers."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
+
+from booking import service
 from booking.store import Booking, BookingSeries
 from resources.rules import OSLO, Interval
+
+
+Text = Annotated[str, msgspec.Meta(max_length=200)]
+Positive = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+
+
+class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
+    resource_id: int
+    start: datetime
+    end: datetime
+    title: Text = ""
+    organisation_id: int | None = None
+    attendees: Positive | None = None
+    quantity: Positive = 1
+
+    def wanted(self) -> service.NewBooking:
+        return service.NewBooking(self.resource_id, self.start, self.end, self.title, self.organisation_id, self.attendees, self.quantity)
 
 
 def local(moment: datetime | None) -> str | None:

@@ -16,7 +16,7 @@ from booking.store import Booking, IdempotencyRecord
 from config.database import Db
 from config.errors import DomainError, Forbidden
 from notifications import store as outbox
-from people.actor import Actor, check_member, check_staff
+from people.actor import Actor, check_member, check_staff, may_see
 from resources import store as catalogue
 from resources.rules import EXCLUSIVE_KINDS, BookerKind, Interval, Policy, ResourceKind, local_week_of
 from resources.store import Resource
@@ -189,11 +189,8 @@ async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime
 
 
 def check_may_see(actor: Actor, booking: Booking) -> None:
-    if actor.is_staff or booking.person_id == actor.person_id:
-        return
-    if booking.association_id is not None and actor.is_member_of(booking.association_id):
-        return
-    raise Forbidden("This booking is not yours", booking_id=booking.id)
+    if not may_see(actor, booking.person_id, booking.association_id):
+        raise Forbidden("This booking is not yours", booking_id=booking.id)
 
 
 def check_may_act_on(actor: Actor, booking: Booking) -> None:

@@ -14,7 +14,7 @@ from booking.waitlist_rules import AlreadyWaiting, EntryStatus, NotTaken, NotWai
 from booking.waitlist_store import WaitlistEntry, WaitlistOffer
 from config.database import Db
 from config.errors import DomainError, Forbidden
-from people.actor import Actor, check_staff
+from people.actor import Actor, check_staff, may_see
 from resources import store as catalogue
 from resources.rules import ResourceKind
 
@@ -82,11 +82,8 @@ async def place_of(s, entry: WaitlistEntry) -> Place:  # noqa: ANN001
 
 
 def check_may_see(actor: Actor, entry: WaitlistEntry) -> None:
-    if actor.is_staff or entry.person_id == actor.person_id:
-        return
-    if entry.association_id is not None and actor.is_member_of(entry.association_id):
-        return
-    raise Forbidden("This waitlist entry is not yours", entry_id=entry.id)
+    if not may_see(actor, entry.person_id, entry.association_id):
+        raise Forbidden("This waitlist entry is not yours", entry_id=entry.id)
 
 
 async def get_place(db: Db, actor: Actor, entry_id: int) -> Place:

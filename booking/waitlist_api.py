@@ -9,31 +9,15 @@ import msgspec
 from litestar import get, post
 
 from booking import offers, waitlist
-from booking.service import NewBooking
-from booking.representation import booking_json, local
+from booking.representation import BookingIn, booking_json, local
 from booking.waitlist import Place
 from booking.waitlist_store import WaitlistOffer
 from config.database import Db
 from people.actor import Actor
 
 
-Text = Annotated[str, msgspec.Meta(max_length=200)]
-Positive = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
-
-
-class WaitIn(msgspec.Struct, forbid_unknown_fields=True):
+class WaitIn(BookingIn, forbid_unknown_fields=True):
     """What one waits for: the same fields as a booking."""
-
-    resource_id: int
-    start: datetime
-    end: datetime
-    title: Text = ""
-    organisation_id: int | None = None
-    attendees: Positive | None = None
-    quantity: Positive = 1
-
-    def wanted(self) -> NewBooking:
-        return NewBooking(self.resource_id, self.start, self.end, self.title, self.organisation_id, self.attendees, self.quantity)
 
 
 class MoveIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -23,6 +23,13 @@ class Actor:
         return self.roles.get(association_id) == "admin"
 
 
+def may_see(actor: Actor, person_id: int, association_id: int | None) -> bool:
+    """Staff see everything; a person sees their own things and those of associations they belong to."""
+    if actor.is_staff or person_id == actor.person_id:
+        return True
+    return association_id is not None and actor.is_member_of(association_id)
+
+
 def check_staff(actor: Actor) -> None:
     """Only staff at the knutepunkt may do this."""
     if not actor.is_staff:
