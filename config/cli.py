@@ -85,11 +85,11 @@ async def create_token(settings: Settings, email: str, label: str) -> str:
 
 
 async def add_association(settings: Settings, name: str, orgnr: str, admin: str) -> str:
-    from people import service as people
+    from people import associations
 
     db = Db(settings.database_url)
     try:
-        association = await people.add_association(db, name, orgnr, admin_email=admin, now=now())
+        association = await associations.add_association(db, name, orgnr, admin_email=admin, now=now())
     finally:
         await db.dispose()
     return f"association {association.id} {association.name} ({association.orgnr}), admin {admin}"

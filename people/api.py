@@ -14,7 +14,7 @@ from config.database import Db
 from config.errors import NotAuthenticated
 from config.settings import TIMEZONE, Settings
 from notifications.service import calendar_feed_url
-from people import service
+from people import associations, service
 from people.actor import Actor
 from people.rules import Language, MemberRole
 from people.store import Association, Credential, Membership, Person
@@ -185,12 +185,12 @@ def member_json(membership: Membership, person: Person, actor: Actor) -> dict[st
 
 @get("/api/v1/associations", summary="Associations: staff see all, others their own")
 async def list_associations(db: Db, actor: Actor) -> dict:
-    return {"items": [association_json(a, actor) for a in await service.list_associations(db, actor)]}
+    return {"items": [association_json(a, actor) for a in await associations.list_associations(db, actor)]}
 
 
 @post("/api/v1/associations", summary="Register an association with its first admin (staff)")
 async def create_association(data: AssociationIn, db: Db, actor: Actor, now: datetime) -> dict:
-    association = await service.open_association(
+    association = await associations.open_association(
         db, actor, data.name, data.orgnr, admin_email=data.admin_email, now=now,
         contact_email=data.contact_email, contact_phone=data.contact_phone,
     )
@@ -199,30 +199,30 @@ async def create_association(data: AssociationIn, db: Db, actor: Actor, now: dat
 
 @get("/api/v1/associations/{association_id:int}", summary="One association (members and staff)")
 async def get_association(association_id: int, db: Db, actor: Actor) -> dict:
-    return association_json(await service.get_association(db, actor, association_id), actor)
+    return association_json(await associations.get_association(db, actor, association_id), actor)
 
 
 @get("/api/v1/associations/{association_id:int}/members", summary="The association's members")
 async def list_members(association_id: int, db: Db, actor: Actor) -> dict:
-    members = await service.list_members(db, actor, association_id)
+    members = await associations.list_members(db, actor, association_id)
     return {"items": [member_json(m, p, actor) for m, p in members]}
 
 
 @post("/api/v1/associations/{association_id:int}/members", summary="Add a member by email (admins)")
 async def add_member(association_id: int, data: MemberIn, db: Db, actor: Actor, now: datetime) -> dict:
-    membership, person = await service.add_member(db, actor, association_id, data.email, data.role, now=now)
+    membership, person = await associations.add_member(db, actor, association_id, data.email, data.role, now=now)
     return member_json(membership, person, actor)
 
 
 @patch("/api/v1/associations/{association_id:int}/members/{person_id:int}", summary="Change a member's role (admins)")
 async def change_role(association_id: int, person_id: int, data: RoleIn, db: Db, actor: Actor, now: datetime) -> dict:
-    membership, person = await service.change_role(db, actor, association_id, person_id, data.role, now=now)
+    membership, person = await associations.change_role(db, actor, association_id, person_id, data.role, now=now)
     return member_json(membership, person, actor)
 
 
 @delete("/api/v1/associations/{association_id:int}/members/{person_id:int}", summary="Remove a member, or leave")
 async def remove_member(association_id: int, person_id: int, db: Db, actor: Actor, now: datetime) -> None:
-    await service.remove_member(db, actor, association_id, person_id, now=now)
+    await associations.remove_member(db, actor, association_id, person_id, now=now)
 
 
 ROUTES = [

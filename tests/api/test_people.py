@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from people import associations
 from people import service as people
 from people.actor import Actor
 from people.store import Person
@@ -303,10 +304,10 @@ async def test_an_unknown_association_is_not_found_for_staff(client, staff):
 async def test_two_admins_demoting_each_other_at_once_leave_one_admin(db, clock, alice, club):
     alice_id, _ = alice
     bob_id, _ = await builders.person(db, "bob@example.no")
-    await people.add_member(db, STAFF, club, "bob@example.no", "admin", now=clock.now)
+    await associations.add_member(db, STAFF, club, "bob@example.no", "admin", now=clock.now)
     results = await asyncio.gather(
-        people.change_role(db, STAFF, club, alice_id, "member", now=clock.now),
-        people.change_role(db, STAFF, club, bob_id, "member", now=clock.now),
+        associations.change_role(db, STAFF, club, alice_id, "member", now=clock.now),
+        associations.change_role(db, STAFF, club, bob_id, "member", now=clock.now),
         return_exceptions=True,
     )
     assert sorted(type(r).__name__ for r in results) == ["LastAdmin", "tuple"]

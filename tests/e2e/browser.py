@@ -15,6 +15,7 @@ import pytest
 from config import migrate
 from config.database import Db
 from config.settings import TIMEZONE
+from people import associations
 from people import service as people
 from resources import service as catalogue
 from tests.conftest import run_aside
@@ -71,7 +72,7 @@ async def seed_people(url: str) -> None:
         await people.add_person(db, "stine@knutepunkt.no", name="Stine Staff", staff=True, now=now())
         await people.add_person(db, "amina@example.no", name="Amina", now=now())
         await people.add_person(db, "lars@example.no", name="Lars", now=now())
-        await people.add_association(db, "Strømsø sjakklubb", "914778271", admin_email="lars@example.no", now=now())
+        await associations.add_association(db, "Strømsø sjakklubb", "914778271", admin_email="lars@example.no", now=now())
     await with_db(url, work)
 
 
