@@ -200,17 +200,3 @@ async def update_me(
         for key, value in changes.items():
             setattr(person, key, value)
     return person
-
-
-# ---------------------------------------------------------------- moved to people.associations
-
-_MOVED = frozenset({"list_associations", "get_association", "list_members"})
-
-
-def __getattr__(name: str) -> object:
-    """web/booking_pages.py still calls these here; an import at the top would be circular (associations uses this)."""
-    if name in _MOVED:
-        from people import associations
-
-        return getattr(associations, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

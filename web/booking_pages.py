@@ -15,22 +15,23 @@ from config.database import Db
 from config.errors import DomainError
 from config.settings import Settings
 from notifications import service as notifications
-from people import service as people
+from people import associations as memberships
 from people.actor import Actor
 from resources import service as catalogue
 from resources.rules import ResourceKind
 from web.frame import day_value, error_map, moment_value, number_value, posted, render, see_other, signed_in
 from web.pages import resource_names, today, webcal
+from web.refusals import WAITABLE
 
 
-async def booking_form(request: Request, db: Db, settings: Settings, viewer: Actor, resource_id: int, now: datetime, *, status: int = 200, errors: dict | None = None, values: dict | None = None) -> Template:
+async def booking_form(request: Request, db: Db, settings: Settings, viewer: Actor, resource_id: int, now: datetime, *, status: int = 200, errors: dict | None = None, values: dict | None = None, may_wait: bool = False) -> Template:
     detail = await catalogue.get_resource(db, resource_id)
-    associations = await people.list_associations(db, viewer)
+    associations = await memberships.list_associations(db, viewer)
     mine = [a for a in associations if viewer.is_member_of(a.id)]
     defaults = {"date": today(now).isoformat(), "end_date": today(now).isoformat(), "quantity": "1"}
     return render(request, settings, viewer, "book.html", status=status, resource=detail.resource, policy=detail.policy,
                   associations=mine, errors=errors or {}, values={**defaults, **(values or {})},
-                  is_loan=detail.resource.kind == ResourceKind.EQUIPMENT)
+                  is_loan=detail.resource.kind == ResourceKind.EQUIPMENT, may_wait=may_wait)
 
 
 @get("/resources/{resource_id:int}/book", name="book")
@@ -60,7 +61,8 @@ async def send_booking(request: Request, resource_id: int, db: Db, settings: Set
             return await book_weekly(db, actor, wanted, day_value(form, "until"), now)
         booking, _ = await bookings.create_booking(db, actor, wanted, now=now)
     except DomainError as refusal:
-        return await booking_form(request, db, settings, actor, resource_id, now, status=422, errors=error_map(refusal), values=form)
+        return await booking_form(request, db, settings, actor, resource_id, now, status=422, errors=error_map(refusal), values=form,
+                                  may_wait=refusal.code in WAITABLE and not form.get("weekly"))
     return see_other(f"/my/bookings?done={booking.status}")
 
 
@@ -94,8 +96,8 @@ async def series_page(request: Request, series_id: int, db: Db, settings: Settin
 @get("/associations/{association_id:int}", name="association")
 async def association_page(request: Request, association_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
     actor = signed_in(viewer)
-    association = await people.get_association(db, actor, association_id)
-    members = await people.list_members(db, actor, association_id)
+    association = await memberships.get_association(db, actor, association_id)
+    members = await memberships.list_members(db, actor, association_id)
     rows = await bookings.list_bookings(db, actor, association_id=association_id)
     feed = await notifications.association_feed_url(db, settings, actor, association_id, now=now)
     return render(request, settings, viewer, "association.html", association=association, members=members,
@@ -106,7 +108,7 @@ async def association_page(request: Request, association_id: int, db: Db, settin
 @get("/associations", name="associations")
 async def associations_page(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
     actor = signed_in(viewer)
-    return render(request, settings, viewer, "associations.html", associations=await people.list_associations(db, actor))
+    return render(request, settings, viewer, "associations.html", associations=await memberships.list_associations(db, actor))
 
 
 ROUTES = [book_form, send_booking, series_page, association_page, associations_page]

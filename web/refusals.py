@@ -64,8 +64,13 @@ MESSAGES = {
     "not_waiting": N_("You are not waiting in this line."),
     "invalid_postal_code": N_("Write a Norwegian postal code with four digits."),
     "invalid_address": N_("Write your street address."),
+    "not_taken": N_("This time is free: book it instead of waiting."),
+    "use_season_waitlist": N_("Garden beds are waited for on the garden page."),
 }
 FALLBACK = N_("This could not be done.")
+
+# Refusals that mean "it is taken": the page then offers to wait for it instead.
+WAITABLE = frozenset({"slot_taken", "insufficient_stock"})
 
 # Which form field a refusal concerns, when the service does not say.
 FIELD_OF = {
@@ -76,7 +81,7 @@ FIELD_OF = {
     "series_too_long": "until", "invalid_recurrence": "until", "series_unbookable": "until", "not_a_member": "association_id",
     "booker_not_allowed": "association_id", "over_quota": "association_id", "borrower_overdue": "quantity",
     "invalid_postal_code": "postal_code", "invalid_address": "street", "already_applied": "street", "already_waiting": "street",
-    "household_has_bed": "street", "bed_taken": "reason", "not_a_bed": "reason",
+    "household_has_bed": "street", "bed_taken": "reason", "not_a_bed": "reason", "not_taken": "start",
 }
 
 

@@ -12,7 +12,7 @@ from litestar.template.config import TemplateConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from config.errors import DomainError, NotAuthenticated
-from web import booking_pages, pages, season_pages, staff_pages, utilisation
+from web import booking_pages, pages, season_pages, staff_pages, take_up, utilisation, waitlist_pages
 from web.frame import provide_viewer, render, sign_in_path
 from web.refusals import message_of
 
@@ -30,7 +30,8 @@ def on_refusal(request: Request, exc: DomainError) -> Response:
 
 ROUTER = Router(
     path="/",
-    route_handlers=[*pages.ROUTES, *booking_pages.ROUTES, *staff_pages.ROUTES, *utilisation.ROUTES, *season_pages.ROUTES],
+    route_handlers=[*pages.ROUTES, *booking_pages.ROUTES, *staff_pages.ROUTES, *utilisation.ROUTES, *take_up.ROUTES,
+                    *season_pages.ROUTES, *waitlist_pages.ROUTES],
     dependencies={"viewer": Provide(provide_viewer)},
     exception_handlers={NotAuthenticated: on_not_signed_in, DomainError: on_refusal},
     include_in_schema=False,
