@@ -44,7 +44,7 @@ async def free_intervals(db: Db, resource_id: int, start: datetime, end: datetim
         resource = await catalogue.get_resource(s, resource_id)
         policy = await catalogue.policy_of(s, resource)
         wide = Interval(span.start - policy.buffer_after - policy.max_duration, span.end + policy.buffer_before + policy.max_duration)
-        active = await store.active_in(s, resource.id, wide)
+        active = await store.active_blocks(s, resource.id, wide)
     if resource.kind == ResourceKind.EQUIPMENT.value:
         units = loan_rules.units_free(resource.stock or 0, [(Interval(b.block_start, b.block_end), b.quantity) for b in active], span)
         return Availability(resource, span, time_rules.free_intervals(policy, span, [], now=now), units)
@@ -61,7 +61,7 @@ async def free_rooms(db: Db, start: datetime, end: datetime, *, seats: int | Non
         free = []
         for room in candidates:
             policy = await catalogue.policy_of(s, room)
-            taken = [Interval(b.block_start, b.block_end) for b in await store.active_in(s, room.id, rules.block_of(policy, span.start, span.end))]
+            taken = [Interval(b.block_start, b.block_end) for b in await store.active_blocks(s, room.id, rules.block_of(policy, span.start, span.end))]
             if any(i.contains(span) for i in time_rules.free_intervals(policy, span, taken, now=now)):
                 free.append(room)
     return free

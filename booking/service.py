@@ -115,7 +115,7 @@ async def check_borrower(s, policy: Policy, booker: Booker, *, now: datetime, ad
 async def check_free(s, resource: Resource, policy: Policy, req: NewBooking, *, excluding: int | None = None) -> Interval:  # noqa: ANN001
     """Exclusive resources: no other block may overlap. Pooled stock: the busiest instant leaves enough units."""
     block = rules.block_of(policy, req.start, req.end)
-    taken = await store.active_in(s, resource.id, block, excluding=excluding)
+    taken = await store.active_blocks(s, resource.id, block, excluding=excluding)
     if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
         rules.check_slot_free(block, [Interval(b.block_start, b.block_end) for b in taken])
     else:
@@ -148,29 +148,43 @@ async def replay(s, actor: Actor, key: str, fingerprint: str) -> Booking | None:
     return await store.get_booking(s, record.body["booking_id"])
 
 
+async def resource_with_policy(db: Db, resource_id: int) -> tuple[Resource, Policy]:
+    """The resource and its policy as staff last set them; remembered briefly (`Db.memo`), as every booking asks."""
+
+    async def read() -> tuple[Resource, Policy]:
+        async with db.read() as s:
+            resource = await catalogue.get_resource(s, resource_id)
+            return resource, await catalogue.policy_of(s, resource)
+
+    return await db.memo.get_or_read(("policy", resource_id), read)
+
+
 async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime, idempotency_key: str | None = None) -> tuple[Booking, bool]:
     """Book an interval; answers (booking, replayed) so a retry with the same key books nothing new.
 
     The policy is read and checked before the write transaction, which then holds only what must be
-    serialised: the quotas, the overlap or stock check, and the insert.
+    serialised: the quotas, the overlap or stock check, and the insert. On PostgreSQL the resource's row is
+    locked and read afresh inside it.
     """
-    fingerprint = req.fingerprint()
-    async with db.read() as s:
-        if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
-            return earlier, True
-        resource = await catalogue.get_resource(s, req.resource_id)
-        policy = await catalogue.policy_of(s, resource)
+    fingerprint = req.fingerprint() if idempotency_key else ""
+    if idempotency_key:
+        async with db.read() as s:
+            if earlier := await replay(s, actor, idempotency_key, fingerprint):
+                return earlier, True
+    resource, policy = await resource_with_policy(db, req.resource_id)
     booker = booker_for(actor, req.association_id)
     check_policy(resource, policy, booker, req, now=now)
 
     async def check_and_insert(s) -> tuple[Booking, bool]:  # noqa: ANN001
-        fresh = await store.lock_resource(s, resource.id) or resource  # the fresh row on PostgreSQL
+        fresh = await store.lock_resource(s, resource.id)  # PostgreSQL: the row as it is now, held until COMMIT
+        if fresh is None:
+            fresh = resource
+        else:
+            check_policy(fresh, policy, booker, req, now=now)
         if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
             return earlier, True
         await check_quota(s, fresh, policy, booker, req, now=now, excluding=None, adds_one=True)
-        booking = new_row(fresh, policy, booker, req, await check_free(s, fresh, policy, req), now=now)
-        s.add(booking)
-        await s.flush()
+        booking = await store.insert_booking(s, new_row(fresh, policy, booker, req, await check_free(s, fresh, policy, req), now=now))
         outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
         if idempotency_key:
             s.add(IdempotencyRecord(person_id=actor.person_id, key=idempotency_key, fingerprint=fingerprint, status_code=201, body={"booking_id": booking.id}, created_at=now))

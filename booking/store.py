@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, func, select
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -106,17 +106,38 @@ async def locked_resource(s: AsyncSession, resource_id: int) -> Resource:
     return await lock_resource(s, resource_id) or await get_resource(s, resource_id)
 
 
-async def active_in(s: AsyncSession, resource_id: int, span: Interval, *, excluding: int | None = None) -> list[Booking]:
-    """Active bookings of a resource whose occupied block meets the span."""
-    query = select(Booking).where(
-        Booking.resource_id == resource_id,
+# Built once: every booking runs it, and building a statement costs more than SQLite takes to answer it.
+# `excluding` is a booking being moved (its own block does not count); 0 excludes nothing (ids start at 1).
+ACTIVE_BLOCKS = (
+    select(Booking.block_start, Booking.block_end, Booking.quantity)
+    .where(
+        Booking.resource_id == bindparam("resource_id"),
         Booking.status.in_(ACTIVE_VALUES),
-        Booking.block_start < span.end,
-        Booking.block_end > span.start,
+        Booking.block_start < bindparam("span_end"),
+        Booking.block_end > bindparam("span_start"),
+        Booking.id != bindparam("excluding"),
     )
-    if excluding is not None:
-        query = query.where(Booking.id != excluding)
-    return list((await s.execute(query.order_by(Booking.block_start))).scalars())
+    .order_by(Booking.block_start)
+)
+
+
+async def active_blocks(s: AsyncSession, resource_id: int, span: Interval, *, excluding: int | None = None) -> list:
+    """The occupied blocks (and units) of a resource's active bookings that meet the span: rows of
+    `block_start`, `block_end`, `quantity` — only what overlap and stock checks read, not whole bookings."""
+    params = {"resource_id": resource_id, "span_start": span.start, "span_end": span.end, "excluding": excluding or 0}
+    # On the session's connection: no flush first (what waits for COMMIT is the outbox, not bookings).
+    return list((await (await s.connection()).execute(ACTIVE_BLOCKS, params)).all())
+
+
+BOOKING_COLUMNS = tuple(c.key for c in Booking.__table__.columns if c.key != "id")
+INSERT_BOOKING = Booking.__table__.insert().returning(Booking.__table__.c.id)
+
+
+async def insert_booking(s: AsyncSession, booking: Booking) -> Booking:
+    """Insert a new booking in one statement (no unit of work: each booking pays for its own); sets its id."""
+    values = {key: getattr(booking, key) for key in BOOKING_COLUMNS}
+    booking.id = (await (await s.connection()).execute(INSERT_BOOKING, values)).scalar_one()
+    return booking
 
 
 async def get_booking(s: AsyncSession, booking_id: int, *, for_update: bool = False) -> Booking:

@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.db = Db(app.state.settings.database_url)
+        app.state.db = Db(app.state.settings.database_url, memo_seconds=app.state.settings.memo_seconds)
         scheduler = Scheduler(app.state.db, app.state.settings, app.state.clock) if app.state.settings.scheduler else None
         if scheduler:
             await scheduler.start()

@@ -14,6 +14,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from config.errors import DomainError
+from config.memo import Memo, forget_on_writes, memo_for
+from config.sqlite_driver import one_hop_dbapi
+
 # Set in a session's `info` by whatever adds to the outbox; after that transaction commits, the sender is woken.
 WAKE_AFTER_COMMIT = "wake_after_commit"
 
@@ -67,10 +71,32 @@ async def _in_savepoint(session: AsyncSession, work: Callable[[AsyncSession], Aw
         return None, exc
 
 
+class _WroteThenFailed(Exception):
+    """A work of a batch failed after writing: the batch is run again with a savepoint around each work."""
+
+
+async def _refused_cleanly(session: AsyncSession, exc: Exception, before: tuple[int, frozenset[int]]) -> bool:
+    """A refusal that left nothing behind: no row changed, nothing new pending, the transaction still usable."""
+    if not isinstance(exc, DomainError) or session.dirty or session.deleted:
+        return False
+    transaction = session.get_transaction()
+    return transaction is not None and transaction.is_active and await _written(session) == before
+
+
+async def _written(session: AsyncSession) -> tuple[int, frozenset[int]]:
+    """Rows changed on the connection so far, and the objects waiting to be inserted (the outbox waits for COMMIT)."""
+    return await _changes(session), frozenset(id(o) for o in session.new)
+
+
+async def _changes(session: AsyncSession) -> int:
+    raw = await (await session.connection()).get_raw_connection()
+    return raw.driver_connection.total_changes
+
+
 class Db:
     """One database; `write()` is the transaction a check-then-write runs in, `read()` a consistent read."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, memo_seconds: float = 5.0) -> None:
         self.url = url
         self.dialect = make_url(url).get_backend_name()
         if self.is_sqlite:
@@ -80,6 +106,8 @@ class Db:
         self.engine = create_async_engine(url, echo=echo, **self._engine_options())
         if self.is_sqlite:
             _prepare_sqlite(self.engine)
+        self.memo: Memo = memo_for(url, memo_seconds)
+        forget_on_writes(self.engine, self.memo)
         writer = self.engine.execution_options(allmenning_write=True)
         self._write_sessions = async_sessionmaker(writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -100,7 +128,8 @@ class Db:
     def _engine_options(self) -> dict:
         if self.is_sqlite:
             # Every session ends in COMMIT or ROLLBACK already: no second rollback on the way back to the pool.
-            return {"connect_args": {"timeout": 30}, "pool_reset_on_return": None}
+            # One pooled connection per concurrent reader: an overflow connection is a new thread, opened and closed per use.
+            return {"module": one_hop_dbapi(), "connect_args": {"timeout": 30}, "pool_reset_on_return": None, "pool_size": 32, "max_overflow": 32}
         return {"pool_size": 10, "max_overflow": 20, "pool_pre_ping": True}
 
     @asynccontextmanager
@@ -138,16 +167,37 @@ class Db:
     async def _commit_waiting(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting[:GROUP_COMMIT_LIMIT], self._waiting[GROUP_COMMIT_LIMIT:]
-            outcomes: list[tuple[asyncio.Future, Any, BaseException | None]] = []
             try:
-                async with self.write() as session:
-                    for work, future in batch:
-                        outcomes.append((future, *await _in_savepoint(session, work)))
-            except Exception as exc:  # the COMMIT itself failed: no work of this batch is durable
-                outcomes = [(future, None, exc) for _, future in batch]
+                outcomes = await self._run_batch(batch)
+            except _WroteThenFailed:
+                outcomes = await self._run_batch(batch, savepoints=True)
             for future, result, error in outcomes:
                 if not future.done():
                     future.set_exception(error) if error else future.set_result(result)
+
+    async def _run_batch(self, batch: list, *, savepoints: bool = False) -> list[tuple[asyncio.Future, Any, BaseException | None]]:
+        """One transaction for the batch. Without savepoints a refusal must leave nothing behind (most do: rules
+        are checked before anything is written); a work that fails otherwise sends the batch round again."""
+        outcomes: list[tuple[asyncio.Future, Any, BaseException | None]] = []
+        try:
+            async with self.write() as session:
+                for work, future in batch:
+                    outcomes.append((future, *await (_in_savepoint(session, work) if savepoints else self._unguarded(session, work))))
+        except _WroteThenFailed:
+            raise
+        except Exception as exc:  # noqa: BLE001  (the COMMIT itself failed: no work of this batch is durable)
+            outcomes = [(future, None, exc) for _, future in batch]
+        return outcomes
+
+    @staticmethod
+    async def _unguarded(session: AsyncSession, work: Callable[[AsyncSession], Awaitable[Any]]) -> tuple[Any, BaseException | None]:
+        before = await _written(session)
+        try:
+            return await work(session), None
+        except Exception as exc:
+            if await _refused_cleanly(session, exc, before):
+                return None, exc
+            raise _WroteThenFailed from exc
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -27,6 +27,7 @@ class Settings:
     mail_dir: Path = field(default_factory=lambda: Path("var/mail").resolve())
     mail_from: str = "Allmenning <post@allmenning.local>"
     scheduler: bool = True
+    memo_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
@@ -39,6 +40,7 @@ class Settings:
             mail_dir=Path(env["ALLMENNING_MAIL_DIR"]).resolve() if env.get("ALLMENNING_MAIL_DIR") else defaults.mail_dir,
             mail_from=env.get("ALLMENNING_MAIL_FROM") or defaults.mail_from,
             scheduler=env.get("ALLMENNING_SCHEDULER", "on").lower() not in {"0", "off", "false", "no"},
+            memo_seconds=float(env.get("ALLMENNING_MEMO_SECONDS") or defaults.memo_seconds),
         )
 
     @property

@@ -19,6 +19,7 @@ SESSION_LENGTH = timedelta(days=30)
 EMAILED_LINK_LIFETIME = timedelta(minutes=30)
 OPERATOR_LINK_LIFETIME = timedelta(hours=24)  # the operator copies it from a terminal, maybe hours later
 TOKEN_KINDS = ("api",)
+SIGNED_IN = ("session", "api")  # the credentials a request may carry
 
 
 class SigninLinkInvalid(DomainError):
@@ -56,9 +57,18 @@ def signin_url(settings: Settings, token: str) -> str:
 
 
 async def authenticate(db: Db, token: str, *, now: datetime) -> Actor | None:
-    """The actor a session cookie or bearer token proves, or None."""
-    async with db.read() as s:
-        return await store.actor_by_token(s, token, ("session", "api"), now=now)
+    """The actor a session cookie or bearer token proves, or None. Every request asks, so the answer is
+    remembered briefly (`Db.memo`): revoking, signing out or a change of roles forgets it at once."""
+
+    async def read() -> tuple[Actor, datetime | None] | None:
+        async with db.read() as s:
+            return await store.actor_by_token(s, token, SIGNED_IN)
+
+    found = await db.memo.get_or_read(("actor", store.hash_token(token)), read)
+    if found is None:
+        return None
+    actor, expires_at = found
+    return actor if expires_at is None or expires_at > now else None
 
 
 async def issue_credential(

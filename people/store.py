@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import UniqueConstraint, func, or_, select
+from sqlalchemy import UniqueConstraint, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
@@ -67,21 +67,20 @@ async def person_by_email(s: AsyncSession, email: str) -> Person | None:
     return (await s.execute(select(Person).where(Person.email == email))).scalar_one_or_none()
 
 
-async def actor_by_token(s: AsyncSession, token: str, kinds: tuple[str, ...], *, now: datetime) -> Actor | None:
-    """The person a live credential proves, with their association roles, in one round trip (every request pays it)."""
+async def actor_by_token(s: AsyncSession, token: str, kinds: tuple[str, ...]) -> tuple[Actor, datetime | None] | None:
+    """The person an unrevoked credential proves, with their association roles and when it expires, in one round trip."""
     query = (
-        select(Person.id, Person.email, Person.name, Person.language, Person.is_staff, Membership.association_id, Membership.role)
+        select(Person.id, Person.email, Person.name, Person.language, Person.is_staff, Credential.expires_at, Membership.association_id, Membership.role)
         .join(Credential, Credential.person_id == Person.id)
         .outerjoin(Membership, Membership.person_id == Person.id)
         .where(Credential.token_hash == hash_token(token), Credential.kind.in_(kinds), Credential.revoked_at.is_(None))
-        .where(or_(Credential.expires_at.is_(None), Credential.expires_at > now))
     )
     rows = (await s.execute(query)).all()
     if not rows:
         return None
-    person_id, email, name, language, is_staff = rows[0][:5]
+    person_id, email, name, language, is_staff, expires_at = rows[0][:6]
     roles = {row.association_id: row.role for row in rows if row.association_id is not None}
-    return Actor(person_id=person_id, email=email, name=name, language=language, is_staff=is_staff, roles=roles)
+    return Actor(person_id=person_id, email=email, name=name, language=language, is_staff=is_staff, roles=roles), expires_at
 
 
 async def live_credential(

@@ -1,0 +1,73 @@
+"""What every request reads and staff rarely change (who a token is, a resource's policy), remembered briefly.
+
+Remembered per database and process for a few seconds at most. A write to a table it was read from, by any
+`Db` of this process, forgets everything twice: when the statement runs and when its connection goes back to
+the pool after COMMIT or ROLLBACK. A value is kept only if nothing was forgotten while it was being read, so
+no reader can keep what a transaction committed around it. Another process's writes are seen when the
+remembered value expires.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+# The tables remembered values are read from: people and their roles, and the catalogue.
+WATCHED_TABLES = frozenset({"person", "credential", "membership", "association", "resource", "closure", "location", "kit", "kit_item"})
+WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+TOUCHED = "allmenning_memo_touched"
+T = TypeVar("T")
+
+
+@dataclass
+class Memo:
+    seconds: float
+    generation: int = 0
+    _values: dict[Any, tuple[int, float, Any]] = field(default_factory=dict)
+
+    def forget(self) -> None:
+        self.generation += 1
+        self._values.clear()
+
+    async def get_or_read(self, key: Any, read: Callable[[], Awaitable[T]]) -> T:
+        """The remembered value of `key`, or `read()` (remembered if nothing was forgotten meanwhile)."""
+        kept = self._values.get(key)
+        if kept is not None and kept[0] == self.generation and kept[1] > time.monotonic():
+            return kept[2]
+        generation = self.generation
+        value = await read()
+        if self.seconds > 0 and generation == self.generation:
+            self._values[key] = (generation, time.monotonic() + self.seconds, value)
+        return value
+
+
+_memos: dict[str, Memo] = {}
+
+
+def memo_for(url: str, seconds: float) -> Memo:
+    """One memo per database in this process, shared by every `Db` of it."""
+    memo = _memos.setdefault(url, Memo(seconds))
+    memo.seconds = seconds
+    return memo
+
+
+def forget_on_writes(engine: AsyncEngine, memo: Memo) -> None:
+    """Forget the memo when this engine writes a watched table, and again once that connection is returned."""
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def on_statement(conn, _cursor, statement, _parameters, _context, _many) -> None:  # noqa: ANN001
+        match = WRITE.match(statement)
+        if match and match.group(1).lower() in WATCHED_TABLES:
+            conn.info[TOUCHED] = True
+            memo.forget()
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def on_checkin(_dbapi_connection, record) -> None:  # noqa: ANN001
+        if record is not None and record.info.pop(TOUCHED, False):
+            memo.forget()

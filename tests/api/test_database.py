@@ -1,0 +1,166 @@
+"""The transaction boundaries every service relies on: group commit, the one-hop SQLite driver, the memo."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from config.database import Db
+from config.errors import DomainError
+from config.memo import Memo
+from notifications.store import JobRun
+from people import service as people
+from tests import builders
+
+TICK = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+class Refused(DomainError):
+    code = "refused_for_the_test"
+    status = 409
+    title = "Refused"
+
+
+def run(job: str, *, fail_after: bool = False, fail_before: bool = False, twice: bool = False):  # noqa: ANN202
+    """A writer that records one job run, refusing before or after writing when told to."""
+
+    async def work(s):  # noqa: ANN001, ANN202
+        if fail_before:
+            raise Refused(job=job)
+        await s.execute(insert(JobRun).values(job=job, tick=TICK, owner="test", started_at=TICK))
+        if twice:  # the same (job, tick) again: the database refuses it
+            await s.execute(insert(JobRun).values(job=job, tick=TICK, owner="test", started_at=TICK))
+        if fail_after:
+            raise Refused(job=job)
+        return job
+
+    return work
+
+
+async def jobs(db: Db) -> list[str]:
+    async with db.read() as s:
+        return sorted((await s.execute(select(JobRun.job))).scalars())
+
+
+async def together(db: Db, *works) -> list:  # noqa: ANN002
+    return await asyncio.gather(*(db.write_together(w) for w in works), return_exceptions=True)
+
+
+async def test_writers_queued_together_commit_together_and_a_refusal_leaves_the_others_in_place(db):
+    answers = await together(db, run("a"), run("b", fail_before=True), run("c"))
+    assert answers[0] == "a" and answers[2] == "c"
+    assert isinstance(answers[1], Refused)
+    assert await jobs(db) == ["a", "c"]
+
+
+async def test_a_writer_refused_after_writing_loses_its_own_rows_and_no_one_elses(db):
+    answers = await together(db, run("a"), run("b", fail_after=True), run("c"))
+    assert [answers[0], answers[2]] == ["a", "c"] and isinstance(answers[1], Refused)
+    assert await jobs(db) == ["a", "c"]
+
+
+async def test_a_database_refusal_in_a_group_reaches_only_its_writer(db):
+    answers = await together(db, run("a"), run("b", twice=True), run("c"))
+    assert [answers[0], answers[2]] == ["a", "c"] and isinstance(answers[1], IntegrityError)
+    assert await jobs(db) == ["a", "c"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # PostgreSQL writers run in parallel, each in its own transaction
+async def test_on_sqlite_writers_queued_together_share_one_durable_commit(db):
+    commits = []
+    event.listen(db.engine.sync_engine, "commit", lambda conn: commits.append(conn))
+    await together(db, *(run(f"job {i}") for i in range(10)))
+    assert len(commits) == 1 and len(await jobs(db)) == 10
+
+
+# ---------------------------------------------------------------- the one-hop SQLite driver
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # the aiosqlite driver only
+async def test_on_sqlite_a_statement_is_one_call_on_the_connections_thread(db, monkeypatch):
+    import aiosqlite
+
+    calls = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        calls.append(fn)
+        return await original(self, fn, *args, **kwargs)
+
+    async with db.write() as s:
+        await s.execute(insert(JobRun).values(job="x", tick=TICK, owner="", started_at=TICK))
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        assert (await s.execute(select(func.count()).select_from(JobRun))).scalar_one() == 1
+        assert len(calls) == 1
+
+
+async def test_the_driver_reports_rows_changed_inserted_ids_and_many_rows_at_once(db):
+    async with db.write() as s:
+        await s.execute(insert(JobRun), [{"job": f"j{i}", "tick": TICK, "owner": "", "started_at": TICK} for i in range(3)])
+        changed = await s.execute(update(JobRun).where(JobRun.job.in_(["j0", "j1"])).values(owner="moved"))
+        assert changed.rowcount == 2
+        row = JobRun(job="orm", tick=TICK, started_at=TICK)
+        s.add(row)
+        await s.flush()
+        assert row.id is not None
+        assert (await s.execute(text("SELECT count(*) FROM job_run WHERE owner = 'moved'"))).scalar_one() == 2
+    assert await jobs(db) == ["j0", "j1", "j2", "orm"]
+
+
+# ---------------------------------------------------------------- the memo
+
+
+async def test_a_revoked_token_is_refused_at_once_even_when_revoked_through_another_db_of_this_process(db, db_url):
+    person_id, headers = await builders.person(db, "alice@example.no")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    serving = Db(db_url)  # as the server's own handle would be
+    try:
+        assert (await people.authenticate(serving, token, now=TICK)).person_id == person_id
+        async with db.write() as s:
+            await s.execute(text("UPDATE credential SET revoked_at = created_at"))
+        assert await people.authenticate(serving, token, now=TICK) is None
+    finally:
+        await serving.dispose()
+
+
+async def test_a_change_by_another_process_is_seen_once_the_memo_expires(db, db_url):
+    person_id, headers = await builders.person(db, "alice@example.no")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    serving = Db(db_url, memo_seconds=0.3)
+    other_process = create_async_engine(db_url)  # no hooks of ours: as another server would write
+    try:
+        assert (await people.authenticate(serving, token, now=TICK)).person_id == person_id
+        async with other_process.begin() as conn:
+            await conn.execute(text("UPDATE credential SET revoked_at = created_at"))
+        await asyncio.sleep(0.35)
+        assert await people.authenticate(serving, token, now=TICK) is None
+    finally:
+        await other_process.dispose()
+        await serving.dispose()
+
+
+async def test_an_expired_session_is_refused_though_its_actor_is_remembered(db):
+    await builders.person(db, "alice@example.no")
+    token = await people.issue_credential(db, "alice@example.no", "session", now=TICK, lifetime=timedelta(hours=1))
+    assert await people.authenticate(db, token, now=TICK) is not None
+    assert await people.authenticate(db, token, now=TICK + timedelta(hours=2)) is None
+
+
+async def test_a_value_read_while_something_was_forgotten_is_not_kept():
+    memo = Memo(seconds=60)
+
+    async def read_during_a_write() -> str:
+        memo.forget()  # a write to a watched table happened while this read ran
+        return "as it was"
+
+    async def read_again() -> str:
+        return "as it is"
+
+    assert await memo.get_or_read("key", read_during_a_write) == "as it was"
+    assert await memo.get_or_read("key", read_again) == "as it is"
+    assert await memo.get_or_read("key", read_during_a_write) == "as it is"
