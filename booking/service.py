@@ -107,9 +107,11 @@ async def check_borrower(s, policy: Policy, booker: Booker, *, now: datetime, ad
     """A borrower with nothing overdue and loans to spare (staff lend freely)."""
     if booker.kind is BookerKind.STAFF:
         return
-    loan_rules.check_borrower_not_overdue(await store.overdue_loans_of(s, booker.person_id, booker.association_id, now=now))
-    if adds_one:
-        loan_rules.check_loan_quota(policy, await store.active_loans_of(s, booker.person_id, booker.association_id, now=now))
+    quota_applies = adds_one and policy.max_active_loans is not None
+    overdue, running = await store.borrower_standing(s, booker.person_id, booker.association_id, now=now, with_running=quota_applies)
+    loan_rules.check_borrower_not_overdue(overdue)
+    if quota_applies:
+        loan_rules.check_loan_quota(policy, running)
 
 
 async def check_free(s, resource: Resource, policy: Policy, req: NewBooking, *, excluding: int | None = None) -> Interval:  # noqa: ANN001
@@ -126,7 +128,7 @@ async def check_free(s, resource: Resource, policy: Policy, req: NewBooking, *, 
 
 def new_row(resource: Resource, policy: Policy, booker: Booker, req: NewBooking, block: Interval, *, now: datetime, series_id: int | None = None, kit_loan_id: str | None = None) -> Booking:
     needs_approval = policy.needs_approval and booker.kind is not BookerKind.STAFF
-    return Booking(
+    return store.new_booking(
         resource_id=resource.id, person_id=booker.person_id, association_id=booker.association_id, series_id=series_id,
         title=req.title, start=req.start, end=req.end, block_start=block.start, block_end=block.end,
         exclusive=ResourceKind(resource.kind) in EXCLUSIVE_KINDS, quantity=req.quantity, attendees=req.attendees,

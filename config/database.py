@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, Table, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
@@ -61,13 +61,37 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
 GROUP_COMMIT_LIMIT = 64
 T = TypeVar("T")
+INSERT_AT_COMMIT = "insert_at_commit"
+
+
+def insert_at_commit(session: AsyncSession, table: Table, row: dict[str, Any]) -> None:
+    """Insert `row` just before this transaction commits, in one statement with the other rows queued for its
+    table: what nothing reads before COMMIT (the outbox) costs a group of writers one round trip, not one each."""
+    session.info.setdefault(INSERT_AT_COMMIT, {}).setdefault(table, []).append(row)
+
+
+def _queued(session: AsyncSession) -> dict[Table, int]:
+    return {table: len(rows) for table, rows in session.info.get(INSERT_AT_COMMIT, {}).items()}
+
+
+def _drop_queued_since(session: AsyncSession, before: dict[Table, int]) -> None:
+    for table, rows in session.info.get(INSERT_AT_COMMIT, {}).items():
+        del rows[before.get(table, 0):]
+
+
+async def _insert_queued(session: AsyncSession) -> None:
+    for table, rows in session.info.pop(INSERT_AT_COMMIT, {}).items():
+        if rows:
+            await (await session.connection()).execute(table.insert(), rows)
 
 
 async def _in_savepoint(session: AsyncSession, work: Callable[[AsyncSession], Awaitable[Any]]) -> tuple[Any, BaseException | None]:
+    queued = _queued(session)
     try:
         async with session.begin_nested():
             return await work(session), None
     except Exception as exc:  # noqa: BLE001  (handed to the writer who asked, after the COMMIT)
+        _drop_queued_since(session, queued)
         return None, exc
 
 
@@ -75,7 +99,7 @@ class _WroteThenFailed(Exception):
     """A work of a batch failed after writing: the batch is run again with a savepoint around each work."""
 
 
-async def _refused_cleanly(session: AsyncSession, exc: Exception, before: tuple[int, frozenset[int]]) -> bool:
+async def _refused_cleanly(session: AsyncSession, exc: Exception, before: tuple) -> bool:
     """A refusal that left nothing behind: no row changed, nothing new pending, the transaction still usable."""
     if not isinstance(exc, DomainError) or session.dirty or session.deleted:
         return False
@@ -83,9 +107,9 @@ async def _refused_cleanly(session: AsyncSession, exc: Exception, before: tuple[
     return transaction is not None and transaction.is_active and await _written(session) == before
 
 
-async def _written(session: AsyncSession) -> tuple[int, frozenset[int]]:
-    """Rows changed on the connection so far, and the objects waiting to be inserted (the outbox waits for COMMIT)."""
-    return await _changes(session), frozenset(id(o) for o in session.new)
+async def _written(session: AsyncSession) -> tuple[int, frozenset[int], dict[Table, int]]:
+    """Rows changed on the connection so far, objects waiting to be flushed, and rows queued for COMMIT."""
+    return await _changes(session), frozenset(id(o) for o in session.new), _queued(session)
 
 
 async def _changes(session: AsyncSession) -> int:
@@ -138,10 +162,12 @@ class Db:
         if self._write_lock is None:
             async with self._write_sessions() as session, session.begin():
                 yield session
+                await _insert_queued(session)
         else:
             async with self._write_lock:
                 async with self._write_sessions() as session, session.begin():
                     yield session
+                    await _insert_queued(session)
         # Reached only after a commit: a rolled-back change raised out above, and wakes nobody.
         if session.info.get(WAKE_AFTER_COMMIT):
             for wake in self.after_notifying_commit:
@@ -203,6 +229,7 @@ class Db:
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with self._read_sessions() as session, session.begin():
             yield session
+            await _insert_queued(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

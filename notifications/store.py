@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from config.database import WAKE_AFTER_COMMIT, UtcDateTime
+from config.database import WAKE_AFTER_COMMIT, UtcDateTime, insert_at_commit
 
 
 class Notification(SQLModel, table=True):
@@ -52,12 +52,16 @@ class JobRun(SQLModel, table=True):
 PENDING, SENT, FAILED = "pending", "sent", "failed"
 
 
-def record(s: AsyncSession, kind: str, *, person_id: int, at: datetime, booking_id: int | None = None, **payload: Any) -> Notification:
-    """Add an event to the outbox inside the caller's transaction; it is sent only once that commits."""
-    row = Notification(
-        kind=kind, person_id=person_id, booking_id=booking_id, payload=payload, created_at=at, next_attempt_at=at
-    )
-    s.add(row)
+# Every column a new outbox row needs besides its event: the model's defaults, read once.
+NEW_ROW = {name: f.get_default(call_default_factory=True) for name, f in Notification.model_fields.items() if name != "id" and not f.is_required()}
+
+
+def record(s: AsyncSession, kind: str, *, person_id: int, at: datetime, booking_id: int | None = None, **payload: Any) -> dict[str, Any]:
+    """Add an event to the outbox inside the caller's transaction; it is sent only once that commits.
+
+    The row is inserted at COMMIT with the rest of the transaction's events (nothing reads the outbox before)."""
+    row = {**NEW_ROW, "kind": kind, "person_id": person_id, "booking_id": booking_id, "payload": payload, "created_at": at, "next_attempt_at": at}
+    insert_at_commit(s, Notification.__table__, row)
     s.info[WAKE_AFTER_COMMIT] = True
     return row
 
@@ -68,7 +72,7 @@ def as_of(booking: Any) -> dict[str, Any]:
             "end": booking.end.isoformat(), "title": booking.title}
 
 
-def record_booking_event(s: AsyncSession, kind: str, booking: Any, *, at: datetime, **details: Any) -> Notification:
+def record_booking_event(s: AsyncSession, kind: str, booking: Any, *, at: datetime, **details: Any) -> dict[str, Any]:
     """An event about a booking, carrying the sequence and status it had, so its invitation is built as of then."""
     return record(s, kind, person_id=booking.person_id, booking_id=booking.id, at=at, **as_of(booking), **details)
 

@@ -1,0 +1,30 @@
+"""The statements every booking and loan runs read no history: SQLite's own query plans say which rows they visit."""
+
+from __future__ import annotations
+
+import pytest
+from booking.store import ACTIVE_BLOCKS, STANDING
+
+
+async def plan(db, statement) -> list[str]:  # noqa: ANN001
+    async with db.read() as s:
+        sql = str(statement.compile(dialect=s.bind.dialect))
+        rows = await (await s.connection()).exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1,) * sql.count("?"))
+        return [row[3] for row in rows]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_the_overlap_check_reads_only_blocks_that_end_after_the_wanted_start(db):
+    searches = [line for line in await plan(db, ACTIVE_BLOCKS) if "booking" in line]
+    assert searches == ["SEARCH booking USING INDEX ix_booking_resource_block (resource_id=? AND block_end>?)"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_borrowers_check_reads_only_loans_out_now_and_loans_not_yet_ended(db):
+    for statement, who in ((STANDING[(False, True)], "person_id"), (STANDING[(True, True)], "association_id")):
+        searches = [line for line in await plan(db, statement) if "booking" in line]
+        borrower = who.removesuffix("_id")
+        assert searches == [
+            f"SEARCH booking USING INDEX ix_booking_{borrower}_handed_out ({who}=?)",
+            f"SEARCH booking USING INDEX ix_booking_{borrower}_end ({who}=? AND end>?)",
+        ]
