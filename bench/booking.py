@@ -1,6 +1,6 @@
 """Booking benchmark: the real server against a minimal-insert baseline, measured in the same run.
 
-    .venv/bin/python bench/booking.py [--database-url URL] [--bookings 600] [--concurrency 16] [--rounds 3]
+    .venv/bin/python bench/booking.py [--database-url URL] [--bookings 600] [--concurrency 16] [--rounds 5]
 
 Prints, for room bookings and for equipment loans, (a) requests per second by concurrent clients on distinct
 slots against inserts per second of `bench/baseline.py` (medians of rounds taken in turns; each round's pair is
@@ -148,5 +148,5 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", default=None, help="PostgreSQL URL to bench on (a fresh database is created); default: a fresh SQLite file")
     parser.add_argument("--bookings", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3, help="baseline and bookings measured in turns this many times; medians compared")
+    parser.add_argument("--rounds", type=int, default=5, help="baseline and bookings measured in turns this many times; medians compared")
     asyncio.run(main(parser.parse_args()))

@@ -19,7 +19,7 @@ from booking.rules import (
     check_on_grid,
 )
 from config.errors import Conflict, DomainError
-from resources.rules import Interval, OutsideBookingWindow, Policy, open_intervals
+from resources.rules import Interval, OutsideBookingWindow, Policy, is_open_throughout
 
 
 class LoanTooLong(TooLong):
@@ -42,7 +42,7 @@ def _check_open_at(policy: Policy, moment: datetime, *, closing_edge: bool) -> N
     # A return exactly at closing time is fine: test the instant just before it instead.
     instant = timedelta(microseconds=1)
     probe = Interval(moment - instant, moment) if closing_edge else Interval(moment, moment + instant)
-    if open_intervals(policy, probe) == [probe]:
+    if is_open_throughout(policy, probe):
         return
     check_not_closed(policy, probe)
     raise OutsideOpeningHours(at=as_utc(moment).isoformat())

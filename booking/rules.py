@@ -17,7 +17,7 @@ from resources.rules import (
     ResourceClosed,
     ResourceKind,
     closures_within,
-    open_intervals,
+    is_open_throughout,
 )
 
 
@@ -224,7 +224,7 @@ def check_not_closed(policy: Policy, interval: Interval) -> None:
 def check_inside_windows(policy: Policy, start: datetime, end: datetime) -> None:
     """A booking lies wholly inside one open stretch of the resource's booking windows."""
     wanted = Interval(start, end)
-    if open_intervals(policy, wanted) == [wanted]:
+    if is_open_throughout(policy, wanted):
         return
     check_not_closed(policy, wanted)
     raise OutsideBookingWindow(start=wanted.start.isoformat(), end=wanted.end.isoformat())

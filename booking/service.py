@@ -161,6 +161,15 @@ async def resource_with_policy(db: Db, resource_id: int) -> tuple[Resource, Poli
     return await db.memo.get_or_read(("policy", resource_id), read)
 
 
+async def as_locked(s, resource: Resource, policy: Policy) -> tuple[Resource, Policy]:  # noqa: ANN001
+    """On PostgreSQL, the resource's row locked until COMMIT and read afresh, with its policy if another process
+    changed it since we remembered it; SQLite's BEGIN IMMEDIATE already excludes every other writer."""
+    fresh = await store.lock_resource(s, resource.id)
+    if fresh is None:
+        return resource, policy
+    return fresh, policy if fresh.policy == resource.policy else catalogue.policy_from_json(fresh.policy, policy.closures)
+
+
 async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime, idempotency_key: str | None = None) -> tuple[Booking, bool]:
     """Book an interval; answers (booking, replayed) so a retry with the same key books nothing new.
 
@@ -178,15 +187,14 @@ async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime
     check_policy(resource, policy, booker, req, now=now)
 
     async def check_and_insert(s) -> tuple[Booking, bool]:  # noqa: ANN001
-        fresh = await store.lock_resource(s, resource.id)  # PostgreSQL: the row as it is now, held until COMMIT
-        if fresh is None:
-            fresh = resource
-        else:
-            check_policy(fresh, policy, booker, req, now=now)
+        fresh, rules_now = await as_locked(s, resource, policy)
+        if fresh is not resource:
+            check_policy(fresh, rules_now, booker, req, now=now)
         if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
             return earlier, True
-        await check_quota(s, fresh, policy, booker, req, now=now, excluding=None, adds_one=True)
-        booking = await store.insert_booking(s, new_row(fresh, policy, booker, req, await check_free(s, fresh, policy, req), now=now))
+        await check_quota(s, fresh, rules_now, booker, req, now=now, excluding=None, adds_one=True)
+        block = await check_free(s, fresh, rules_now, req)
+        booking = await store.insert_booking(s, new_row(fresh, rules_now, booker, req, block, now=now))
         outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
         if idempotency_key:
             s.add(IdempotencyRecord(person_id=actor.person_id, key=idempotency_key, fingerprint=fingerprint, status_code=201, body={"booking_id": booking.id}, created_at=now))

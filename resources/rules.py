@@ -263,6 +263,18 @@ def open_intervals(policy: Policy, span: Interval) -> list[Interval]:
     return clip(subtract(windows, closed), span)
 
 
+def is_open_throughout(policy: Policy, wanted: Interval) -> bool:
+    """One open stretch (windows less closures and holidays) holds the whole interval. Every booking asks
+    this, so the stretches of its days are worked out once per policy and days, then remembered."""
+    first, last = wanted.start.astimezone(OSLO).date(), wanted.end.astimezone(OSLO).date()
+    return any(stretch.contains(wanted) for stretch in _open_between(policy, first, last))
+
+
+@lru_cache(maxsize=4096)
+def _open_between(policy: Policy, first: date, last: date) -> tuple[Interval, ...]:
+    return tuple(open_intervals(policy, Interval(local_day(first).start, local_day(last).end)))
+
+
 def _refuse(field_name: str, detail: str) -> None:
     raise InvalidPolicy(detail, field=field_name)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -164,3 +165,21 @@ async def test_a_value_read_while_something_was_forgotten_is_not_kept():
     assert await memo.get_or_read("key", read_during_a_write) == "as it was"
     assert await memo.get_or_read("key", read_again) == "as it is"
     assert await memo.get_or_read("key", read_during_a_write) == "as it is"
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def test_on_postgresql_a_booking_follows_a_policy_another_process_changed_a_moment_ago(client, db, db_url, alice, room_id):
+    monday = {"start": "2026-11-30T18:00:00+01:00", "end": "2026-11-30T20:00:00+01:00"}
+    tuesday = {"start": "2026-12-01T18:00:00+01:00", "end": "2026-12-01T20:00:00+01:00"}
+    first = await client.post("/api/v1/bookings", json={"resource_id": room_id, "title": "Styremøte", **monday}, headers=alice[1])
+    assert first.status_code == 201  # the policy is now remembered by this process
+    other_process = create_async_engine(db_url)
+    try:
+        async with other_process.begin() as conn:  # staff elsewhere: at most one hour from now on
+            policy = (await conn.execute(text("SELECT policy FROM resource WHERE id = :id"), {"id": room_id})).scalar_one()
+            changed = json.dumps({**(json.loads(policy) if isinstance(policy, str) else policy), "max_duration": 3600})
+            await conn.execute(text("UPDATE resource SET policy = CAST(:policy AS json) WHERE id = :id"), {"policy": changed, "id": room_id})
+    finally:
+        await other_process.dispose()
+    refused = await client.post("/api/v1/bookings", json={"resource_id": room_id, "title": "Styremøte", **tuesday}, headers=alice[1])
+    assert refused.status_code == 422 and refused.json()["code"] == "too_long"

@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from resources.rules import (
     EXCLUSIVE_KINDS,
@@ -21,6 +23,7 @@ from resources.rules import (
     WeeklyWindow,
     clip,
     closures_within,
+    is_open_throughout,
     is_public_holiday,
     local_datetime,
     local_day,
@@ -400,3 +403,23 @@ def test_a_contradictory_policy_is_refused_naming_the_field(changes, field_name)
 def test_resource_errors_carry_stable_codes(error, code, status):
     raised = error(reason="x")
     assert (raised.code, raised.status, raised.extra) == (code, status, {"reason": "x"})
+
+
+# ---------------------------------------------------------------- is the whole interval open?
+
+MIDNIGHT_WINDOWS = policy_with(
+    WeeklyWindow(WEEKDAYS, time(17), time(0)),  # until midnight: the stretch runs into the next day
+    WeeklyWindow(WEEKEND, time(0, 30), time(2, 45)),  # inside the skipped spring hour on one Sunday a year
+    closures=(Closure(utc(2027, 3, 29, 18), utc(2027, 3, 30, 9), "Vannlekkasje"),),
+)
+# Around the spring change, the autumn change, and Easter (Skjærtorsdag to 2. påskedag) of 2027.
+MOMENTS = st.sampled_from([date(2027, 3, 25), date(2027, 10, 29)]).flatmap(
+    lambda first: st.integers(0, 7 * 24 * 4).map(lambda quarters: local_day(first).start + timedelta(minutes=15 * quarters)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(policy=st.sampled_from([AFTER_HOURS, MIDNIGHT_WINDOWS, replace(AFTER_HOURS, open_on_holidays=True)]),
+       start=MOMENTS, quarters=st.integers(1, 3 * 24 * 4))
+def test_whether_an_interval_is_wholly_open_agrees_with_its_open_stretches(policy, start, quarters):
+    wanted = Interval(start, start + timedelta(minutes=15 * quarters))
+    assert is_open_throughout(policy, wanted) == (open_intervals(policy, wanted) == [wanted])
