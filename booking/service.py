@@ -126,6 +126,18 @@ async def check_free(s, resource: Resource, policy: Policy, req: NewBooking, *, 
     return block
 
 
+async def insert_if_free(s, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime) -> Booking:  # noqa: ANN001
+    """Insert the booking if its block is free (exclusive resources: checked and inserted in one statement) or the
+    stock allows it (pooled); a refusal says which booking's block is in the way."""
+    if ResourceKind(resource.kind) not in EXCLUSIVE_KINDS:
+        return await store.insert_booking(s, new_row(resource, policy, booker, req, await check_free(s, resource, policy, req), now=now))
+    booking = new_row(resource, policy, booker, req, rules.block_of(policy, req.start, req.end), now=now)
+    if await store.insert_unless_overlapping(s, booking) is None:
+        await check_free(s, resource, policy, req)
+        raise rules.SlotTaken(resource_id=resource.id)  # not reached while the resource is locked; refused all the same
+    return booking
+
+
 def new_row(resource: Resource, policy: Policy, booker: Booker, req: NewBooking, block: Interval, *, now: datetime, series_id: int | None = None, kit_loan_id: str | None = None) -> Booking:
     needs_approval = policy.needs_approval and booker.kind is not BookerKind.STAFF
     return store.new_booking(
@@ -193,8 +205,7 @@ async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime
         if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
             return earlier, True
         await check_quota(s, fresh, rules_now, booker, req, now=now, excluding=None, adds_one=True)
-        block = await check_free(s, fresh, rules_now, req)
-        booking = await store.insert_booking(s, new_row(fresh, rules_now, booker, req, block, now=now))
+        booking = await insert_if_free(s, fresh, rules_now, booker, req, now=now)
         outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
         if idempotency_key:
             s.add(IdempotencyRecord(person_id=actor.person_id, key=idempotency_key, fingerprint=fingerprint, status_code=201, body={"booking_id": booking.id}, created_at=now))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, Select, String, UniqueConstraint, bindparam, func, literal_column, select, text
+from sqlalchemy import JSON, Column, Index, Select, String, UniqueConstraint, bindparam, exists, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -159,6 +159,30 @@ async def insert_booking(s: AsyncSession, booking: Booking) -> Booking:
     values = {key: getattr(booking, key) for key in BOOKING_COLUMNS}
     booking.id = (await (await s.connection()).execute(INSERT_BOOKING, values)).scalar_one()
     return booking
+
+
+def _insert_unless_overlapping():  # noqa: ANN202
+    table = Booking.__table__
+    overlapping = select(literal_column("1")).where(
+        Booking.resource_id == bindparam("resource_id"),
+        one_of(Booking.status, ACTIVE_VALUES),
+        Booking.block_start < bindparam("block_end"),
+        Booking.block_end > bindparam("block_start"),
+    )
+    row = select(*(bindparam(key, type_=table.c[key].type) for key in BOOKING_COLUMNS)).where(~exists(overlapping))
+    return table.insert().from_select(BOOKING_COLUMNS, row).returning(table.c.id)
+
+
+# The overlap check and the insert of a booking of an exclusive resource as one statement (one round trip).
+INSERT_UNLESS_OVERLAPPING = _insert_unless_overlapping()
+
+
+async def insert_unless_overlapping(s: AsyncSession, booking: Booking) -> Booking | None:
+    """Insert the booking of an exclusive resource unless an active booking's block overlaps its block; sets its id.
+    None when one does (nothing is written: the caller looks for which, to say so)."""
+    values = {key: getattr(booking, key) for key in BOOKING_COLUMNS}
+    booking.id = (await (await s.connection()).execute(INSERT_UNLESS_OVERLAPPING, values)).scalar_one_or_none()
+    return booking if booking.id is not None else None
 
 
 async def get_booking(s: AsyncSession, booking_id: int, *, for_update: bool = False) -> Booking:

@@ -99,22 +99,33 @@ class _WroteThenFailed(Exception):
     """A work of a batch failed after writing: the batch is run again with a savepoint around each work."""
 
 
-async def _refused_cleanly(session: AsyncSession, exc: Exception, before: tuple) -> bool:
+def _refused_cleanly(session: AsyncSession, exc: Exception, before: tuple, changes: Callable[[], int]) -> bool:
     """A refusal that left nothing behind: no row changed, nothing new pending, the transaction still usable."""
     if not isinstance(exc, DomainError) or session.dirty or session.deleted:
         return False
     transaction = session.get_transaction()
-    return transaction is not None and transaction.is_active and await _written(session) == before
+    return transaction is not None and transaction.is_active and _written(session, changes) == before
 
 
-async def _written(session: AsyncSession) -> tuple[int, frozenset[int], dict[Table, int]]:
+def _written(session: AsyncSession, changes: Callable[[], int]) -> tuple[int, frozenset[int], dict[Table, int]]:
     """Rows changed on the connection so far, objects waiting to be flushed, and rows queued for COMMIT."""
-    return await _changes(session), frozenset(id(o) for o in session.new), _queued(session)
+    return changes(), frozenset(id(o) for o in session.new), _queued(session)
 
 
-async def _changes(session: AsyncSession) -> int:
-    raw = await (await session.connection()).get_raw_connection()
-    return raw.driver_connection.total_changes
+async def _changes_counter(session: AsyncSession) -> Callable[[], int]:
+    """How many rows the session's SQLite connection has changed so far (sqlite3's `total_changes`)."""
+    raw = (await (await session.connection()).get_raw_connection()).driver_connection
+    return lambda: raw.total_changes
+
+
+async def _unguarded(session: AsyncSession, work: Callable[[AsyncSession], Awaitable[Any]], changes: Callable[[], int]) -> tuple[Any, BaseException | None]:
+    before = _written(session, changes)
+    try:
+        return await work(session), None
+    except Exception as exc:
+        if _refused_cleanly(session, exc, before, changes):
+            return None, exc
+        raise _WroteThenFailed from exc
 
 
 class Db:
@@ -207,23 +218,14 @@ class Db:
         outcomes: list[tuple[asyncio.Future, Any, BaseException | None]] = []
         try:
             async with self.write() as session:
+                changes = await _changes_counter(session)
                 for work, future in batch:
-                    outcomes.append((future, *await (_in_savepoint(session, work) if savepoints else self._unguarded(session, work))))
+                    outcomes.append((future, *await (_in_savepoint(session, work) if savepoints else _unguarded(session, work, changes))))
         except _WroteThenFailed:
             raise
         except Exception as exc:  # noqa: BLE001  (the COMMIT itself failed: no work of this batch is durable)
             outcomes = [(future, None, exc) for _, future in batch]
         return outcomes
-
-    @staticmethod
-    async def _unguarded(session: AsyncSession, work: Callable[[AsyncSession], Awaitable[Any]]) -> tuple[Any, BaseException | None]:
-        before = await _written(session)
-        try:
-            return await work(session), None
-        except Exception as exc:
-            if await _refused_cleanly(session, exc, before):
-                return None, exc
-            raise _WroteThenFailed from exc
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from booking.store import ACTIVE_BLOCKS, STANDING
+from booking.store import ACTIVE_BLOCKS, INSERT_UNLESS_OVERLAPPING, STANDING
 
 
 async def plan(db, statement) -> list[str]:  # noqa: ANN001
@@ -14,15 +14,16 @@ async def plan(db, statement) -> list[str]:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-async def test_the_overlap_check_reads_only_blocks_that_end_after_the_wanted_start(db):
-    searches = [line for line in await plan(db, ACTIVE_BLOCKS) if "booking" in line]
+@pytest.mark.parametrize("statement", [ACTIVE_BLOCKS, INSERT_UNLESS_OVERLAPPING], ids=["read", "insert unless overlapping"])
+async def test_the_overlap_check_reads_only_blocks_that_end_after_the_wanted_start(db, statement):
+    searches = [line for line in await plan(db, statement) if line.split(" ")[1:2] == ["booking"]]
     assert searches == ["SEARCH booking USING INDEX ix_booking_resource_block (resource_id=? AND block_end>?)"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_a_borrowers_check_reads_only_loans_out_now_and_loans_not_yet_ended(db):
     for statement, who in ((STANDING[(False, True)], "person_id"), (STANDING[(True, True)], "association_id")):
-        searches = [line for line in await plan(db, statement) if "booking" in line]
+        searches = [line for line in await plan(db, statement) if line.split(" ")[1:2] == ["booking"]]
         borrower = who.removesuffix("_id")
         assert searches == [
             f"SEARCH booking USING INDEX ix_booking_{borrower}_handed_out ({who}=?)",
