@@ -127,14 +127,20 @@ async def check_free(s, resource: Resource, policy: Policy, req: NewBooking, *, 
 
 
 async def insert_if_free(s, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime) -> Booking:  # noqa: ANN001
-    """Insert the booking if its block is free (exclusive resources: checked and inserted in one statement) or the
-    stock allows it (pooled); a refusal says which booking's block is in the way."""
-    if ResourceKind(resource.kind) not in EXCLUSIVE_KINDS:
-        return await store.insert_booking(s, new_row(resource, policy, booker, req, await check_free(s, resource, policy, req), now=now))
+    """Insert the booking if its block is free (exclusive resources) or the stock and the borrower allow it
+    (loans), checked and inserted in one statement; a refusal then reads what stood in the way, to name it."""
     booking = new_row(resource, policy, booker, req, rules.block_of(policy, req.start, req.end), now=now)
-    if await store.insert_unless_overlapping(s, booking) is None:
-        await check_free(s, resource, policy, req)
-        raise rules.SlotTaken(resource_id=resource.id)  # not reached while the resource is locked; refused all the same
+    if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
+        if await store.insert_unless_overlapping(s, booking) is None:
+            await check_free(s, resource, policy, req)
+            raise rules.SlotTaken(resource_id=resource.id)  # not reached while the resource is locked; refused all the same
+        return booking
+    lends_freely = booker.kind is BookerKind.STAFF
+    fits = await store.insert_loan_if_clearly_fitting(s, booking, stock=resource.stock or 0, max_loans=policy.max_active_loans, lends_freely=lends_freely, now=now)
+    if fits is None:
+        await check_borrower(s, policy, booker, now=now, adds_one=True)
+        await check_free(s, resource, policy, req)  # the busiest instant, exactly: refuses if the stock is truly short
+        await store.insert_booking(s, booking)  # the sum of overlapping loans overstated their busiest instant
     return booking
 
 
@@ -204,7 +210,8 @@ async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime
             check_policy(fresh, rules_now, booker, req, now=now)
         if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
             return earlier, True
-        await check_quota(s, fresh, rules_now, booker, req, now=now, excluding=None, adds_one=True)
+        if ResourceKind(fresh.kind) in EXCLUSIVE_KINDS:  # a borrower's standing is checked with the loan's insert
+            await check_quota(s, fresh, rules_now, booker, req, now=now, excluding=None, adds_one=True)
         booking = await insert_if_free(s, fresh, rules_now, booker, req, now=now)
         outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
         if idempotency_key:

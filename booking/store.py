@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Column, Index, Select, String, UniqueConstraint, bindparam, exists, func, literal_column, select, text
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, Select, String, UniqueConstraint, and_, bindparam, exists, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -248,6 +248,39 @@ async def borrower_standing(s: AsyncSession, person_id: int, association_id: int
     params = {"borrower": person_id if association_id is None else association_id, "now": now}
     counts = (await (await s.connection()).execute(statement, params)).one()
     return int(counts[0]), (int(counts[1]) if with_running else None)
+
+
+def _insert_loan_if_clearly_fitting(*borrower):  # noqa: ANN002, ANN202
+    """A loan, inserted only when its checks clearly pass: the units of every overlapping loan together leave
+    enough stock (their sum bounds their busiest instant), and the borrower (unless staff) has nothing overdue
+    and loans to spare. The borrower is the loan's own person or association."""
+    table = Booking.__table__
+    units_out = select(func.coalesce(func.sum(Booking.quantity), 0)).where(
+        Booking.resource_id == bindparam("resource_id"), one_of(Booking.status, ACTIVE_VALUES),
+        Booking.block_start < bindparam("block_end"), Booking.block_end > bindparam("block_start"))
+    overdue = _out_now(*borrower).where(Booking.end <= bindparam("now")).with_only_columns(literal_column("1"))
+    running = _running(*borrower).scalar_subquery()
+    max_loans = bindparam("max_loans", type_=Integer)
+    in_good_standing = and_(~exists(overdue), or_(max_loans.is_(None), running < max_loans))
+    row = select(*(bindparam(key, type_=table.c[key].type) for key in BOOKING_COLUMNS)).where(
+        units_out.scalar_subquery() + bindparam("quantity") <= bindparam("stock", type_=Integer),
+        or_(bindparam("lends_freely", type_=Boolean), in_good_standing))
+    return table.insert().from_select(BOOKING_COLUMNS, row).returning(table.c.id)
+
+
+INSERT_LOAN_IF_CLEARLY_FITTING = {
+    False: _insert_loan_if_clearly_fitting(Booking.person_id == bindparam("person_id"), Booking.association_id.is_(None)),
+    True: _insert_loan_if_clearly_fitting(Booking.association_id == bindparam("association_id")),
+}
+
+
+async def insert_loan_if_clearly_fitting(s: AsyncSession, loan: Booking, *, stock: int, max_loans: int | None, lends_freely: bool, now: datetime) -> Booking | None:
+    """Insert the loan when its checks clearly pass (one round trip); None when they may not (nothing written)."""
+    values = {key: getattr(loan, key) for key in BOOKING_COLUMNS}
+    params = {**values, "stock": stock, "max_loans": max_loans, "lends_freely": lends_freely, "now": now}
+    statement = INSERT_LOAN_IF_CLEARLY_FITTING[loan.association_id is not None]
+    loan.id = (await (await s.connection()).execute(statement, params)).scalar_one_or_none()
+    return loan if loan.id is not None else None
 
 
 async def idempotency_record(s: AsyncSession, person_id: int, key: str) -> IdempotencyRecord | None:
