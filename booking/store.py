@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Index, Integer, Select, String, UniqueConstraint, and_, bindparam, exists, func, literal_column, or_, select, text
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, UniqueConstraint, and_, bindparam, exists, func, literal_column, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -127,17 +128,17 @@ async def locked_resource(s: AsyncSession, resource_id: int) -> Resource:
     return await lock_resource(s, resource_id) or await get_resource(s, resource_id)
 
 
-# Built once: every booking runs it, and building a statement costs more than SQLite takes to answer it.
+def _active_meeting(start: str, end: str) -> tuple:
+    """Active bookings of the resource whose block meets [start, end), the bounds named as parameters."""
+    return (Booking.resource_id == bindparam("resource_id"), one_of(Booking.status, ACTIVE_VALUES),
+            Booking.block_start < bindparam(end), Booking.block_end > bindparam(start))
+
+
+# Statements are built once: every booking runs them, and building one costs more than SQLite takes to answer it.
 # `excluding` is a booking being moved (its own block does not count); 0 excludes nothing (ids start at 1).
 ACTIVE_BLOCKS = (
     select(Booking.block_start, Booking.block_end, Booking.quantity)
-    .where(
-        Booking.resource_id == bindparam("resource_id"),
-        one_of(Booking.status, ACTIVE_VALUES),
-        Booking.block_start < bindparam("span_end"),
-        Booking.block_end > bindparam("span_start"),
-        Booking.id != bindparam("excluding"),
-    )
+    .where(*_active_meeting("span_start", "span_end"), Booking.id != bindparam("excluding"))
     .order_by(Booking.block_start)
 )
 
@@ -154,35 +155,33 @@ BOOKING_COLUMNS = tuple(c.key for c in Booking.__table__.columns if c.key != "id
 INSERT_BOOKING = Booking.__table__.insert().returning(Booking.__table__.c.id)
 
 
-async def insert_booking(s: AsyncSession, booking: Booking) -> Booking:
-    """Insert a new booking in one statement (no unit of work: each booking pays for its own); sets its id."""
-    values = {key: getattr(booking, key) for key in BOOKING_COLUMNS}
-    booking.id = (await (await s.connection()).execute(INSERT_BOOKING, values)).scalar_one()
-    return booking
-
-
-def _insert_unless_overlapping():  # noqa: ANN202
+def _insert_where(*conditions):  # noqa: ANN002, ANN202
+    """INSERT … SELECT the booking's own values … WHERE the conditions hold: a check and its insert in one statement."""
     table = Booking.__table__
-    overlapping = select(literal_column("1")).where(
-        Booking.resource_id == bindparam("resource_id"),
-        one_of(Booking.status, ACTIVE_VALUES),
-        Booking.block_start < bindparam("block_end"),
-        Booking.block_end > bindparam("block_start"),
-    )
-    row = select(*(bindparam(key, type_=table.c[key].type) for key in BOOKING_COLUMNS)).where(~exists(overlapping))
+    row = select(*(bindparam(key, type_=table.c[key].type) for key in BOOKING_COLUMNS)).where(*conditions)
     return table.insert().from_select(BOOKING_COLUMNS, row).returning(table.c.id)
 
 
-# The overlap check and the insert of a booking of an exclusive resource as one statement (one round trip).
-INSERT_UNLESS_OVERLAPPING = _insert_unless_overlapping()
+# An exclusive resource's booking, inserted unless an active booking's block overlaps its own (one round trip).
+INSERT_UNLESS_OVERLAPPING = _insert_where(~exists(select(literal_column("1")).where(*_active_meeting("block_start", "block_end"))))
+
+
+async def _insert(s: AsyncSession, statement, booking: Booking, **params: Any) -> Booking | None:  # noqa: ANN001
+    """Run an insert of this booking on the session's connection (no unit of work); sets its id, None if not inserted."""
+    values = {key: getattr(booking, key) for key in BOOKING_COLUMNS}
+    booking.id = (await (await s.connection()).execute(statement, {**values, **params})).scalar_one_or_none()
+    return booking if booking.id is not None else None
+
+
+async def insert_booking(s: AsyncSession, booking: Booking) -> Booking:
+    """Insert a new booking in one statement (no unit of work: each booking pays for its own); sets its id."""
+    return await _insert(s, INSERT_BOOKING, booking)
 
 
 async def insert_unless_overlapping(s: AsyncSession, booking: Booking) -> Booking | None:
     """Insert the booking of an exclusive resource unless an active booking's block overlaps its block; sets its id.
     None when one does (nothing is written: the caller looks for which, to say so)."""
-    values = {key: getattr(booking, key) for key in BOOKING_COLUMNS}
-    booking.id = (await (await s.connection()).execute(INSERT_UNLESS_OVERLAPPING, values)).scalar_one_or_none()
-    return booking if booking.id is not None else None
+    return await _insert(s, INSERT_UNLESS_OVERLAPPING, booking)
 
 
 async def get_booking(s: AsyncSession, booking_id: int, *, for_update: bool = False) -> Booking:
@@ -254,18 +253,12 @@ def _insert_loan_if_clearly_fitting(*borrower):  # noqa: ANN002, ANN202
     """A loan, inserted only when its checks clearly pass: the units of every overlapping loan together leave
     enough stock (their sum bounds their busiest instant), and the borrower (unless staff) has nothing overdue
     and loans to spare. The borrower is the loan's own person or association."""
-    table = Booking.__table__
-    units_out = select(func.coalesce(func.sum(Booking.quantity), 0)).where(
-        Booking.resource_id == bindparam("resource_id"), one_of(Booking.status, ACTIVE_VALUES),
-        Booking.block_start < bindparam("block_end"), Booking.block_end > bindparam("block_start"))
+    units_out = select(func.coalesce(func.sum(Booking.quantity), 0)).where(*_active_meeting("block_start", "block_end"))
     overdue = _out_now(*borrower).where(Booking.end <= bindparam("now")).with_only_columns(literal_column("1"))
-    running = _running(*borrower).scalar_subquery()
     max_loans = bindparam("max_loans", type_=Integer)
-    in_good_standing = and_(~exists(overdue), or_(max_loans.is_(None), running < max_loans))
-    row = select(*(bindparam(key, type_=table.c[key].type) for key in BOOKING_COLUMNS)).where(
-        units_out.scalar_subquery() + bindparam("quantity") <= bindparam("stock", type_=Integer),
-        or_(bindparam("lends_freely", type_=Boolean), in_good_standing))
-    return table.insert().from_select(BOOKING_COLUMNS, row).returning(table.c.id)
+    in_good_standing = and_(~exists(overdue), or_(max_loans.is_(None), _running(*borrower).scalar_subquery() < max_loans))
+    return _insert_where(units_out.scalar_subquery() + bindparam("quantity") <= bindparam("stock", type_=Integer),
+                         or_(bindparam("lends_freely", type_=Boolean), in_good_standing))
 
 
 INSERT_LOAN_IF_CLEARLY_FITTING = {
@@ -276,11 +269,8 @@ INSERT_LOAN_IF_CLEARLY_FITTING = {
 
 async def insert_loan_if_clearly_fitting(s: AsyncSession, loan: Booking, *, stock: int, max_loans: int | None, lends_freely: bool, now: datetime) -> Booking | None:
     """Insert the loan when its checks clearly pass (one round trip); None when they may not (nothing written)."""
-    values = {key: getattr(loan, key) for key in BOOKING_COLUMNS}
-    params = {**values, "stock": stock, "max_loans": max_loans, "lends_freely": lends_freely, "now": now}
     statement = INSERT_LOAN_IF_CLEARLY_FITTING[loan.association_id is not None]
-    loan.id = (await (await s.connection()).execute(statement, params)).scalar_one_or_none()
-    return loan if loan.id is not None else None
+    return await _insert(s, statement, loan, stock=stock, max_loans=max_loans, lends_freely=lends_freely, now=now)
 
 
 async def idempotency_record(s: AsyncSession, person_id: int, key: str) -> IdempotencyRecord | None:

@@ -1,11 +1,4 @@
-"""What every request reads and staff rarely change (who a token is, a resource's policy), remembered briefly.
-
-Remembered per database and process for a few seconds at most. A write to a table it was read from, by any
-`Db` of this process, forgets everything twice: when the statement runs and when its connection goes back to
-the pool after COMMIT or ROLLBACK. A value is kept only if nothing was forgotten while it was being read, so
-no reader can keep what a transaction committed around it. Another process's writes are seen when the
-remembered value expires.
-"""
+"""What every request reads and staff rarely change (who a token is, a resource's policy), remembered briefly."""
 
 from __future__ import annotations
 
@@ -27,7 +20,13 @@ T = TypeVar("T")
 
 @dataclass
 class Memo:
+    """Remembered per database and process for `seconds` at most. A write to a table it was read from, by any `Db`
+    of this process, forgets everything twice: when the statement runs and when its connection goes back to the pool
+    after COMMIT or ROLLBACK. A value is kept only if nothing was forgotten while it was read, so no reader keeps
+    what a transaction committed around it. Another process's writes are seen once the value expires."""
+
     seconds: float
+    limit: int = 10_000  # a flood of made-up tokens must not grow the process without end
     generation: int = 0
     _values: dict[Any, tuple[int, float, Any]] = field(default_factory=dict)
 
@@ -43,6 +42,8 @@ class Memo:
         generation = self.generation
         value = await read()
         if self.seconds > 0 and generation == self.generation:
+            if len(self._values) >= self.limit:
+                self._values.clear()
             self._values[key] = (generation, time.monotonic() + self.seconds, value)
         return value
 

@@ -1,10 +1,9 @@
-"""aiosqlite for SQLAlchemy with one thread hop per statement instead of four.
+"""aiosqlite for SQLAlchemy with one thread hop per statement instead of four."""
 
-aiosqlite runs every call on its connection's own thread; SQLAlchemy's adapter makes four such calls per
-statement (open a cursor, execute, fetch, close), and each hop costs more than the statement itself on
-SQLite. This adapter sends the whole statement as one call. It reaches aiosqlite's queue (`_execute`) the
-way SQLAlchemy's own adapter does (`_tx`), so the driver, its thread and its transactions stay the same.
-"""
+# aiosqlite runs every call on its connection's own thread; SQLAlchemy's adapter makes four such calls per
+# statement (open a cursor, execute, fetch, close), and on SQLite each hop costs more than the statement itself.
+# This adapter sends the whole statement as one call. It reaches aiosqlite's queue (`_execute`) the way
+# SQLAlchemy's own adapter does (`_tx`), so the driver, its thread and its transactions stay the same.
 
 from __future__ import annotations
 

@@ -183,3 +183,14 @@ async def test_on_postgresql_a_booking_follows_a_policy_another_process_changed_
         await other_process.dispose()
     refused = await client.post("/api/v1/bookings", json={"resource_id": room_id, "title": "Styremøte", **tuesday}, headers=alice[1])
     assert refused.status_code == 422 and refused.json()["code"] == "too_long"
+
+
+async def test_the_memo_keeps_no_more_than_its_limit_however_many_tokens_are_tried():
+    memo = Memo(seconds=60, limit=100)
+
+    async def unknown() -> None:
+        return None
+
+    for attempt in range(1_000):
+        await memo.get_or_read(("actor", f"made-up {attempt}"), unknown)
+    assert len(memo._values) <= 100
