@@ -127,10 +127,12 @@ async def check_free(s, resource: Resource, policy: Policy, req: NewBooking, *, 
 
 
 async def insert_if_free(s, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime) -> Booking:  # noqa: ANN001
-    """Insert the booking if its block is free (exclusive resources) or the stock and the borrower allow it
-    (loans), checked and inserted in one statement; a refusal then reads what stood in the way, to name it."""
+    """Insert the booking if the booker's quotas allow it and its block is free (exclusive resources), or if the
+    stock and the borrower's standing allow it (loans: quotas, stock and insert in one statement). A refusal then
+    reads what stood in the way, to name it."""
     booking = new_row(resource, policy, booker, req, rules.block_of(policy, req.start, req.end), now=now)
     if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
+        await check_quota(s, resource, policy, booker, req, now=now, excluding=None, adds_one=True)
         if await store.insert_unless_overlapping(s, booking) is None:
             await check_free(s, resource, policy, req)
             raise rules.SlotTaken(resource_id=resource.id)  # not reached while the resource is locked; refused all the same
@@ -210,8 +212,6 @@ async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime
             check_policy(fresh, rules_now, booker, req, now=now)
         if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
             return earlier, True
-        if ResourceKind(fresh.kind) in EXCLUSIVE_KINDS:  # a borrower's standing is checked with the loan's insert
-            await check_quota(s, fresh, rules_now, booker, req, now=now, excluding=None, adds_one=True)
         booking = await insert_if_free(s, fresh, rules_now, booker, req, now=now)
         outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
         if idempotency_key:

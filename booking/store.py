@@ -232,9 +232,10 @@ def _running(*borrower):  # noqa: ANN002, ANN202
         Booking.exclusive.is_(False), *borrower, one_of(Booking.status, ACTIVE_VALUES), Booking.end > bindparam("now"))
 
 
+# Who borrows: a person for themselves, or an association. In a loan's own insert these are its own columns.
+_PERSON = (Booking.person_id == bindparam("person_id"), Booking.association_id.is_(None))
+_ASSOCIATION = (Booking.association_id == bindparam("association_id"),)
 # Built once each: (overdue) alone, or (overdue, running) when a quota of loans applies.
-_PERSON = (Booking.person_id == bindparam("borrower"), Booking.association_id.is_(None))
-_ASSOCIATION = (Booking.association_id == bindparam("borrower"),)
 STANDING = {
     (association, with_running): select(_out_now(*who).scalar_subquery(), *([_running(*who).scalar_subquery()] if with_running else []))
     for association, who in ((False, _PERSON), (True, _ASSOCIATION)) for with_running in (False, True)
@@ -244,7 +245,7 @@ STANDING = {
 async def borrower_standing(s: AsyncSession, person_id: int, association_id: int | None, *, now: datetime, with_running: bool) -> tuple[int, int | None]:
     """(overdue loans, running loans or None when not asked) of a person borrowing for themselves, or of an association."""
     statement = STANDING[(association_id is not None, with_running)]
-    params = {"borrower": person_id if association_id is None else association_id, "now": now}
+    params = {"person_id": person_id, "now": now} if association_id is None else {"association_id": association_id, "now": now}
     counts = (await (await s.connection()).execute(statement, params)).one()
     return int(counts[0]), (int(counts[1]) if with_running else None)
 
@@ -261,10 +262,7 @@ def _insert_loan_if_clearly_fitting(*borrower):  # noqa: ANN002, ANN202
                          or_(bindparam("lends_freely", type_=Boolean), in_good_standing))
 
 
-INSERT_LOAN_IF_CLEARLY_FITTING = {
-    False: _insert_loan_if_clearly_fitting(Booking.person_id == bindparam("person_id"), Booking.association_id.is_(None)),
-    True: _insert_loan_if_clearly_fitting(Booking.association_id == bindparam("association_id")),
-}
+INSERT_LOAN_IF_CLEARLY_FITTING = {False: _insert_loan_if_clearly_fitting(*_PERSON), True: _insert_loan_if_clearly_fitting(*_ASSOCIATION)}
 
 
 async def insert_loan_if_clearly_fitting(s: AsyncSession, loan: Booking, *, stock: int, max_loans: int | None, lends_freely: bool, now: datetime) -> Booking | None:
