@@ -25,6 +25,9 @@ run: install
 	$(BIN)/allmenning serve
 
 test: install-dev
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check --quiet .
+	$(BIN)/ruff format --check --quiet .
 	$(BIN)/python -m pytest -ra $(PYTEST_ARGS)
 
 bench: install-dev

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from booking.season_rules import Applicant, Bed, allocate  # noqa: E402
+from booking.seasons.rules import Applicant, Bed, allocate
 
 TARGET_SECONDS = 5.0
 
@@ -30,8 +30,11 @@ def inputs(applications: int, beds: int, seed: int) -> tuple[list[Applicant], li
     for i in range(1, applications + 1):
         household = f"household {rng.randrange(int(applications * 0.95))}"  # some share a flat
         wished = tuple(rng.choice(bed_rows).id for _ in range(rng.choice((0, 0, 1, 2, 3))))
-        people.append(Applicant(i, household, tier=1 if rng.random() < 0.6 else 2, beds=wished,
-                                raised=rng.random() < 0.05, any_bed=rng.random() > 0.1))
+        people.append(
+            Applicant(
+                i, household, tier=1 if rng.random() < 0.6 else 2, beds=wished, raised=rng.random() < 0.05, any_bed=rng.random() > 0.1
+            )
+        )
     return people, bed_rows
 
 
@@ -41,7 +44,7 @@ def baseline(people: list[Applicant], beds: list[Bed], seed: int) -> dict[int, i
     return {a.id: (beds[n].id if n < len(beds) else None) for n, a in enumerate(order)}
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, object]:  # noqa: ANN001
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
     start = time.perf_counter()
     result = fn(*args, **kwargs)
     return time.perf_counter() - start, result

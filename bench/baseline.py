@@ -12,10 +12,12 @@ from litestar import Litestar, post
 from litestar.datastructures import State
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 
-from config.database import Db
+from infra.database import Db
 
 metadata = MetaData()
-rows = Table("bench_row", metadata, Column("id", Integer, primary_key=True), Column("title", String(200)), Column("at", DateTime(timezone=True)))
+rows = Table(
+    "bench_row", metadata, Column("id", Integer, primary_key=True), Column("title", String(200)), Column("at", DateTime(timezone=True))
+)
 
 
 @post("/insert", status_code=201)

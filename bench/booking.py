@@ -25,8 +25,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.seed import bench_database, seed_history, seed_people, seed_resources  # noqa: E402
-from tests.e2e.servers import free_port, running_servers  # noqa: E402
+from bench.seed import bench_database, seed_history, seed_people, seed_resources
+from config.servers import free_port, running_servers
 
 
 async def timed_posts(requests: list[tuple[str, dict, dict]], concurrency: int) -> tuple[float, list[int]]:
@@ -49,12 +49,12 @@ def slot(day_offset: int, hour: int, *, now: datetime) -> dict[str, str]:
     return {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
 
 
-async def median_latencies(calls, count: int) -> list[float]:  # noqa: ANN001
+async def median_latencies(calls, count: int) -> list[float]:
     """Median milliseconds of each call, the calls taken in turn `count` times: drift hits them all alike."""
     async with httpx.AsyncClient(timeout=60) as http:
         samples: list[list[float]] = [[] for _ in calls]
         for i in range(count):
-            for call, times in zip(calls, samples):
+            for call, times in zip(calls, samples, strict=True):
                 started = time.perf_counter()
                 response = await call(http, i)
                 times.append(time.perf_counter() - started)
@@ -66,11 +66,17 @@ def ratio_line(name: str, value: float, baseline: float, unit: str, target: str)
     return f"{name:<44} {value:10.1f} {unit:<6} baseline {baseline:10.1f} {unit:<6} ratio {value / baseline:5.2f}  (target {target})"
 
 
-async def throughput(url: str, baseline_url: str, rooms: list[int], tokens: list[dict], n: int, concurrency: int, now: datetime, what: str, rounds: int) -> str:
+async def throughput(
+    url: str, baseline_url: str, rooms: list[int], tokens: list[dict], n: int, concurrency: int, now: datetime, what: str, rounds: int
+) -> str:
     """Baseline and bookings in turns, `rounds` times, so drift in the machine's speed (disk, other load) hits both alike."""
 
     def booking(i: int) -> tuple[str, dict, dict]:
-        return f"{url}/api/v1/bookings", {"resource_id": rooms[i % len(rooms)], **slot(2 + i // len(rooms) // 10, 8 + i // len(rooms) % 10, now=now)}, tokens[i % len(tokens)]
+        return (
+            f"{url}/api/v1/bookings",
+            {"resource_id": rooms[i % len(rooms)], **slot(2 + i // len(rooms) // 10, 8 + i // len(rooms) % 10, now=now)},
+            tokens[i % len(tokens)],
+        )
 
     inserts = [(f"{baseline_url}/insert", {"title": f"row {i}"}, {}) for i in range(n)]
     await timed_posts(inserts[:50], concurrency)  # warm both up
@@ -80,7 +86,7 @@ async def throughput(url: str, baseline_url: str, rooms: list[int], tokens: list
         rate, statuses = await timed_posts([booking(i) for i in range(r * n, (r + 1) * n)], concurrency)
         assert statuses.count(201) == n, f"only {statuses.count(201)} of {n} bookings succeeded"
         rates.append(rate)
-    spread = f"   rounds: {' '.join(f'{a:.0f}/{b:.0f}' for a, b in zip(rates, base_rates))}"
+    spread = f"   rounds: {' '.join(f'{a:.0f}/{b:.0f}' for a, b in zip(rates, base_rates, strict=True))}"
     return ratio_line(f"{what}/s, distinct slots", statistics.median(rates), statistics.median(base_rates), "req/s", "≥ 0.80") + spread
 
 
@@ -88,13 +94,15 @@ async def latencies(url: str, baseline_url: str, room: int, token: dict, now: da
     """Availability, booking and the baseline's insert, each a median of `count`, taken in turns."""
     span = {"from": (now + timedelta(days=1)).isoformat(), "to": (now + timedelta(days=8)).isoformat()}
 
-    async def availability(http, _):  # noqa: ANN001, ANN202
+    async def availability(http, _):
         return await http.get(f"{url}/api/v1/resources/{room}/availability", params=span)
 
-    async def booking(http, i):  # noqa: ANN001, ANN202
-        return await http.post(f"{url}/api/v1/bookings", json={"resource_id": room, **slot(300 + offset + i // 10, 8 + i % 10, now=now)}, headers=token)
+    async def booking(http, i):
+        return await http.post(
+            f"{url}/api/v1/bookings", json={"resource_id": room, **slot(300 + offset + i // 10, 8 + i % 10, now=now)}, headers=token
+        )
 
-    async def insert(http, i):  # noqa: ANN001, ANN202
+    async def insert(http, i):
         return await http.post(f"{baseline_url}/insert", json={"title": f"latency {i}"})
 
     return await median_latencies([availability, booking, insert], count)
@@ -125,8 +133,10 @@ async def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
                 large = await latencies(server, baseline_url, history, tokens[0], now, 100)
                 print(ratio_line(f"{kind} availability p50, 100k vs 1k history", large[0], small[0], "ms", "≤ 1.20"))
                 print(ratio_line(f"{kind} booking p50, 100k vs 1k history", large[1], small[1], "ms", "≤ 1.20"))
-                print(f"{'':<4}(minimal insert p50 taken in turns with them: {small[2]:.1f} ms at 1k, {large[2]:.1f} ms at 100k; "
-                      f"availability {small[0] / small[2]:.2f}× → {large[0] / large[2]:.2f}×, booking {small[1] / small[2]:.2f}× → {large[1] / large[2]:.2f}× of it)")
+                print(
+                    f"{'':<4}(minimal insert p50 taken in turns with them: {small[2]:.1f} ms at 1k, {large[2]:.1f} ms at 100k; "
+                    f"availability {small[0] / small[2]:.2f}× → {large[0] / large[2]:.2f}×, booking {small[1] / small[2]:.2f}× → {large[1] / large[2]:.2f}× of it)"
+                )
     finally:
         baseline.terminate()
         baseline.wait(10)
@@ -145,7 +155,9 @@ def wait_until_healthy_baseline(base_url: str) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL URL to bench on (a fresh database is created); default: a fresh SQLite file")
+    parser.add_argument(
+        "--database-url", default=None, help="PostgreSQL URL to bench on (a fresh database is created); default: a fresh SQLite file"
+    )
     parser.add_argument("--bookings", type=int, default=600)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5, help="baseline and bookings measured in turns this many times; medians compared")

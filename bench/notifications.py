@@ -20,20 +20,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import aiosmtplib  # noqa: E402
-from aiosmtpd.controller import Controller  # noqa: E402
-from litestar.testing import AsyncTestClient  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+import aiosmtplib
+from aiosmtpd.controller import Controller
+from litestar.testing import AsyncTestClient
+from sqlalchemy import insert, select
 
-from booking.store import Booking  # noqa: E402
-from config import migrate  # noqa: E402
-from config.app import create_app  # noqa: E402
-from config.database import Db  # noqa: E402
-from config.settings import Settings, async_database_url  # noqa: E402
-from notifications import service, store  # noqa: E402
-from notifications.mail import Site, SmtpTransport  # noqa: E402
-from people.store import Person  # noqa: E402
-from resources.store import Location, Resource  # noqa: E402
+from booking.store import Booking
+from config import migrate
+from config.app import create_app
+from infra import outbox as store
+from infra.database import Db
+from infra.mail_transport import SmtpTransport
+from infra.settings import Settings, async_database_url
+from notifications import service
+from notifications.mail import Site
+from people.store import Person
+from resources.store import Location, Resource
 
 FEED_TARGET_MS = 150
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -43,7 +45,7 @@ class Counter:
     def __init__(self) -> None:
         self.count = 0
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802
+    async def handle_DATA(self, server, session, envelope) -> str:
         self.count += 1
         return "250 OK"
 
@@ -58,7 +60,9 @@ async def seed(db: Db, bookings: int) -> tuple[int, int, int]:
     """A person, a room holding `bookings` bookings one after another, and a room with one booking."""
     async with db.write() as s:
         person = Person(email="bench@example.no", name="Benk", created_at=NOW)
-        location = Location(key="bench", name="Knutepunkt Strømsø", address="Tordenskiolds gate 6", postal_code="3044", access_notes="Ring på.")
+        location = Location(
+            key="bench", name="Knutepunkt Strømsø", address="Tordenskiolds gate 6", postal_code="3044", access_notes="Ring på."
+        )
         s.add_all([person, location])
         await s.flush()
         rooms = [Resource(key=f"bench{i}", location_id=location.id, kind="room", name=f"Benkerom {i}", updated_at=NOW) for i in range(2)]
@@ -66,15 +70,27 @@ async def seed(db: Db, bookings: int) -> tuple[int, int, int]:
         await s.flush()
         rows = [booking_row(rooms[0].id, person.id, i) for i in range(bookings)] + [booking_row(rooms[1].id, person.id, 0)]
         for chunk in range(0, len(rows), 2000):
-            await s.execute(insert(Booking), rows[chunk:chunk + 2000])
+            await s.execute(insert(Booking), rows[chunk : chunk + 2000])
         return person.id, rooms[0].id, rooms[1].id
 
 
 def booking_row(resource_id: int, person_id: int, i: int) -> dict:
     start = NOW + timedelta(days=1, hours=2 * i)
-    return dict(resource_id=resource_id, person_id=person_id, title=f"Møte {i}", start=start, end=start + timedelta(hours=1),
-                block_start=start, block_end=start + timedelta(hours=1), exclusive=True, quantity=1, status="confirmed",
-                sequence=0, created_at=NOW, updated_at=NOW)
+    return dict(
+        resource_id=resource_id,
+        person_id=person_id,
+        title=f"Møte {i}",
+        start=start,
+        end=start + timedelta(hours=1),
+        block_start=start,
+        block_end=start + timedelta(hours=1),
+        exclusive=True,
+        quantity=1,
+        status="confirmed",
+        sequence=0,
+        created_at=NOW,
+        updated_at=NOW,
+    )
 
 
 async def queue_mails(db: Db, person_id: int, resource_id: int, count: int) -> None:
@@ -102,7 +118,7 @@ async def mails_per_second(db: Db, settings: Settings, port: int, counter: Count
     return ours, raw
 
 
-async def sample_message(db: Db, settings: Settings):  # noqa: ANN201
+async def sample_message(db: Db, settings: Settings):
     async with db.read() as s:
         rows = (await s.execute(select(store.Notification).limit(1))).scalars().all()
         known = await service.read_facts(s, rows)
@@ -117,7 +133,9 @@ async def feed_times(settings: Settings, busy_room: int, quiet_room: int, db: Db
     async with AsyncTestClient(app=app) as client:
         big = [await timed(client.get(f"/calendar/resources/{busy_room}.ics")) for _ in range(runs)]
         small = [await timed(client.get(f"/calendar/resources/{quiet_room}.ics")) for _ in range(runs)]
-    query = select(Booking.id, Booking.block_start, Booking.block_end, Booking.sequence, Booking.updated_at).where(Booking.resource_id == busy_room)
+    query = select(Booking.id, Booking.block_start, Booking.block_end, Booking.sequence, Booking.updated_at).where(
+        Booking.resource_id == busy_room
+    )
 
     async def bare() -> None:
         async with db.read() as s:
@@ -127,7 +145,7 @@ async def feed_times(settings: Settings, busy_room: int, quiet_room: int, db: Db
     return statistics.median(big), statistics.median(small), statistics.median(bare_times)
 
 
-async def timed(awaitable) -> float:  # noqa: ANN001
+async def timed(awaitable) -> float:
     started = time.perf_counter()
     result = await awaitable
     if hasattr(result, "status_code"):
@@ -154,8 +172,10 @@ async def main(args: argparse.Namespace) -> None:
         await db.dispose()
     print(f"database: {db.dialect}")
     print(f"mail: {ours:8.0f} mails/s drained (render, iCal, send, mark)   vs {raw:8.0f} raw aiosmtplib sends/s   ratio {ours / raw:.2f}")
-    print(f"feed: {big:8.1f} ms for {args.bookings} bookings over HTTP   vs {small:6.1f} ms for one booking (ratio {big / small:.1f}),"
-          f" {bare:6.1f} ms bare query (ratio {big / bare:.1f});  target < {FEED_TARGET_MS} ms: {'met' if big < FEED_TARGET_MS else 'MISSED'}")
+    print(
+        f"feed: {big:8.1f} ms for {args.bookings} bookings over HTTP   vs {small:6.1f} ms for one booking (ratio {big / small:.1f}),"
+        f" {bare:6.1f} ms bare query (ratio {big / bare:.1f});  target < {FEED_TARGET_MS} ms: {'met' if big < FEED_TARGET_MS else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from sqlalchemy import insert
 
 from booking.store import Booking
 from config import migrate
-from config.database import Db
+from infra.database import Db
 from people import service as people
 from people import store as people_store
 from resources.rules import BookerKind, Policy, WeeklyWindow
@@ -20,8 +20,13 @@ from resources.store import Location, Resource, policy_to_json
 
 ALWAYS_OPEN = Policy(
     windows=(WeeklyWindow(weekdays=frozenset(range(7)), start=time(0), end=time(0)),),
-    min_duration=timedelta(minutes=15), max_duration=timedelta(hours=4), max_loan=timedelta(days=7), granularity=timedelta(minutes=15),
-    lead_time=timedelta(0), horizon=timedelta(days=3 * 365), open_on_holidays=True,
+    min_duration=timedelta(minutes=15),
+    max_duration=timedelta(hours=4),
+    max_loan=timedelta(days=7),
+    granularity=timedelta(minutes=15),
+    lead_time=timedelta(0),
+    horizon=timedelta(days=3 * 365),
+    open_on_holidays=True,
     bookable_by=frozenset({BookerKind.RESIDENT, BookerKind.ASSOCIATION, BookerKind.STAFF}),
 )
 
@@ -62,7 +67,18 @@ async def seed_resources(url: str, count: int, kind: str = "room") -> tuple[list
             s.add(location)
             await s.flush()
             sizes = {"capacity": 20} if kind == "room" else {"stock": 1000}
-            made = [Resource(key=f"bench-{kind}-{i}", location_id=location.id, kind=kind, name=f"{kind} {i}", policy=policy_to_json(ALWAYS_OPEN), updated_at=datetime.now().astimezone(), **sizes) for i in range(count + 1)]
+            made = [
+                Resource(
+                    key=f"bench-{kind}-{i}",
+                    location_id=location.id,
+                    kind=kind,
+                    name=f"{kind} {i}",
+                    policy=policy_to_json(ALWAYS_OPEN),
+                    updated_at=datetime.now().astimezone(),
+                    **sizes,
+                )
+                for i in range(count + 1)
+            ]
             s.add_all(made)
             await s.flush()
             return [r.id for r in made[:-1]], made[-1].id
@@ -98,7 +114,29 @@ async def seed_history(url: str, resource_id: int, count: int, *, before: dateti
         for i in range(count):
             end = before - timedelta(hours=i + 1)
             start = end - timedelta(hours=1)
-            rows.append(dict(resource_id=resource_id, person_id=person_id, title="", start=start, end=end, block_start=start, block_end=end, exclusive=exclusive, quantity=1, status="confirmed", sequence=0, created_at=start, updated_at=start, decision_reason="", cancel_reason="", check_out_note="", return_condition="", return_note="", missing_units=0))
+            rows.append(
+                dict(
+                    resource_id=resource_id,
+                    person_id=person_id,
+                    title="",
+                    start=start,
+                    end=end,
+                    block_start=start,
+                    block_end=end,
+                    exclusive=exclusive,
+                    quantity=1,
+                    status="confirmed",
+                    sequence=0,
+                    created_at=start,
+                    updated_at=start,
+                    decision_reason="",
+                    cancel_reason="",
+                    check_out_note="",
+                    return_condition="",
+                    return_note="",
+                    missing_units=0,
+                )
+            )
         async with db.write() as s:
             for chunk in range(0, len(rows), 5_000):
                 await s.execute(insert(Booking), rows[chunk : chunk + 5_000])

@@ -10,11 +10,22 @@ from litestar import Response, get, patch, post
 from litestar.params import Parameter
 
 from booking import availability, lifecycle, series, service
-from booking import loan_api, season_api, waitlist_api
-from booking.representation import BookingIn, Positive, Text, booking_json, intervals_json, local, series_json
-from config.database import Db
+from booking.loans import api as loan_api
+from booking.representation import (
+    BookingIn,
+    Positive,
+    Text,
+    booking_json,
+    intervals_json,
+    local,
+    series_json,
+)
+from booking.seasons import api as season_api
+from booking.waitlists import api as waitlist_api
+from infra.database import Db
+from infra.time import OSLO
 from people.actor import Actor
-from resources.rules import OSLO
+
 
 class SeriesIn(BookingIn, forbid_unknown_fields=True):
     until: date | None = None
@@ -37,7 +48,13 @@ class SeriesCancelIn(ReasonIn, forbid_unknown_fields=True):
 
 
 @post("/api/v1/bookings", summary="Book a resource (one-off)")
-async def create_booking(data: BookingIn, db: Db, actor: Actor, now: datetime, idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key", max_length=200)] = None) -> Response:
+async def create_booking(
+    data: BookingIn,
+    db: Db,
+    actor: Actor,
+    now: datetime,
+    idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key", max_length=200)] = None,
+) -> Response:
     booking, replayed = await service.create_booking(db, actor, data.wanted(), now=now, idempotency_key=idempotency_key)
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
     return Response(booking_json(booking), status_code=201, headers=headers)
@@ -47,7 +64,10 @@ async def create_booking(data: BookingIn, db: Db, actor: Actor, now: datetime, i
 async def create_series(data: SeriesIn, db: Db, actor: Actor, now: datetime) -> Response:
     until = data.until or data.start.astimezone(OSLO).date()
     outcome = await series.create_series(db, actor, data.wanted(), every_weeks=data.every_weeks, until=until, now=now)
-    refused = [{"date": r.date.isoformat(), "start": local(r.start), "end": local(r.end), "code": r.code, "detail": r.detail} for r in outcome.refused]
+    refused = [
+        {"date": r.date.isoformat(), "start": local(r.start), "end": local(r.end), "code": r.code, "detail": r.detail}
+        for r in outcome.refused
+    ]
     body = {"series": series_json(outcome.series), "bookings": [booking_json(b) for b in outcome.booked], "refused": refused}
     return Response(body, status_code=201)
 
@@ -59,7 +79,9 @@ async def cancel_series(series_id: int, data: SeriesCancelIn, db: Db, actor: Act
 
 
 @get("/api/v1/bookings", summary="Bookings: mine, an association's, or (staff) by resource or status")
-async def list_bookings(db: Db, actor: Actor, mine: bool = True, organisation_id: int | None = None, resource_id: int | None = None, status: str | None = None) -> dict:
+async def list_bookings(
+    db: Db, actor: Actor, mine: bool = True, organisation_id: int | None = None, resource_id: int | None = None, status: str | None = None
+) -> dict:
     rows = await service.list_bookings(db, actor, association_id=organisation_id, resource_id=resource_id, status=status)
     return {"items": [booking_json(b) for b in rows]}
 
@@ -77,7 +99,9 @@ async def get_booking(booking_id: int, db: Db, actor: Actor) -> dict:
 
 @patch("/api/v1/bookings/{booking_id:int}", summary="Move or shorten a booking, or change its title")
 async def change_booking(booking_id: int, data: ChangeIn, db: Db, actor: Actor, now: datetime) -> dict:
-    booking = await lifecycle.change_booking(db, actor, booking_id, start=data.start, end=data.end, title=data.title, attendees=data.attendees, now=now)
+    booking = await lifecycle.change_booking(
+        db, actor, booking_id, start=data.start, end=data.end, title=data.title, attendees=data.attendees, now=now
+    )
     return booking_json(booking)
 
 
@@ -97,18 +121,53 @@ async def decline(booking_id: int, data: ReasonIn, db: Db, actor: Actor, now: da
 
 
 @get("/api/v1/resources/{resource_id:int}/availability", summary="Free intervals of a room, or free units of an item")
-async def resource_availability(resource_id: int, db: Db, now: datetime, start: Annotated[datetime, Parameter(query="from")], end: Annotated[datetime, Parameter(query="to")]) -> dict:
+async def resource_availability(
+    resource_id: int,
+    db: Db,
+    now: datetime,
+    start: Annotated[datetime, Parameter(query="from")],
+    end: Annotated[datetime, Parameter(query="to")],
+) -> dict:
     found = await availability.free_intervals(db, resource_id, start, end, now=now)
     answer = {"resource_id": resource_id, "kind": found.resource.kind, "from": local(found.span.start), "to": local(found.span.end)}
     if found.units is not None:
-        return {**answer, "stock": found.resource.stock, "units": [{"start": local(i.start), "end": local(i.end), "free": n} for i, n in found.units]}
+        return {
+            **answer,
+            "stock": found.resource.stock,
+            "units": [{"start": local(i.start), "end": local(i.end), "free": n} for i, n in found.units],
+        }
     return {**answer, "free": intervals_json(found.free)}
 
 
 @get("/api/v1/rooms/free", summary="Rooms free for a whole interval, with enough seats and the wanted features")
-async def free_rooms(db: Db, now: datetime, start: Annotated[datetime, Parameter(query="from")], end: Annotated[datetime, Parameter(query="to")], seats: int | None = None, feature: list[str] | None = None) -> dict:
+async def free_rooms(
+    db: Db,
+    now: datetime,
+    start: Annotated[datetime, Parameter(query="from")],
+    end: Annotated[datetime, Parameter(query="to")],
+    seats: int | None = None,
+    feature: list[str] | None = None,
+) -> dict:
     rooms = await availability.free_rooms(db, start, end, seats=seats, features=frozenset(feature or ()), now=now)
-    return {"items": [{"id": r.id, "name": r.name, "capacity": r.capacity, "features": r.features, "location_id": r.location_id} for r in rooms]}
+    return {
+        "items": [{"id": r.id, "name": r.name, "capacity": r.capacity, "features": r.features, "location_id": r.location_id} for r in rooms]
+    }
 
 
-ROUTES = [*loan_api.ROUTES, *waitlist_api.ROUTES, *season_api.ROUTES, create_booking, create_series, cancel_series, list_bookings, awaiting_approval, get_booking, change_booking, cancel_booking, approve, decline, resource_availability, free_rooms]
+ROUTES = [
+    *loan_api.ROUTES,
+    *waitlist_api.ROUTES,
+    *season_api.ROUTES,
+    create_booking,
+    create_series,
+    cancel_series,
+    list_bookings,
+    awaiting_approval,
+    get_booking,
+    change_booking,
+    cancel_booking,
+    approve,
+    decline,
+    resource_availability,
+    free_rooms,
+]

@@ -6,21 +6,38 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import offers, rules, store
-from booking.rules import BookingStatus
-from booking.service import (
-    NewBooking, ReasonRequired, booker_for, check_free, check_may_act_on, check_policy_and_quota, is_overlap_violation,
+from booking import rules, store
+from booking.engine import (
+    NewBooking,
+    booker_for,
+    check_free,
+    check_may_act_on,
+    check_policy_and_quota,
+    is_overlap_violation,
 )
+from booking.rules import BookingStatus, ReasonRequired
 from booking.store import Booking
-from config.database import Db
-from notifications import store as outbox
+from booking.waitlists import offers
+from infra import outbox
+from infra.database import Db
 from people.actor import Actor, check_staff
 from resources import store as catalogue
 from resources.rules import BookerKind
 
 
-async def change_booking(db: Db, actor: Actor, booking_id: int, *, start: datetime | None, end: datetime | None, title: str | None, attendees: int | None, now: datetime) -> Booking:
+async def change_booking(
+    db: Db,
+    actor: Actor,
+    booking_id: int,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    title: str | None,
+    attendees: int | None,
+    now: datetime,
+) -> Booking:
     """Move or shorten a booking: the same rules as a new one apply, its own old slot excepted."""
     try:
         async with db.write() as s:
@@ -29,20 +46,28 @@ async def change_booking(db: Db, actor: Actor, booking_id: int, *, start: dateti
             resource = await store.locked_resource(s, booking.resource_id)
             rules.check_changeable(BookingStatus(booking.status))
             policy = await catalogue.policy_of(s, resource)
-            wanted = NewBooking(resource.id, start or booking.start, end or booking.end, title if title is not None else booking.title, booking.association_id, attendees if attendees is not None else booking.attendees, booking.quantity)
+            wanted = NewBooking(
+                resource.id,
+                start or booking.start,
+                end or booking.end,
+                title if title is not None else booking.title,
+                booking.association_id,
+                attendees if attendees is not None else booking.attendees,
+                booking.quantity,
+            )
             moved = (wanted.start, wanted.end) != (booking.start, booking.end)
             if moved:
                 booker = replace(booker_for(actor, booking.association_id), person_id=booking.person_id)
                 await check_policy_and_quota(s, resource, policy, booker, wanted, now=now, excluding=booking.id, adds_one=False)
                 block = await check_free(s, resource, policy, wanted, excluding=booking.id)
-                booking.start, booking.end, booking.block_start, booking.block_end = wanted.start, wanted.end, block.start, block.end
-                if policy.needs_approval and booker.kind is not BookerKind.STAFF:
-                    booking.status = BookingStatus.REQUESTED.value  # a moved request needs a new decision
+                # A moved booking that needs approval needs a new decision.
+                booking.move(
+                    wanted.start, wanted.end, block, needs_new_decision=policy.needs_approval and booker.kind is not BookerKind.STAFF
+                )
             elif wanted.attendees is not None:
                 rules.check_capacity(resource.capacity, wanted.attendees)
             booking.title, booking.attendees = wanted.title, wanted.attendees
-            booking.sequence += 1
-            booking.updated_at = now
+            booking.changed(now)
             outbox.record_booking_event(s, "booking_changed", booking, at=now, moved=moved)
             s.add(booking)
     except IntegrityError as exc:
@@ -68,12 +93,9 @@ async def cancel_booking(db: Db, actor: Actor, booking_id: int, reason: str, *, 
     return booking
 
 
-def mark_cancelled(s, booking: Booking, actor: Actor, reason: str, *, now: datetime) -> None:  # noqa: ANN001
+def mark_cancelled(s: AsyncSession, booking: Booking, actor: Actor, reason: str, *, now: datetime) -> None:
     """Cancelled bookings are kept with who, when and why; the booker hears of it."""
-    booking.status = BookingStatus.CANCELLED.value
-    booking.cancelled_by, booking.cancelled_at, booking.cancel_reason = actor.person_id, now, reason.strip()
-    booking.sequence += 1
-    booking.updated_at = now
+    booking.cancel(actor.person_id, reason, now=now)
     s.add(booking)
     outbox.record_booking_event(s, "booking_cancelled", booking, at=now, reason=reason.strip())
 
@@ -86,10 +108,7 @@ async def decide(db: Db, actor: Actor, booking_id: int, *, approve: bool, reason
     async with db.write() as s:
         booking = await store.get_booking(s, booking_id, for_update=True)
         rules.check_decidable(BookingStatus(booking.status))
-        booking.status = (BookingStatus.CONFIRMED if approve else BookingStatus.DECLINED).value
-        booking.decided_by, booking.decided_at, booking.decision_reason = actor.person_id, now, reason.strip()
-        booking.sequence += 1
-        booking.updated_at = now
+        booking.decide(approve=approve, by=actor.person_id, reason=reason, now=now)
         s.add(booking)
         kind = "booking_approved" if approve else "booking_declined"
         outbox.record_booking_event(s, kind, booking, at=now, reason=reason.strip())

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
-from config.errors import Conflict, DomainError, Forbidden, InvalidInput
+from infra.errors import Conflict, DomainError, ErrorCode, Forbidden, InvalidInput
+from infra.time import OSLO, Interval, as_utc
 from resources.rules import (
-    OSLO,
     BookerKind,
-    Interval,
     OutsideBookingWindow,
     Policy,
     ResourceClosed,
@@ -41,7 +40,9 @@ class BookingStatus(StrEnum):
 
 
 # Active bookings hold capacity: an overdue loan still has the units out, an open offer holds its slot.
-ACTIVE = frozenset({BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.OVERDUE, BookingStatus.OFFERED})
+ACTIVE = frozenset(
+    {BookingStatus.REQUESTED, BookingStatus.CONFIRMED, BookingStatus.CHECKED_OUT, BookingStatus.OVERDUE, BookingStatus.OFFERED}
+)
 # Once equipment has been handed out it can only come back, not be cancelled; an offer is declined instead.
 CANCELLABLE = frozenset({BookingStatus.REQUESTED, BookingStatus.CONFIRMED})
 DECIDABLE = frozenset({BookingStatus.REQUESTED})
@@ -76,97 +77,92 @@ class BookingRequest:
 
 
 class NaiveTimestamp(InvalidInput):
-    code = "naive_timestamp"
+    code = ErrorCode.NAIVE_TIMESTAMP
     title = "A time must carry its time zone"
 
 
 class InvalidInterval(InvalidInput):
-    code = "invalid_interval"
+    code = ErrorCode.INVALID_INTERVAL
     title = "The end must come after the start"
 
 
 class InvalidQuantity(InvalidInput):
-    code = "invalid_quantity"
+    code = ErrorCode.INVALID_QUANTITY
     title = "Quantities and attendee counts must be positive"
 
 
 class InvalidRecurrence(InvalidInput):
-    code = "invalid_recurrence"
+    code = ErrorCode.INVALID_RECURRENCE
     title = "A series repeats every one or more weeks"
 
 
 class TooShort(DomainError):
-    code = "too_short"
+    code = ErrorCode.TOO_SHORT
     title = "The booking is shorter than the resource allows"
 
 
 class TooLong(DomainError):
-    code = "too_long"
+    code = ErrorCode.TOO_LONG
     title = "The booking is longer than the resource allows"
 
 
 class OffGrid(DomainError):
-    code = "off_grid"
+    code = ErrorCode.OFF_GRID
     title = "The booking must start and end on the resource's slot grid"
 
 
 class TooSoon(DomainError):
-    code = "too_soon"
+    code = ErrorCode.TOO_SOON
     title = "The booking starts too soon"
 
 
 class TooFarAhead(DomainError):
-    code = "too_far_ahead"
+    code = ErrorCode.TOO_FAR_AHEAD
     title = "The booking is too far ahead"
 
 
 class BookerNotAllowed(Forbidden):
-    code = "booker_not_allowed"
+    code = ErrorCode.BOOKER_NOT_ALLOWED
     status = 403
     title = "This resource cannot be booked by you"
 
 
 class OverCapacity(DomainError):
-    code = "over_capacity"
+    code = ErrorCode.OVER_CAPACITY
     title = "More people than the room holds"
 
 
 class OverQuota(DomainError):
-    code = "over_quota"
+    code = ErrorCode.OVER_QUOTA
     title = "The booking would exceed your quota"
 
 
 class SlotTaken(Conflict):
-    code = "slot_taken"
+    code = ErrorCode.SLOT_TAKEN
     title = "The time is already booked"
 
 
 class InsufficientStock(Conflict):
-    code = "insufficient_stock"
+    code = ErrorCode.INSUFFICIENT_STOCK
     title = "Not enough units are free for that time"
 
 
 class NotCancellable(Conflict):
-    code = "not_cancellable"
+    code = ErrorCode.NOT_CANCELLABLE
     title = "The booking can no longer be cancelled"
 
 
 class CancellationTooLate(DomainError):
-    code = "cancellation_too_late"
+    code = ErrorCode.CANCELLATION_TOO_LATE
     title = "The cancellation deadline has passed"
 
 
 class NotDecidable(Conflict):
-    code = "not_decidable"
+    code = ErrorCode.NOT_DECIDABLE
     title = "The booking is not awaiting a decision"
 
 
 # ---------------------------------------------------------------- the checks
-
-
-def as_utc(moment: datetime) -> datetime:
-    # Arithmetic between datetimes sharing a ZoneInfo is wall-clock arithmetic; UTC is real time.
-    return moment.astimezone(UTC)
 
 
 def check_well_formed(start: datetime, end: datetime) -> None:
@@ -269,9 +265,7 @@ def check_slot_free(block: Interval, taken_blocks: list[Interval]) -> None:
             raise SlotTaken(taken_start=taken.start.isoformat(), taken_end=taken.end.isoformat())
 
 
-def check_cancellable(
-    status: BookingStatus, start: datetime, policy: Policy, booker_is_staff: bool, *, now: datetime
-) -> None:
+def check_cancellable(status: BookingStatus, start: datetime, policy: Policy, booker_is_staff: bool, *, now: datetime) -> None:
     """A booker may cancel until the policy's deadline before the start; staff may cancel any time."""
     if status not in CANCELLABLE:
         raise NotCancellable(status=str(status))
@@ -281,7 +275,7 @@ def check_cancellable(
 
 
 class NotChangeable(Conflict):
-    code = "not_changeable"
+    code = ErrorCode.NOT_CHANGEABLE
     title = "This booking can no longer be changed"
 
 
@@ -302,9 +296,7 @@ def _check_counts(request: BookingRequest) -> None:
         raise InvalidQuantity(quantity=request.quantity, attendees=request.attendees)
 
 
-def check_booking(
-    policy: Policy, booker: Booker, request: BookingRequest, *, capacity: int | None, now: datetime
-) -> None:
+def check_booking(policy: Policy, booker: Booker, request: BookingRequest, *, capacity: int | None, now: datetime) -> None:
     """Everything the policy says about booking a room, cheapest and most fundamental first.
 
     Garden beds are held for a season through allocation, so only the first checks apply to them;
@@ -327,3 +319,21 @@ def check_basics(policy: Policy, booker: Booker, request: BookingRequest) -> Non
     check_well_formed(request.start, request.end)
     check_booker_allowed(policy, booker)
     _check_counts(request)
+
+
+class IdempotencyKeyReused(DomainError):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+    status = 422
+    title = "This Idempotency-Key was used for a different request"
+
+
+class ReasonRequired(DomainError):
+    code = ErrorCode.REASON_REQUIRED
+    status = 422
+    title = "Give a reason"
+
+
+class ResourceRetired(DomainError):
+    code = ErrorCode.RESOURCE_RETIRED
+    status = 422
+    title = "This resource can no longer be booked"

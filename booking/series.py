@@ -7,14 +7,22 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from booking import offers, rules, store, time_rules
+from booking import rules, store, time_rules
+from booking.engine import (
+    NewBooking,
+    booker_for,
+    check_free,
+    check_may_act_on,
+    check_policy_and_quota,
+    new_row,
+)
 from booking.lifecycle import mark_cancelled
 from booking.rules import BookingStatus
-from booking.service import NewBooking, booker_for, check_free, check_may_act_on, check_policy_and_quota, new_row
 from booking.store import Booking, BookingSeries
-from config.database import Db
-from config.errors import DomainError, NotFound
-from notifications import store as outbox
+from booking.waitlists import offers
+from infra import outbox
+from infra.database import Db
+from infra.errors import DomainError, ErrorCode, NotFound
 from people.actor import Actor
 from resources import store as catalogue
 
@@ -22,13 +30,13 @@ MAX_OCCURRENCES = 60
 
 
 class SeriesTooLong(DomainError):
-    code = "series_too_long"
+    code = ErrorCode.SERIES_TOO_LONG
     status = 422
     title = f"A series has at most {MAX_OCCURRENCES} occurrences"
 
 
 class NothingBookable(DomainError):
-    code = "series_unbookable"
+    code = ErrorCode.SERIES_UNBOOKABLE
     status = 409
     title = "No date of this series could be booked"
 
@@ -58,7 +66,15 @@ async def create_series(db: Db, actor: Actor, first: NewBooking, *, every_weeks:
     async with db.write() as s:
         resource = await store.locked_resource(s, first.resource_id)
         policy = await catalogue.policy_of(s, resource)
-        series = BookingSeries(resource_id=resource.id, person_id=actor.person_id, association_id=first.association_id, title=first.title, every_weeks=every_weeks, until=until, created_at=now)
+        series = BookingSeries(
+            resource_id=resource.id,
+            person_id=actor.person_id,
+            association_id=first.association_id,
+            title=first.title,
+            every_weeks=every_weeks,
+            until=until,
+            created_at=now,
+        )
         s.add(series)
         await s.flush()
         booked, refused = [], []
@@ -75,7 +91,16 @@ async def create_series(db: Db, actor: Actor, first: NewBooking, *, every_weeks:
             booked.append(row)
         if not booked:
             raise NothingBookable(refused=[{"date": r.date.isoformat(), "code": r.code, "detail": r.detail} for r in refused])
-        outbox.record(s, "series_booked", person_id=actor.person_id, booking_id=booked[0].id, at=now, series_id=series.id, booked=len(booked), refused=len(refused))
+        outbox.record(
+            s,
+            "series_booked",
+            person_id=actor.person_id,
+            booking_id=booked[0].id,
+            at=now,
+            series_id=series.id,
+            booked=len(booked),
+            refused=len(refused),
+        )
         return SeriesOutcome(series, booked, refused)
 
 

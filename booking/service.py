@@ -2,166 +2,31 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import loan_rules, rules, store
-from booking.rules import Booker, BookingRequest, BookingStatus
+from booking import rules, store
+from booking.engine import (
+    NewBooking,
+    as_locked,
+    booker_for,
+    check_may_see,
+    check_policy,
+    insert_if_free,
+    is_overlap_violation,
+    resource_with_policy,
+)
+from booking.rules import IdempotencyKeyReused
 from booking.store import Booking, IdempotencyRecord
-from config.database import Db
-from config.errors import DomainError, Forbidden
-from notifications import store as outbox
-from people.actor import Actor, check_member, check_staff, may_see
-from resources import store as catalogue
-from resources.rules import EXCLUSIVE_KINDS, BookerKind, Interval, Policy, ResourceKind, local_week_of
-from resources.store import Resource
-
-EXCLUSION_CONSTRAINT = "booking_no_overlap"
+from infra import outbox
+from infra.database import Db
+from people.actor import Actor, check_member, check_staff
 
 
-class IdempotencyKeyReused(DomainError):
-    code = "idempotency_key_reused"
-    status = 422
-    title = "This Idempotency-Key was used for a different request"
-
-
-class ReasonRequired(DomainError):
-    code = "reason_required"
-    status = 422
-    title = "Give a reason"
-
-
-class ResourceRetired(DomainError):
-    code = "resource_retired"
-    status = 422
-    title = "This resource can no longer be booked"
-
-
-@dataclass(frozen=True)
-class NewBooking:
-    resource_id: int
-    start: datetime
-    end: datetime
-    title: str = ""
-    association_id: int | None = None
-    attendees: int | None = None
-    quantity: int = 1
-
-    def fingerprint(self) -> str:
-        data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items()}
-        return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-def booker_for(actor: Actor, association_id: int | None) -> Booker:
-    """Staff book as staff; a member books for their association; anyone else as a resident."""
-    if association_id is not None:
-        check_member(actor, association_id)
-    if actor.is_staff:
-        kind = BookerKind.STAFF
-    else:
-        kind = BookerKind.ASSOCIATION if association_id is not None else BookerKind.RESIDENT
-    return Booker(person_id=actor.person_id, kind=kind, association_id=association_id)
-
-
-async def check_policy_and_quota(s, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime, excluding: int | None = None, adds_one: bool = True) -> None:  # noqa: ANN001
-    """Every rule of the resource's policy, then the booker's quota, for one wanted interval.
-
-    `excluding` is a booking being moved (its own hours do not count); `adds_one` is False when the
-    request adds nothing to a count of bookings or loans (a move, or the second item of one kit loan).
-    """
-    check_policy(resource, policy, booker, req, now=now)
-    await check_quota(s, resource, policy, booker, req, now=now, excluding=excluding, adds_one=adds_one)
-
-
-def check_policy(resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime) -> None:
-    """What the resource's policy says of this request alone: no other booking needs to be read."""
-    if resource.retired_at is not None:
-        raise ResourceRetired(resource_id=resource.id)
-    request = BookingRequest(ResourceKind(resource.kind), req.start, req.end, req.attendees, req.quantity)
-    if request.resource_kind is ResourceKind.EQUIPMENT:
-        loan_rules.check_not_in_maintenance(resource.in_maintenance)
-        loan_rules.check_loan(policy, booker, request, now=now)
-    else:
-        rules.check_booking(policy, booker, request, capacity=resource.capacity, now=now)
-
-
-async def check_quota(s, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime, excluding: int | None, adds_one: bool) -> None:  # noqa: ANN001
-    """The booker's quotas, read inside the write transaction so two requests cannot both take the last hour."""
-    if resource.kind == ResourceKind.EQUIPMENT.value:
-        await check_borrower(s, policy, booker, now=now, adds_one=adds_one)
-        return
-    if booker.kind is BookerKind.ASSOCIATION and policy.association_hours_per_week is not None:
-        week = local_week_of(req.start)
-        booked = await store.hours_booked_by_association(s, booker.association_id, week, excluding=excluding)
-        rules.check_association_quota(policy, booked, (req.end - req.start).total_seconds() / 3600)
-    if booker.kind is BookerKind.RESIDENT and policy.max_active_bookings_per_person is not None and adds_one:
-        rules.check_person_quota(policy, await store.active_count_of_person(s, booker.person_id, resource.id, after=now))
-
-
-async def check_borrower(s, policy: Policy, booker: Booker, *, now: datetime, adds_one: bool) -> None:  # noqa: ANN001
-    """A borrower with nothing overdue and loans to spare (staff lend freely)."""
-    if booker.kind is BookerKind.STAFF:
-        return
-    quota_applies = adds_one and policy.max_active_loans is not None
-    overdue, running = await store.borrower_standing(s, booker.person_id, booker.association_id, now=now, with_running=quota_applies)
-    loan_rules.check_borrower_not_overdue(overdue)
-    if quota_applies:
-        loan_rules.check_loan_quota(policy, running)
-
-
-async def check_free(s, resource: Resource, policy: Policy, req: NewBooking, *, excluding: int | None = None) -> Interval:  # noqa: ANN001
-    """Exclusive resources: no other block may overlap. Pooled stock: the busiest instant leaves enough units."""
-    block = rules.block_of(policy, req.start, req.end)
-    taken = await store.active_blocks(s, resource.id, block, excluding=excluding)
-    if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
-        rules.check_slot_free(block, [Interval(b.block_start, b.block_end) for b in taken])
-    else:
-        peak = loan_rules.peak_units([(Interval(b.block_start, b.block_end), b.quantity) for b in taken], block)
-        loan_rules.check_stock(resource.stock or 0, peak, req.quantity)
-    return block
-
-
-async def insert_if_free(s, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime) -> Booking:  # noqa: ANN001
-    """Insert the booking if the booker's quotas allow it and its block is free (exclusive resources), or if the
-    stock and the borrower's standing allow it (loans: quotas, stock and insert in one statement). A refusal then
-    reads what stood in the way, to name it."""
-    booking = new_row(resource, policy, booker, req, rules.block_of(policy, req.start, req.end), now=now)
-    if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
-        await check_quota(s, resource, policy, booker, req, now=now, excluding=None, adds_one=True)
-        if await store.insert_unless_overlapping(s, booking) is None:
-            await check_free(s, resource, policy, req)
-            raise rules.SlotTaken(resource_id=resource.id)  # not reached while the resource is locked; refused all the same
-        return booking
-    lends_freely = booker.kind is BookerKind.STAFF
-    fits = await store.insert_loan_if_clearly_fitting(s, booking, stock=resource.stock or 0, max_loans=policy.max_active_loans, lends_freely=lends_freely, now=now)
-    if fits is None:
-        await check_borrower(s, policy, booker, now=now, adds_one=True)
-        await check_free(s, resource, policy, req)  # the busiest instant, exactly: refuses if the stock is truly short
-        await store.insert_booking(s, booking)  # the sum of overlapping loans overstated their busiest instant
-    return booking
-
-
-def new_row(resource: Resource, policy: Policy, booker: Booker, req: NewBooking, block: Interval, *, now: datetime, series_id: int | None = None, kit_loan_id: str | None = None) -> Booking:
-    needs_approval = policy.needs_approval and booker.kind is not BookerKind.STAFF
-    return store.new_booking(
-        resource_id=resource.id, person_id=booker.person_id, association_id=booker.association_id, series_id=series_id,
-        title=req.title, start=req.start, end=req.end, block_start=block.start, block_end=block.end,
-        exclusive=ResourceKind(resource.kind) in EXCLUSIVE_KINDS, quantity=req.quantity, attendees=req.attendees,
-        status=(BookingStatus.REQUESTED if needs_approval else BookingStatus.CONFIRMED).value,
-        created_at=now, updated_at=now, kit_loan_id=kit_loan_id,
-    )
-
-
-def is_overlap_violation(exc: IntegrityError) -> bool:
-    return EXCLUSION_CONSTRAINT in str(exc.orig)
-
-
-async def replay(s, actor: Actor, key: str, fingerprint: str) -> Booking | None:  # noqa: ANN001
+async def replay(s: AsyncSession, actor: Actor, key: str, fingerprint: str) -> Booking | None:
     record = await store.idempotency_record(s, actor.person_id, key)
     if record is None:
         return None
@@ -170,27 +35,9 @@ async def replay(s, actor: Actor, key: str, fingerprint: str) -> Booking | None:
     return await store.get_booking(s, record.body["booking_id"])
 
 
-async def resource_with_policy(db: Db, resource_id: int) -> tuple[Resource, Policy]:
-    """The resource and its policy as staff last set them; remembered briefly (`Db.memo`), as every booking asks."""
-
-    async def read() -> tuple[Resource, Policy]:
-        async with db.read() as s:
-            resource = await catalogue.get_resource(s, resource_id)
-            return resource, await catalogue.policy_of(s, resource)
-
-    return await db.memo.get_or_read(("policy", resource_id), read)
-
-
-async def as_locked(s, resource: Resource, policy: Policy) -> tuple[Resource, Policy]:  # noqa: ANN001
-    """On PostgreSQL, the resource's row locked until COMMIT and read afresh, with its policy if another process
-    changed it since we remembered it; SQLite's BEGIN IMMEDIATE already excludes every other writer."""
-    fresh = await store.lock_resource(s, resource.id)
-    if fresh is None:
-        return resource, policy
-    return fresh, policy if fresh.policy == resource.policy else catalogue.policy_from_json(fresh.policy, policy.closures)
-
-
-async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime, idempotency_key: str | None = None) -> tuple[Booking, bool]:
+async def create_booking(
+    db: Db, actor: Actor, req: NewBooking, *, now: datetime, idempotency_key: str | None = None
+) -> tuple[Booking, bool]:
     """Book an interval; answers (booking, replayed) so a retry with the same key books nothing new.
 
     The policy is read and checked before the write transaction, which then holds only what must be
@@ -206,7 +53,7 @@ async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime
     booker = booker_for(actor, req.association_id)
     check_policy(resource, policy, booker, req, now=now)
 
-    async def check_and_insert(s) -> tuple[Booking, bool]:  # noqa: ANN001
+    async def check_and_insert(s: AsyncSession) -> tuple[Booking, bool]:
         fresh, rules_now = await as_locked(s, resource, policy)
         if fresh is not resource:
             check_policy(fresh, rules_now, booker, req, now=now)
@@ -215,7 +62,16 @@ async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime
         booking = await insert_if_free(s, fresh, rules_now, booker, req, now=now)
         outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
         if idempotency_key:
-            s.add(IdempotencyRecord(person_id=actor.person_id, key=idempotency_key, fingerprint=fingerprint, status_code=201, body={"booking_id": booking.id}, created_at=now))
+            s.add(
+                IdempotencyRecord(
+                    person_id=actor.person_id,
+                    key=idempotency_key,
+                    fingerprint=fingerprint,
+                    status_code=201,
+                    body={"booking_id": booking.id},
+                    created_at=now,
+                )
+            )
         return booking, False
 
     try:
@@ -230,20 +86,6 @@ async def create_booking(db: Db, actor: Actor, req: NewBooking, *, now: datetime
         raise
 
 
-def check_may_see(actor: Actor, booking: Booking) -> None:
-    if not may_see(actor, booking.person_id, booking.association_id):
-        raise Forbidden("This booking is not yours", booking_id=booking.id)
-
-
-def check_may_act_on(actor: Actor, booking: Booking) -> None:
-    """The booker, an admin of the booking's association, or staff may change or cancel it."""
-    if actor.is_staff or booking.person_id == actor.person_id:
-        return
-    if booking.association_id is not None and actor.is_admin_of(booking.association_id):
-        return
-    raise Forbidden("Only the booker, the association's admins or staff may change this booking", booking_id=booking.id)
-
-
 async def get_booking(db: Db, actor: Actor, booking_id: int) -> Booking:
     async with db.read() as s:
         booking = await store.get_booking(s, booking_id)
@@ -251,7 +93,9 @@ async def get_booking(db: Db, actor: Actor, booking_id: int) -> Booking:
     return booking
 
 
-async def list_bookings(db: Db, actor: Actor, *, association_id: int | None = None, resource_id: int | None = None, status: str | None = None) -> list[Booking]:
+async def list_bookings(
+    db: Db, actor: Actor, *, association_id: int | None = None, resource_id: int | None = None, status: str | None = None
+) -> list[Booking]:
     """Mine by default; an association's for its members; any resource's or status for staff."""
     query = select(Booking).order_by(Booking.start, Booking.id)
     if association_id is not None:

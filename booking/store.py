@@ -5,14 +5,33 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, UniqueConstraint, and_, bindparam, exists, func, literal_column, or_, select, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    ColumnElement,
+    Index,
+    Insert,
+    Integer,
+    Select,
+    String,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from booking.rules import ACTIVE, BookingStatus
-from config.database import UtcDateTime
-from config.errors import NotFound
-from resources.rules import Interval
+from infra.database import UtcDateTime
+from infra.rows import get_or_404, is_postgresql
+from infra.time import Interval
 from resources.store import Resource, get_resource
 
 
@@ -41,7 +60,9 @@ class Booking(SQLModel, table=True):
         Index("ix_booking_association_end", "association_id", "end"),
         # The loans a borrower has out now: the overdue check reads these, never their past loans.
         Index("ix_booking_person_handed_out", "person_id", sqlite_where=text(HANDED_OUT_SQL), postgresql_where=text(HANDED_OUT_SQL)),
-        Index("ix_booking_association_handed_out", "association_id", sqlite_where=text(HANDED_OUT_SQL), postgresql_where=text(HANDED_OUT_SQL)),
+        Index(
+            "ix_booking_association_handed_out", "association_id", sqlite_where=text(HANDED_OUT_SQL), postgresql_where=text(HANDED_OUT_SQL)
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     resource_id: int = Field(foreign_key="resource.id")
@@ -78,6 +99,61 @@ class Booking(SQLModel, table=True):
     return_note: str = ""
     missing_units: int = 0
 
+    # ------------------------------------------------------------ transitions, each once, beside the states
+    # The checks that allow them are the rules' (`check_cancellable`, `check_decidable`, …); these only record them.
+
+    def changed(self, now: datetime) -> None:
+        """A change the booker's calendar must hear of: its invitation's SEQUENCE goes up."""
+        self.sequence += 1
+        self.updated_at = now
+
+    def cancel(self, by: int, reason: str, *, now: datetime) -> None:
+        """Cancelled bookings are kept with who, when and why."""
+        self.status = BookingStatus.CANCELLED.value
+        self.cancelled_by, self.cancelled_at, self.cancel_reason = by, now, reason.strip()
+        self.changed(now)
+
+    def decide(self, *, approve: bool, by: int, reason: str, now: datetime) -> None:
+        """A request approved keeps its slot; declined, it frees it."""
+        self.status = (BookingStatus.CONFIRMED if approve else BookingStatus.DECLINED).value
+        self.decided_by, self.decided_at, self.decision_reason = by, now, reason.strip()
+        self.changed(now)
+
+    def move(self, start: datetime, end: datetime, block: Interval, *, needs_new_decision: bool) -> None:
+        self.start, self.end, self.block_start, self.block_end = start, end, block.start, block.end
+        if needs_new_decision:
+            self.status = BookingStatus.REQUESTED.value
+
+    def hand_over(self, by: int, note: str, *, at: datetime, now: datetime) -> None:
+        self.status = BookingStatus.CHECKED_OUT.value
+        self.checked_out_at, self.checked_out_by, self.check_out_note = at, by, note.strip()
+        self.updated_at = now
+
+    def take_back(self, by: int, condition: str, note: str, missing_units: int, *, at: datetime, now: datetime) -> None:
+        self.status = BookingStatus.RETURNED.value
+        self.returned_at, self.returned_by = at, by
+        self.return_condition, self.return_note, self.missing_units = condition, note.strip(), missing_units
+        self.updated_at = now
+
+    def fall_overdue(self, *, now: datetime) -> None:
+        self.status, self.updated_at = BookingStatus.OVERDUE.value, now
+
+    def hold_for_offer(self) -> None:
+        """Capacity held for someone in line: active, so no one else can book it, until they answer."""
+        self.status = BookingStatus.OFFERED.value
+
+    def answer_offer(self, accepted: bool, *, needs_approval: bool, now: datetime) -> None:
+        """Accepted, the held capacity becomes the person's booking (a request where approval is needed)."""
+        if accepted:
+            self.status = (BookingStatus.REQUESTED if needs_approval else BookingStatus.CONFIRMED).value
+        else:
+            self.status = BookingStatus.DECLINED.value
+        self.changed(now)
+
+    def expire_offer(self, *, now: datetime) -> None:
+        self.status = BookingStatus.EXPIRED.value
+        self.changed(now)
+
 
 def new_booking(**values: object) -> Booking:
     """A new, unsaved booking from values our rules have already checked, built five times quicker than
@@ -105,7 +181,7 @@ class IdempotencyRecord(SQLModel, table=True):
 ACTIVE_VALUES = tuple(s.value for s in ACTIVE)
 
 
-def one_of(column, values: tuple[str, ...]):  # noqa: ANN001, ANN201
+def one_of(column: ColumnElement[str], values: tuple[str, ...]) -> ColumnElement[bool]:
     """`column IN ('a', 'b')` with the values written into the statement: a fixed set of our own states needs
     no expanding parameter, which would be rendered again on every execution."""
     return column.in_([literal_column(f"'{value}'") for value in values])
@@ -114,13 +190,9 @@ def one_of(column, values: tuple[str, ...]):  # noqa: ANN001, ANN201
 async def lock_resource(s: AsyncSession, resource_id: int) -> Resource | None:
     """Serialise writers of one resource: a row lock on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the
     whole database, so there nothing more is read."""
-    if s.bind.dialect.name != "postgresql":
+    if not is_postgresql(s):
         return None
-    query = select(Resource).where(Resource.id == resource_id).with_for_update()
-    resource = (await s.execute(query)).scalar_one_or_none()
-    if resource is None:
-        raise NotFound(f"No resource {resource_id}", resource_id=resource_id)
-    return resource
+    return await get_or_404(s, Resource, resource_id, what="resource", key="resource_id", lock=True)
 
 
 async def locked_resource(s: AsyncSession, resource_id: int) -> Resource:
@@ -130,8 +202,12 @@ async def locked_resource(s: AsyncSession, resource_id: int) -> Resource:
 
 def _active_meeting(start: str, end: str) -> tuple:
     """Active bookings of the resource whose block meets [start, end), the bounds named as parameters."""
-    return (Booking.resource_id == bindparam("resource_id"), one_of(Booking.status, ACTIVE_VALUES),
-            Booking.block_start < bindparam(end), Booking.block_end > bindparam(start))
+    return (
+        Booking.resource_id == bindparam("resource_id"),
+        one_of(Booking.status, ACTIVE_VALUES),
+        Booking.block_start < bindparam(end),
+        Booking.block_end > bindparam(start),
+    )
 
 
 # Statements are built once: every booking runs them, and building one costs more than SQLite takes to answer it.
@@ -155,7 +231,7 @@ BOOKING_COLUMNS = tuple(c.key for c in Booking.__table__.columns if c.key != "id
 INSERT_BOOKING = Booking.__table__.insert().returning(Booking.__table__.c.id)
 
 
-def _insert_where(*conditions):  # noqa: ANN002, ANN202
+def _insert_where(*conditions: ColumnElement[bool]) -> Insert:
     """INSERT … SELECT the booking's own values … WHERE the conditions hold: a check and its insert in one statement."""
     table = Booking.__table__
     row = select(*(bindparam(key, type_=table.c[key].type) for key in BOOKING_COLUMNS)).where(*conditions)
@@ -166,7 +242,7 @@ def _insert_where(*conditions):  # noqa: ANN002, ANN202
 INSERT_UNLESS_OVERLAPPING = _insert_where(~exists(select(literal_column("1")).where(*_active_meeting("block_start", "block_end"))))
 
 
-async def _insert(s: AsyncSession, statement, booking: Booking, **params: Any) -> Booking | None:  # noqa: ANN001
+async def _insert(s: AsyncSession, statement: Insert, booking: Booking, **params: Any) -> Booking | None:
     """Run an insert of this booking on the session's connection (no unit of work); sets its id, None if not inserted."""
     values = {key: getattr(booking, key) for key in BOOKING_COLUMNS}
     booking.id = (await (await s.connection()).execute(statement, {**values, **params})).scalar_one_or_none()
@@ -185,13 +261,7 @@ async def insert_unless_overlapping(s: AsyncSession, booking: Booking) -> Bookin
 
 
 async def get_booking(s: AsyncSession, booking_id: int, *, for_update: bool = False) -> Booking:
-    query = select(Booking).where(Booking.id == booking_id)
-    if for_update and s.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    booking = (await s.execute(query)).scalar_one_or_none()
-    if booking is None:
-        raise NotFound(f"No booking {booking_id}", booking_id=booking_id)
-    return booking
+    return await get_or_404(s, Booking, booking_id, what="booking", key="booking_id", lock=for_update)
 
 
 async def hours_booked_by_association(s: AsyncSession, association_id: int, span: Interval, *, excluding: int | None = None) -> float:
@@ -209,27 +279,33 @@ async def hours_booked_by_association(s: AsyncSession, association_id: int, span
 
 async def active_count_of_person(s: AsyncSession, person_id: int, resource_id: int, *, after: datetime) -> int:
     """A person's own (not their association's) active bookings of one resource still to come."""
-    query = select(func.count()).select_from(Booking).where(
-        Booking.person_id == person_id,
-        Booking.resource_id == resource_id,
-        Booking.association_id.is_(None),
-        Booking.status.in_(ACTIVE_VALUES),
-        Booking.end > after,
+    query = (
+        select(func.count())
+        .select_from(Booking)
+        .where(
+            Booking.person_id == person_id,
+            Booking.resource_id == resource_id,
+            Booking.association_id.is_(None),
+            Booking.status.in_(ACTIVE_VALUES),
+            Booking.end > after,
+        )
     )
     return int((await s.execute(query)).scalar_one())
 
 
-def _out_now(*borrower):  # noqa: ANN002, ANN202
+def _out_now(*borrower: ColumnElement[bool]) -> Select:
     """How many of the borrower's loans out now are overdue: reads the loans out now only (a partial index)."""
     return select(func.count().filter(Booking.end <= bindparam("now"))).where(
-        Booking.exclusive.is_(False), *borrower, one_of(Booking.status, HANDED_OUT_VALUES))
+        Booking.exclusive.is_(False), *borrower, one_of(Booking.status, HANDED_OUT_VALUES)
+    )
 
 
-def _running(*borrower):  # noqa: ANN002, ANN202
+def _running(*borrower: ColumnElement[bool]) -> Select:
     """How many loans the borrower has running (a kit counts once): reads loans not yet ended only."""
     loan = func.coalesce(Booking.kit_loan_id, func.cast(Booking.id, String))
     return select(func.count(func.distinct(loan))).where(
-        Booking.exclusive.is_(False), *borrower, one_of(Booking.status, ACTIVE_VALUES), Booking.end > bindparam("now"))
+        Booking.exclusive.is_(False), *borrower, one_of(Booking.status, ACTIVE_VALUES), Booking.end > bindparam("now")
+    )
 
 
 # Who borrows: a person for themselves, or an association. In a loan's own insert these are its own columns.
@@ -238,11 +314,14 @@ _ASSOCIATION = (Booking.association_id == bindparam("association_id"),)
 # Built once each: (overdue) alone, or (overdue, running) when a quota of loans applies.
 STANDING = {
     (association, with_running): select(_out_now(*who).scalar_subquery(), *([_running(*who).scalar_subquery()] if with_running else []))
-    for association, who in ((False, _PERSON), (True, _ASSOCIATION)) for with_running in (False, True)
+    for association, who in ((False, _PERSON), (True, _ASSOCIATION))
+    for with_running in (False, True)
 }
 
 
-async def borrower_standing(s: AsyncSession, person_id: int, association_id: int | None, *, now: datetime, with_running: bool) -> tuple[int, int | None]:
+async def borrower_standing(
+    s: AsyncSession, person_id: int, association_id: int | None, *, now: datetime, with_running: bool
+) -> tuple[int, int | None]:
     """(overdue loans, running loans or None when not asked) of a person borrowing for themselves, or of an association."""
     statement = STANDING[(association_id is not None, with_running)]
     params = {"person_id": person_id, "now": now} if association_id is None else {"association_id": association_id, "now": now}
@@ -250,7 +329,7 @@ async def borrower_standing(s: AsyncSession, person_id: int, association_id: int
     return int(counts[0]), (int(counts[1]) if with_running else None)
 
 
-def _insert_loan_if_clearly_fitting(*borrower):  # noqa: ANN002, ANN202
+def _insert_loan_if_clearly_fitting(*borrower: ColumnElement[bool]) -> Insert:
     """A loan, inserted only when its checks clearly pass: the units of every overlapping loan together leave
     enough stock (their sum bounds their busiest instant), and the borrower (unless staff) has nothing overdue
     and loans to spare. The borrower is the loan's own person or association."""
@@ -258,14 +337,18 @@ def _insert_loan_if_clearly_fitting(*borrower):  # noqa: ANN002, ANN202
     overdue = _out_now(*borrower).where(Booking.end <= bindparam("now")).with_only_columns(literal_column("1"))
     max_loans = bindparam("max_loans", type_=Integer)
     in_good_standing = and_(~exists(overdue), or_(max_loans.is_(None), _running(*borrower).scalar_subquery() < max_loans))
-    return _insert_where(units_out.scalar_subquery() + bindparam("quantity") <= bindparam("stock", type_=Integer),
-                         or_(bindparam("lends_freely", type_=Boolean), in_good_standing))
+    return _insert_where(
+        units_out.scalar_subquery() + bindparam("quantity") <= bindparam("stock", type_=Integer),
+        or_(bindparam("lends_freely", type_=Boolean), in_good_standing),
+    )
 
 
 INSERT_LOAN_IF_CLEARLY_FITTING = {False: _insert_loan_if_clearly_fitting(*_PERSON), True: _insert_loan_if_clearly_fitting(*_ASSOCIATION)}
 
 
-async def insert_loan_if_clearly_fitting(s: AsyncSession, loan: Booking, *, stock: int, max_loans: int | None, lends_freely: bool, now: datetime) -> Booking | None:
+async def insert_loan_if_clearly_fitting(
+    s: AsyncSession, loan: Booking, *, stock: int, max_loans: int | None, lends_freely: bool, now: datetime
+) -> Booking | None:
     """Insert the loan when its checks clearly pass (one round trip); None when they may not (nothing written)."""
     statement = INSERT_LOAN_IF_CLEARLY_FITTING[loan.association_id is not None]
     return await _insert(s, statement, loan, stock=stock, max_loans=max_loans, lends_freely=lends_freely, now=now)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from booking.rules import InvalidRecurrence, as_utc, check_well_formed
-from resources.rules import OSLO, Interval, Policy, clip, local_datetime, open_intervals, subtract
+from booking.rules import InvalidRecurrence, check_well_formed
+from infra.time import OSLO, Interval, as_utc, clip, local_datetime, subtract
+from resources.rules import Policy, open_intervals
 
 
 def free_intervals(policy: Policy, span: Interval, taken_blocks: list[Interval], *, now: datetime) -> list[Interval]:
@@ -21,9 +22,7 @@ def free_intervals(policy: Policy, span: Interval, taken_blocks: list[Interval],
     return clip(subtract(open_intervals(policy, span), keep_clear), bookable)
 
 
-def weekly_occurrences(
-    start: datetime, end: datetime, *, every_weeks: int, until: date
-) -> list[tuple[date, datetime, datetime]]:
+def weekly_occurrences(start: datetime, end: datetime, *, every_weeks: int, until: date) -> list[tuple[date, datetime, datetime]]:
     """A series at the same Oslo wall-clock time every N weeks up to and including the local date `until`."""
     if every_weeks < 1:
         raise InvalidRecurrence(every_weeks=every_weeks)

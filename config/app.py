@@ -13,10 +13,10 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy import text
 
 from booking import api as booking_api
-from config.database import Db
 from config.problems import EXCEPTION_HANDLERS
 from config.scheduler import Scheduler
-from config.settings import Settings
+from infra.database import Db
+from infra.settings import Settings
 from notifications import api as notifications_api
 from people import api as people_api
 from resources import api as resources_api
@@ -62,13 +62,22 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         return state.settings
 
     return Litestar(
-        route_handlers=[healthz, *people_api.ROUTES, *resources_api.ROUTES, *booking_api.ROUTES, *notifications_api.ROUTES, web_site.ROUTER, web_site.STATIC],
+        route_handlers=[
+            healthz,
+            *people_api.ROUTES,
+            *resources_api.ROUTES,
+            *booking_api.ROUTES,
+            *notifications_api.ROUTES,
+            web_site.ROUTER,
+            web_site.STATIC,
+        ],
         template_config=web_site.TEMPLATES,
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),
             "now": Provide(provide_now, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(people_api.provide_actor),
+            "my_feed_url": Provide(notifications_api.provide_my_feed_url),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config import migrate
-from config.database import Db
-from config.errors import DomainError
-from config.settings import Settings
+from infra.database import Db
+from infra.errors import DomainError
+from infra.settings import Settings
 
 DEFAULT_CATALOGUE = Path(__file__).parent / "catalogue.toml"
 OPERATOR_EMAIL = "knutepunkt@allmenning.local"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
-from config.database import Db
+from infra.database import Db
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,7 +21,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-async def _run(url: str, action, revision: str) -> None:  # noqa: ANN001
+async def _run(url: str, action: Callable[..., None], revision: str) -> None:
     db = Db(url)
     try:
         async with db.engine.begin() as conn:

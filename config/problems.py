@@ -6,29 +6,33 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    ValidationException,
+)
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from config.errors import DomainError
+from infra.errors import DomainError, ErrorCode
 
 log = logging.getLogger("allmenning")
 PROBLEM = "application/problem+json"
 
 _HTTP_CODES = {
-    400: "bad_request",
-    401: "not_authenticated",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    429: "too_many_requests",
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.NOT_AUTHENTICATED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    409: ErrorCode.CONFLICT,
+    413: ErrorCode.TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    429: ErrorCode.TOO_MANY_REQUESTS,
 }
 
 
-def problem(status: int, code: str, title: str, detail: str | None = None, extra: dict[str, Any] | None = None) -> Response:
+def problem(status: int, code: ErrorCode, title: str, detail: str | None = None, extra: dict[str, Any] | None = None) -> Response:
     body: dict[str, Any] = {"type": f"about:blank#{code}", "title": title, "status": status, "code": code}
     if detail:
         body["detail"] = detail
@@ -44,12 +48,12 @@ def on_domain_error(_: Request, exc: DomainError) -> Response:
 def on_validation_error(_: Request, exc: ValidationException) -> Response:
     # Malformed input is unprocessable content, not a bad request: 422 with each field at fault.
     errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(422, "invalid_input", "The input is not valid", str(exc.detail), {"errors": errors})
+    return problem(422, ErrorCode.INVALID_INPUT, "The input is not valid", str(exc.detail), {"errors": errors})
 
 
 def on_http_error(_: Request, exc: HTTPException) -> Response:
     status = exc.status_code
-    code = "not_authenticated" if isinstance(exc, NotAuthorizedException) else _HTTP_CODES.get(status, "http_error")
+    code = ErrorCode.NOT_AUTHENTICATED if isinstance(exc, NotAuthorizedException) else _HTTP_CODES.get(status, ErrorCode.HTTP_ERROR)
     return problem(status, code, exc.detail or "Request failed")
 
 
@@ -69,17 +73,17 @@ def on_database_error(request: Request, exc: DBAPIError) -> Response:
         # The database refused a write the services let through (a dangling reference, a twin insert):
         # nothing was written; say so as a conflict, and log it, since a service should have caught it.
         log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
-        return problem(409, "conflict", "The request conflicts with the current state")
+        return problem(409, ErrorCode.CONFLICT, "The request conflicts with the current state")
     return on_unexpected_error(request, exc)
 
 
 def on_number_out_of_range(_: Request, exc: Exception) -> Response:
-    return problem(422, "invalid_input", "The input is not valid", "A number is out of range")
+    return problem(422, ErrorCode.INVALID_INPUT, "The input is not valid", "A number is out of range")
 
 
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-    return problem(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side")
+    return problem(HTTP_500_INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL_ERROR, "Something went wrong on our side")
 
 
 EXCEPTION_HANDLERS = {

@@ -14,11 +14,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from booking import loans, offers
-from config.database import Db
-from config.settings import Settings
+from booking.loans import service as loans
+from booking.waitlists import offers
+from infra.database import Db
+from infra.mail_transport import transport_for
+from infra.settings import Settings
 from notifications import service
-from notifications.mail import Site, transport_for
+from notifications.mail import Site
 
 log = logging.getLogger("allmenning.scheduler")
 DRAIN_EVERY = timedelta(seconds=30)  # the safety net: mail normally leaves at once, woken by its commit
@@ -50,9 +52,19 @@ class Scheduler:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._sender = asyncio.create_task(self._send_when_woken(), name="outbox-sender")
-        self.triggers.add_job(self._drain_tick, IntervalTrigger(seconds=DRAIN_EVERY.total_seconds()), id="outbox", coalesce=True, max_instances=1)
+        self.triggers.add_job(
+            self._drain_tick, IntervalTrigger(seconds=DRAIN_EVERY.total_seconds()), id="outbox", coalesce=True, max_instances=1
+        )
         for job in SWEEPS:  # on the same wall-clock minutes in every process, so they contend for the same tick
-            self.triggers.add_job(self.sweep, CronTrigger(minute="*/5", timezone=UTC), args=[job], id=job, coalesce=True, max_instances=1, misfire_grace_time=60)
+            self.triggers.add_job(
+                self.sweep,
+                CronTrigger(minute="*/5", timezone=UTC),
+                args=[job],
+                id=job,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=60,
+            )
         self.triggers.start()
         self.db.after_notifying_commit.append(self.wake)
         self.wake()  # whatever was committed while no server ran leaves now
@@ -73,7 +85,7 @@ class Scheduler:
                 return
             try:
                 report = await service.drain_outbox(self.db, self.site, self.transport, clock=self.clock, owner=self.owner)
-            except Exception:  # noqa: BLE001 - the next wake or tick tries again; the outbox keeps every row
+            except Exception:
                 log.exception("draining the outbox failed")
                 continue
             if report.sent or report.retrying or report.failed:
@@ -90,7 +102,7 @@ class Scheduler:
                 return False
             await SWEEPS[job](self.db, now=now)
             return True
-        except Exception:  # noqa: BLE001 - a failed sweep is logged; the next tick sweeps again
+        except Exception:
             log.exception("periodic job %s failed", job)
             return False
         finally:

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from litestar import Request, Response, delete, get, post
 from litestar.params import Parameter
 
-from config.database import Db
-from config.settings import TIMEZONE, Settings
+from infra.database import Db
+from infra.outbox import Notification
+from infra.settings import TIMEZONE, Settings
 from notifications import feeds, rules, service
-from notifications.store import Notification
 from people.actor import Actor
 from people.store import Person
 
@@ -56,6 +56,11 @@ async def resource_feed(filename: str, request: Request, db: Db, settings: Setti
     return calendar_response(request, body, private=False)
 
 
+async def provide_my_feed_url(db: Db, settings: Settings, actor: Actor, now: datetime) -> str:
+    """The signed-in person's feed address, for `GET /api/v1/me` (people's api is given it, not told where it lives)."""
+    return await service.calendar_feed_url(db, settings, actor.person_id, now=now)
+
+
 @get("/api/v1/me/calendar-feed", summary="My private calendar feed URL (made on first asking)")
 async def my_feed(db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
     return {"url": await service.calendar_feed_url(db, settings, actor.person_id, now=now)}
@@ -92,10 +97,15 @@ def local(moment: datetime | None) -> str | None:
 
 def failed_json(notification: Notification, person: Person | None) -> dict[str, Any]:
     return {
-        "id": notification.id, "kind": notification.kind, "booking_id": notification.booking_id,
-        "person_id": notification.person_id, "email": person.email if person else None,
-        "attempts": notification.attempts, "last_error": notification.last_error,
-        "created_at": local(notification.created_at), "last_attempt_at": local(notification.last_attempt_at),
+        "id": notification.id,
+        "kind": notification.kind,
+        "booking_id": notification.booking_id,
+        "person_id": notification.person_id,
+        "email": person.email if person else None,
+        "attempts": notification.attempts,
+        "last_error": notification.last_error,
+        "created_at": local(notification.created_at),
+        "last_attempt_at": local(notification.last_attempt_at),
     }
 
 
@@ -111,6 +121,14 @@ async def retry_notification(notification_id: Id, db: Db, actor: Actor, now: dat
 
 
 ROUTES = [
-    private_feed, resource_feed, my_feed, rotate_my_feed, revoke_my_feed,
-    association_feed, rotate_association_feed, revoke_association_feed, failed_notifications, retry_notification,
+    private_feed,
+    resource_feed,
+    my_feed,
+    rotate_my_feed,
+    revoke_my_feed,
+    association_feed,
+    rotate_association_feed,
+    revoke_association_feed,
+    failed_notifications,
+    retry_notification,
 ]

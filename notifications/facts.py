@@ -5,28 +5,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Row, Select, String, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.store import ACTIVE_VALUES as ACTIVE
 from booking.store import Booking
+from infra.rows import is_postgresql, locked
 from notifications.rules import BookingFacts, Place
 from people.store import Association, Membership, Person
 from resources.store import Location, Resource
 
 _BOOKING_COLUMNS = (
-    Booking.id, Booking.title, Booking.start, Booking.end, Booking.status, Booking.sequence, Booking.updated_at,
-    Resource.name, Location.name, Location.address, Location.postal_code, Location.city, Location.access_notes,
+    Booking.id,
+    Booking.title,
+    Booking.start,
+    Booking.end,
+    Booking.status,
+    Booking.sequence,
+    Booking.updated_at,
+    Resource.name,
+    Location.name,
+    Location.address,
+    Location.postal_code,
+    Location.city,
+    Location.access_notes,
     Association.name,
 )
 
 
-def _with_place(query):  # noqa: ANN001, ANN202
-    return (query.join(Resource, Resource.id == Booking.resource_id).join(Location, Location.id == Resource.location_id)
-            .outerjoin(Association, Association.id == Booking.association_id))
+def _with_place(query: Select) -> Select:
+    return (
+        query.join(Resource, Resource.id == Booking.resource_id)
+        .join(Location, Location.id == Resource.location_id)
+        .outerjoin(Association, Association.id == Booking.association_id)
+    )
 
 
-def _facts(row) -> tuple[BookingFacts, datetime]:  # noqa: ANN001
+def _facts(row: Row) -> tuple[BookingFacts, datetime]:
     (id_, title, start, end, status, sequence, updated_at, resource, location, address, postal_code, city, access, association) = row
     place = Place(resource, location, address, postal_code, city, access)
     return BookingFacts(id_, title, start, end, status, sequence, place, association or ""), updated_at
@@ -56,7 +71,9 @@ async def people_by_id(s: AsyncSession, ids: set[int]) -> dict[int, Person]:
     return {p.id: p for p in (await s.execute(select(Person).where(Person.id.in_(ids)))).scalars()}
 
 
-async def feed_bookings(s: AsyncSession, *, person_id: int | None = None, association_id: int | None = None, since: datetime) -> list[tuple[BookingFacts, datetime]]:
+async def feed_bookings(
+    s: AsyncSession, *, person_id: int | None = None, association_id: int | None = None, since: datetime
+) -> list[tuple[BookingFacts, datetime]]:
     """Active bookings someone made (for themselves or an association) or an association holds, not long past."""
     query = _with_place(select(*_BOOKING_COLUMNS)).where(Booking.status.in_(ACTIVE), Booking.end >= since)
     if association_id is not None:
@@ -74,10 +91,10 @@ class Loan:
     updated_at: datetime
 
 
-def ics_utc(s: AsyncSession, column):  # noqa: ANN001, ANN201
+def ics_utc(s: AsyncSession, column: ColumnElement[datetime]) -> ColumnElement[str]:
     """A time as iCalendar writes it in UTC, formatted by the database: per-value Python conversion costs more than
     the rest of a 10,000-booking feed together."""
-    if s.bind.dialect.name == "postgresql":
+    if is_postgresql(s):
         text = func.to_char(func.timezone("UTC", column), 'YYYYMMDD"T"HH24MISS"Z"')
     else:
         text = func.strftime("%Y%m%dT%H%M%SZ", column)
@@ -87,7 +104,9 @@ def ics_utc(s: AsyncSession, column):  # noqa: ANN001, ANN201
 async def busy_blocks(s: AsyncSession, resource_id: int, *, since: datetime) -> list[tuple[int, str, str, int, str]]:
     """(id, start, end, sequence, last change) of the blocks, buffers included, that a resource's active bookings
     occupy: when it cannot be booked, and nothing of by whom."""
-    query = select(Booking.id, ics_utc(s, Booking.block_start), ics_utc(s, Booking.block_end), Booking.sequence, ics_utc(s, Booking.updated_at))
+    query = select(
+        Booking.id, ics_utc(s, Booking.block_start), ics_utc(s, Booking.block_end), Booking.sequence, ics_utc(s, Booking.updated_at)
+    )
     query = query.where(Booking.resource_id == resource_id, Booking.status.in_(ACTIVE), Booking.block_end >= since)
     connection = await s.connection()  # plain rows: the ORM's result machinery would double the time
     return (await connection.execute(query.order_by(Booking.block_start, Booking.id))).all()
@@ -95,17 +114,16 @@ async def busy_blocks(s: AsyncSession, resource_id: int, *, since: datetime) -> 
 
 async def loans_of(s: AsyncSession, resource_id: int, *, since: datetime) -> list[Loan]:
     query = select(Booking.block_start, Booking.block_end, Booking.quantity, Booking.updated_at).where(
-        Booking.resource_id == resource_id, Booking.status.in_(ACTIVE), Booking.block_end >= since,
+        Booking.resource_id == resource_id,
+        Booking.status.in_(ACTIVE),
+        Booking.block_end >= since,
     )
     return [Loan(*row) for row in (await s.execute(query.order_by(Booking.block_start))).all()]
 
 
 async def lock_person(s: AsyncSession, person_id: int) -> Person:
     """The person's row, locked until commit on PostgreSQL (SQLite's BEGIN IMMEDIATE already serialises)."""
-    query = select(Person).where(Person.id == person_id)
-    if s.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return (await s.execute(query)).scalar_one()
+    return (await s.execute(locked(s, select(Person).where(Person.id == person_id)))).scalar_one()
 
 
 async def is_member(s: AsyncSession, association_id: int, person_id: int) -> bool:

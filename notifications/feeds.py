@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from config.database import Db
-from config.errors import NotFound
-from config.settings import Settings
+from infra.database import Db
+from infra.errors import ErrorCode, NotFound
+from infra.settings import Settings
 from notifications import calendar, facts, rules, store
 from notifications.mail import Site
 from people.store import Association, Person
@@ -15,7 +15,7 @@ from resources.store import Resource
 
 
 class FeedNotFound(NotFound):
-    code = "feed_not_found"
+    code = ErrorCode.FEED_NOT_FOUND
     title = "No calendar feed has this address; it may have been rotated or revoked"
 
 
@@ -48,7 +48,10 @@ async def resource_feed(db: Db, settings: Settings, resource_id: int, language: 
         if resource is None:
             raise NotFound(f"No resource {resource_id}", resource_id=resource_id)
         if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
-            blocks = [(f"busy-{i}@{host}", start, end, seq, stamp) for i, start, end, seq, stamp in await facts.busy_blocks(s, resource_id, since=since)]
+            blocks = [
+                (f"busy-{i}@{host}", start, end, seq, stamp)
+                for i, start, end, seq, stamp in await facts.busy_blocks(s, resource_id, since=since)
+            ]
         else:
             blocks = pooled_busy(await facts.loans_of(s, resource_id, since=since), resource, host)
     name = words["resource"].format(name=resource.name)
@@ -59,4 +62,7 @@ def pooled_busy(loans: list[facts.Loan], resource: Resource, host: str) -> list[
     """Equipment is busy only while every unit is out; each such span is stamped with the latest change behind it."""
     spans = rules.fully_booked([(loan.start, loan.end, loan.quantity) for loan in loans], resource.stock or 0)
     stamp = calendar.utc_text(max((loan.updated_at for loan in loans), default=resource.updated_at))
-    return [(f"busy-{resource.id}-{calendar.utc_text(b.start)}@{host}", calendar.utc_text(b.start), calendar.utc_text(b.end), 0, stamp) for b in spans]
+    return [
+        (f"busy-{resource.id}-{calendar.utc_text(b.start)}@{host}", calendar.utc_text(b.start), calendar.utc_text(b.end), 0, stamp)
+        for b in spans
+    ]

@@ -7,10 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from config.errors import DomainError
-
-LANGUAGES = ("nb", "en")
-DEFAULT_LANGUAGE = "nb"
+from infra.errors import DomainError, ErrorCode
+from infra.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, NC_, Phrasebook
 
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=2)
@@ -25,7 +23,7 @@ FEED_REFRESH = timedelta(hours=1)
 
 
 class UnknownKind(DomainError):
-    code = "unknown_notification_kind"
+    code = ErrorCode.UNKNOWN_NOTIFICATION_KIND
     title = "No mail is written for this kind of notification"
 
 
@@ -72,16 +70,85 @@ def meaning_of(kind: str) -> Meaning:
         raise UnknownKind(f"No mail is written for notifications of kind {kind!r}", kind=kind) from None
 
 
-FEED_WORDS = {
-    "nb": {"mine": "Allmenning: mine bestillinger", "busy": "Opptatt", "resource": "{name}: opptatt"},
-    "en": {"mine": "Allmenning: my bookings", "busy": "Busy", "resource": "{name}: busy"},
+# The words of mail and feeds are English messages of the one catalogue (infra/locale), translated when said.
+@dataclass(frozen=True)
+class Wording:
+    """What a mail says first: its subject (of {what}, and {when} for a booking) and its headline."""
+
+    subject: str
+    headline: str
+
+
+WORDINGS: dict[str, Wording] = {
+    "booking_confirmed": Wording(N_("Confirmed: {what}, {when}"), NC_("mail", "Your booking is confirmed.")),
+    "booking_requested": Wording(
+        N_("Request received: {what}, {when}"),
+        N_("We have received your request. It must be approved before it holds, and you will hear from us by email."),
+    ),
+    "booking_approved": Wording(N_("Approved: {what}, {when}"), N_("Your request is approved, and the booking is confirmed.")),
+    "booking_changed": Wording(N_("Changed: {what}, {when}"), N_("Your booking has changed. This is how it stands now:")),
+    "booking_cancelled": Wording(N_("Cancelled: {what}, {when}"), N_("Your booking is cancelled.")),
+    "booking_declined": Wording(N_("Declined: {what}, {when}"), N_("We are sorry: your request was declined.")),
+    "kit_loan_confirmed": Wording(N_("Loan confirmed: {what}, {when}"), N_("Your loan is confirmed.")),
+    "series_booked": Wording(N_("Weekly booking: {what} from {when}"), N_("Your weekly booking is registered.")),
+    "booking_reminder": Wording(N_("Reminder: {what}, {when}"), N_("A reminder: your booking starts soon.")),
+    "pickup_reminder": Wording(
+        N_("Remember to pick up: {what}, {when}"), N_("A reminder: you can soon pick up the equipment you borrowed.")
+    ),
+    "return_reminder": Wording(N_("Remember to return: {what}, {when}"), N_("A reminder: the equipment you borrowed is due back soon.")),
+    "loan_checked_out": Wording(N_("Handed out: {what}"), N_("You have picked up the equipment. Please return it on time.")),
+    "loan_returned": Wording(N_("Returned: {what}"), N_("Thank you! The equipment has been returned.")),
+    "loan_overdue": Wording(
+        N_("Overdue: please return {what}"),
+        N_("The equipment you borrowed was due back. Please return it as soon as you can."),
+    ),
+    "offer_made": Wording(
+        N_("Offer: {what}, {when}"),
+        N_(
+            "You have an offer: the place is held for you until the deadline below. "
+            "If you do not answer by then, it passes to the next in line."
+        ),
+    ),
+    "offer_accepted": Wording(N_("Confirmed: {what}, {when}"), N_("You accepted, and the booking is yours.")),
+    "offer_declined": Wording(N_("Offer declined: {what}, {when}"), N_("You declined the offer. The place passes to the next in line.")),
+    "offer_expired": Wording(
+        N_("Offer expired: {what}, {when}"),
+        N_("The offer's deadline passed without an answer, so the place went to the next in line."),
+    ),
+    "season_result": Wording(N_("Season result: {what}"), N_("The results of the seasonal allocation are ready.")),
+    "season_result_offered": Wording(
+        N_("Place allocated: {what}"), N_("You have been given a place this season. Answer by the deadline to keep it.")
+    ),
+    "season_result_waitlisted": Wording(
+        N_("Waiting list: {what}"),
+        N_("You did not get a place this time, but you are on the waiting list. We will tell you if one frees up."),
+    ),
+    "season_result_renewed": Wording(N_("Renewed: {what}"), N_("Your place is renewed for the season.")),
+    "renewal_invited": Wording(
+        N_("Renew your place: {what}"),
+        N_("You can renew your place for the next season. Confirm before the renewal window closes."),
+    ),
 }
 
+STATUSES = {  # a booking's status as a mail tells it; a status with no words of its own is told by its code
+    "requested": N_("awaiting approval"),
+    "confirmed": N_("confirmed"),
+    "checked_out": N_("handed out"),
+    "returned": N_("returned"),
+    "overdue": N_("overdue"),
+    "cancelled": N_("cancelled"),
+    "declined": N_("declined"),
+}
 
-def wording_of(kind: str, payload: dict) -> str:
-    """Which words a mail uses: its kind's, or for a season result, those of its outcome (offered, waitlisted…)."""
+FEED_WORDS = Phrasebook({"mine": N_("Allmenning: my bookings"), "busy": N_("Busy"), "resource": N_("{name}: busy")})
+
+
+def wording_of(kind: str, payload: dict) -> Wording:
+    """The words a mail uses: its kind's, or for a season result, those of its outcome (offered, waitlisted…);
+    an outcome with no words of its own reads as its kind."""
     refined_by = meaning_of(kind).worded_by
-    return f"{kind}_{payload[refined_by]}" if refined_by and payload.get(refined_by) else kind
+    refined = f"{kind}_{payload[refined_by]}" if refined_by and payload.get(refined_by) else kind
+    return WORDINGS.get(refined) or WORDINGS[kind]
 
 
 def language_of(value: str | None) -> str:
@@ -126,7 +193,6 @@ class BookingFacts:
     association: str = ""
 
 
-
 def summary_of(booking: BookingFacts) -> str:
     return f"{booking.place.resource}: {booking.title}" if booking.title else booking.place.resource
 
@@ -153,11 +219,6 @@ def next_attempt_at(attempts: int, *, permanent: bool, now: datetime) -> datetim
     if permanent or attempts >= MAX_ATTEMPTS:
         return None
     return now + backoff(attempts)
-
-
-def is_permanent_smtp_code(code: int) -> bool:
-    """5xx answers (no such mailbox, message refused) will not change on retry; 4xx and lost connections may."""
-    return 500 <= code < 600
 
 
 # ---------------------------------------------------------------- reminders and ticks

@@ -10,15 +10,19 @@ from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.database import Db
-from config.errors import NotFound
-from config.settings import Settings
+from infra import mail_transport as transport
+from infra import outbox
+from infra.database import Db
+from infra.errors import ErrorCode, NotFound
+from infra.mail_transport import Transport
+from infra.outbox import Notification
+from infra.settings import Settings
 from notifications import facts, mail, rules, store
 from notifications.calendar import Party
-from notifications.mail import Letter, Site, Transport
+from notifications.mail import Letter, Site
 from notifications.rules import BookingFacts
-from notifications.store import Notification
 from people.actor import Actor, check_member, check_staff
+from people.rules import AssociationNotFound
 from people.store import Association, Person
 
 log = logging.getLogger("allmenning.notifications")
@@ -32,7 +36,9 @@ class DrainReport:
     failed: int = 0
 
 
-async def drain_outbox(db: Db, site: Site, transport: Transport, *, clock: Callable[[], datetime], owner: str, batch: int = 50) -> DrainReport:
+async def drain_outbox(
+    db: Db, site: Site, transport: Transport, *, clock: Callable[[], datetime], owner: str, batch: int = 50
+) -> DrainReport:
     """Send every due notification: lease a batch, send it, mark each row; until nothing due is left unleased."""
     report = DrainReport()
     while True:
@@ -82,14 +88,14 @@ class Drain:
         async with self.db.write() as s:
             await store.release(s, [n.id for n, _ in unsent], owner=self.owner)
 
-    async def send_one(self, send: mail.Send, notification: Notification, message: EmailMessage) -> bool:
+    async def send_one(self, send: transport.Send, notification: Notification, message: EmailMessage) -> bool:
         """Send and mark one mail; False when the connection did not survive it."""
         try:
             await send(message)
         except Exception as exc:  # noqa: BLE001 - classified below: refused for good, or try again later
-            permanent, text = mail.failure_of(exc)
+            permanent, text = transport.failure_of(exc)
             await self.fail(notification, text, permanent=permanent)
-            return not mail.breaks_connection(exc)
+            return not transport.breaks_connection(exc)
         async with self.db.write() as s:
             await store.mark_sent(s, notification.id, owner=self.owner, now=self.now)
         self.report.sent += 1
@@ -117,7 +123,9 @@ async def read_facts(s: AsyncSession, claimed: list[Notification]) -> Known:
     return people, bookings, series
 
 
-def letter_of(n: Notification, people: dict[int, Person], bookings: dict[int, BookingFacts], series: dict[int, list[BookingFacts]]) -> Letter:
+def letter_of(
+    n: Notification, people: dict[int, Person], bookings: dict[int, BookingFacts], series: dict[int, list[BookingFacts]]
+) -> Letter:
     """The mail's content: the recipient in their language, the booking as the event saw it."""
     meaning = rules.meaning_of(n.kind)
     person = people.get(n.person_id)
@@ -126,9 +134,14 @@ def letter_of(n: Notification, people: dict[int, Person], bookings: dict[int, Bo
         raise LookupError(f"person {n.person_id} or booking {n.booking_id} no longer exists")
     occurrences = tuple(series.get(int(n.payload["series_id"]), ())) if "series_id" in n.payload else ()
     return Letter(
-        notification_id=n.id, kind=n.kind, created_at=n.created_at, recipient=Party(person.name, person.email),
-        language=rules.language_of(person.language), booking=booking and rules.as_of(booking, n.payload),
-        details=dict(n.payload), series=occurrences,
+        notification_id=n.id,
+        kind=n.kind,
+        created_at=n.created_at,
+        recipient=Party(person.name, person.email),
+        language=rules.language_of(person.language),
+        booking=booking and rules.as_of(booking, n.payload),
+        details=dict(n.payload),
+        series=occurrences,
     )
 
 
@@ -153,7 +166,9 @@ async def record_reminders(db: Db, *, now: datetime) -> int:
             if reminder is None or not rules.is_reminder_due(reminder.moment, booking.updated_at, now=now):
                 continue
             key = rules.reminder_key(reminder, booking.id)
-            added += await store.record_once(s, reminder.kind, key, person_id=booking.person_id, booking_id=booking.id, at=now, **store.as_of(booking))
+            added += await outbox.record_once(
+                s, reminder.kind, key, person_id=booking.person_id, booking_id=booking.id, at=now, **outbox.as_of(booking)
+            )
     return added
 
 
@@ -161,7 +176,7 @@ async def record_reminders(db: Db, *, now: datetime) -> int:
 
 
 class NotificationNotFound(NotFound):
-    code = "notification_not_found"
+    code = ErrorCode.NOTIFICATION_NOT_FOUND
     title = "No failed notification has this id"
 
 
@@ -198,11 +213,6 @@ async def calendar_feed_url(db: Db, settings: Settings, person_id: int, *, now: 
         await facts.lock_person(s, person_id)  # two first askings at once make one feed, not two
         feed = await store.feed_of(s, person_id, association_id) or store.add_feed(s, person_id, association_id, now=now)
         return feed_url(settings, feed.token)
-
-
-class AssociationNotFound(NotFound):
-    code = "association_not_found"
-    title = "No such association"
 
 
 async def check_may_follow(db: Db, actor: Actor, association_id: int) -> None:

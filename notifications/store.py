@@ -6,35 +6,13 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, UniqueConstraint, Update, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from config.database import WAKE_AFTER_COMMIT, UtcDateTime, insert_at_commit
-
-
-class Notification(SQLModel, table=True):
-    __table_args__ = (
-        Index("ix_notification_due", "status", "next_attempt_at"),
-        Index("ix_notification_dedupe_key", "dedupe_key", unique=True),
-    )
-    id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=40)  # e.g. booking_confirmed, booking_cancelled
-    person_id: int = Field(foreign_key="person.id", index=True)
-    booking_id: int | None = Field(default=None, foreign_key="booking.id", index=True)
-    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", max_length=10)  # pending | sent | failed
-    attempts: int = 0
-    created_at: datetime = Field(sa_type=UtcDateTime)
-    next_attempt_at: datetime = Field(sa_type=UtcDateTime)
-    lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    lease_owner: str = Field(default="", max_length=80)
-    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    last_attempt_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    last_error: str = ""
-    # Set on events a sweep finds (reminders): recording the same one twice is then a no-op.
-    dedupe_key: str | None = Field(default=None, max_length=120)
+from infra.database import WAKE_AFTER_COMMIT, UtcDateTime
+from infra.outbox import FAILED, PENDING, SENT, Notification
+from infra.rows import insert_for, locked
 
 
 class JobRun(SQLModel, table=True):
@@ -49,49 +27,6 @@ class JobRun(SQLModel, table=True):
     started_at: datetime = Field(sa_type=UtcDateTime)
 
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
-
-
-# Every column a new outbox row needs besides its event: the model's defaults, read once.
-NEW_ROW = {name: f.get_default(call_default_factory=True) for name, f in Notification.model_fields.items() if name != "id" and not f.is_required()}
-
-
-def record(s: AsyncSession, kind: str, *, person_id: int, at: datetime, booking_id: int | None = None, **payload: Any) -> dict[str, Any]:
-    """Add an event to the outbox inside the caller's transaction; it is sent only once that commits.
-
-    The row is inserted at COMMIT with the rest of the transaction's events (nothing reads the outbox before)."""
-    row = {**NEW_ROW, "kind": kind, "person_id": person_id, "booking_id": booking_id, "payload": payload, "created_at": at, "next_attempt_at": at}
-    insert_at_commit(s, Notification.__table__, row)
-    s.info[WAKE_AFTER_COMMIT] = True
-    return row
-
-
-def as_of(booking: Any) -> dict[str, Any]:
-    """What a booking was when the event happened, so its mail and invitation tell it as of then, not as of sending."""
-    return {"sequence": booking.sequence, "status": booking.status, "start": booking.start.isoformat(),
-            "end": booking.end.isoformat(), "title": booking.title}
-
-
-def record_booking_event(s: AsyncSession, kind: str, booking: Any, *, at: datetime, **details: Any) -> dict[str, Any]:
-    """An event about a booking, carrying the sequence and status it had, so its invitation is built as of then."""
-    return record(s, kind, person_id=booking.person_id, booking_id=booking.id, at=at, **as_of(booking), **details)
-
-
-def _insert(s: AsyncSession):  # noqa: ANN202
-    return postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
-
-
-async def record_once(s: AsyncSession, kind: str, key: str, *, person_id: int, booking_id: int | None, at: datetime, **payload: Any) -> bool:
-    """Record an event a sweep found, unless one with this key was recorded before; True when it is new."""
-    values = dict(kind=kind, person_id=person_id, booking_id=booking_id, payload=payload, status=PENDING, attempts=0,
-                  created_at=at, next_attempt_at=at, lease_owner="", last_error="", dedupe_key=key)
-    statement = _insert(s)(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    added = (await s.execute(statement.returning(Notification.id))).scalar_one_or_none() is not None
-    if added:
-        s.info[WAKE_AFTER_COMMIT] = True
-    return added
-
-
 # ---------------------------------------------------------------- claiming and marking
 
 
@@ -104,8 +39,7 @@ async def claim_due(s: AsyncSession, *, now: datetime, owner: str, lease_until: 
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(limit)
     )
-    if s.bind.dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+    due = locked(s, due, skip_locked=True)
     leased = (
         update(Notification)
         .where(Notification.id.in_(due.scalar_subquery()))
@@ -119,7 +53,7 @@ async def claim_due(s: AsyncSession, *, now: datetime, owner: str, lease_until: 
     return list(rows.scalars())
 
 
-def _leased(notification_id: int, owner: str):  # noqa: ANN202
+def _leased(notification_id: int, owner: str) -> Update:
     return update(Notification).where(Notification.id == notification_id, Notification.lease_owner == owner, Notification.status == PENDING)
 
 
@@ -127,7 +61,9 @@ async def mark_sent(s: AsyncSession, notification_id: int, *, owner: str, now: d
     await s.execute(_leased(notification_id, owner).values(status=SENT, sent_at=now, last_attempt_at=now, lease_until=None))
 
 
-async def mark_failed(s: AsyncSession, notification: Notification, *, owner: str, error: str, retry_at: datetime | None, now: datetime) -> None:
+async def mark_failed(
+    s: AsyncSession, notification: Notification, *, owner: str, error: str, retry_at: datetime | None, now: datetime
+) -> None:
     """A failed attempt: back off until `retry_at`, or, with none, fail for good where staff will see it."""
     values: dict[str, Any] = dict(attempts=notification.attempts + 1, last_error=error[:2000], last_attempt_at=now, lease_until=None)
     if retry_at is None:
@@ -140,7 +76,11 @@ async def mark_failed(s: AsyncSession, notification: Notification, *, owner: str
 async def release(s: AsyncSession, ids: list[int], *, owner: str) -> None:
     """Hand back leased rows that were never tried, so the next drain takes them at once."""
     if ids:
-        await s.execute(update(Notification).where(Notification.id.in_(ids), Notification.lease_owner == owner, Notification.status == PENDING).values(lease_until=None))
+        await s.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.lease_owner == owner, Notification.status == PENDING)
+            .values(lease_until=None)
+        )
 
 
 async def failed(s: AsyncSession, *, limit: int) -> list[Notification]:
@@ -161,7 +101,7 @@ async def retry(s: AsyncSession, notification_id: int, *, now: datetime) -> bool
 
 async def claim_tick(s: AsyncSession, job: str, tick: datetime, *, owner: str, now: datetime) -> bool:
     """True for the one process whose insert of (job, tick) lands; every other process skips this tick."""
-    statement = _insert(s)(JobRun).values(job=job, tick=tick, owner=owner, started_at=now)
+    statement = insert_for(s)(JobRun).values(job=job, tick=tick, owner=owner, started_at=now)
     claimed = statement.on_conflict_do_nothing(index_elements=["job", "tick"]).returning(JobRun.id)
     return (await s.execute(claimed)).scalar_one_or_none() is not None
 
@@ -189,7 +129,7 @@ class CalendarFeed(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
-def _owned_by(person_id: int, association_id: int | None):  # noqa: ANN202
+def _owned_by(person_id: int, association_id: int | None) -> tuple[ColumnElement[bool], ...]:
     holder = CalendarFeed.association_id.is_(None) if association_id is None else CalendarFeed.association_id == association_id
     return (CalendarFeed.person_id == person_id, holder, CalendarFeed.revoked_at.is_(None))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from config.errors import Forbidden
+from infra.errors import ErrorCode, Forbidden
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,10 @@ def check_admin(actor: Actor, association_id: int) -> None:
 
 
 class NotAMember(Forbidden):
-    code = "not_a_member"
+    code = ErrorCode.NOT_A_MEMBER
     title = "You are not a member of this association"
 
 
 class StaffOnly(Forbidden):
-    code = "staff_only"
+    code = ErrorCode.STAFF_ONLY
     title = "Only staff may do this"

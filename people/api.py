@@ -7,19 +7,16 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, delete, get, patch, post
-from litestar.datastructures import Cookie
 from litestar.response import Redirect
 
-from config.database import Db
-from config.errors import NotAuthenticated
-from config.settings import TIMEZONE, Settings
-from notifications.service import calendar_feed_url
+from infra.database import Db
+from infra.errors import NotAuthenticated
+from infra.http import SESSION_COOKIE, SIGNED_OUT, bearer_or_cookie, session_cookie
+from infra.settings import TIMEZONE, Settings
 from people import associations, service
 from people.actor import Actor
 from people.rules import Language, MemberRole
 from people.store import Association, Credential, Membership, Person
-
-SESSION_COOKIE = "allmenning_session"
 
 Email = Annotated[str, msgspec.Meta(max_length=254)]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
@@ -65,13 +62,6 @@ def local(moment: datetime | None) -> str | None:
     return moment.astimezone(TIMEZONE).isoformat() if moment else None
 
 
-def bearer_or_cookie(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return request.cookies.get(SESSION_COOKIE)
-
-
 async def provide_actor(request: Request, db: Db, now: datetime) -> Actor:
     """The signed-in actor; every protected handler depends on this."""
     token = bearer_or_cookie(request)
@@ -79,12 +69,6 @@ async def provide_actor(request: Request, db: Db, now: datetime) -> Actor:
     if actor is None:
         raise NotAuthenticated("Sign in with an emailed link, or send a bearer token")
     return actor
-
-
-def session_cookie(settings: Settings, token: str, *, max_age: int) -> Cookie:
-    # Lax keeps the cookie off cross-site POSTs; Secure whenever the site is served over HTTPS.
-    secure = settings.base_url.startswith("https://")
-    return Cookie(key=SESSION_COOKIE, value=token, max_age=max_age, httponly=True, samesite="lax", secure=secure)
 
 
 # ---------------------------------------------------------------- sign-in
@@ -104,13 +88,11 @@ async def verify(db: Db, settings: Settings, now: datetime, token: str = "") -> 
     session = await service.redeem_signin_link(db, token, now=now)
     max_age = int(service.SESSION_LENGTH.total_seconds())
     return Redirect(
-        "/", status_code=303, cookies=[session_cookie(settings, session, max_age=max_age)],
+        "/",
+        status_code=303,
+        cookies=[session_cookie(settings, session, max_age=max_age)],
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
-
-
-# Expiring the cookie needs no Secure flag: deleting it from an HTTPS answer works either way.
-SIGNED_OUT = Cookie(key=SESSION_COOKIE, value="", max_age=0, httponly=True, samesite="lax")
 
 
 @post("/api/v1/auth/sign-out", status_code=204, response_cookies=[SIGNED_OUT], summary="End this session")
@@ -125,22 +107,31 @@ async def sign_out(request: Request, db: Db, now: datetime) -> None:
 
 def person_json(person: Person, actor: Actor) -> dict[str, Any]:
     return {
-        "id": person.id, "email": person.email, "name": person.name, "language": person.language,
-        "street": person.street, "postal_code": person.postal_code, "city": person.city,
+        "id": person.id,
+        "email": person.email,
+        "name": person.name,
+        "language": person.language,
+        "street": person.street,
+        "postal_code": person.postal_code,
+        "city": person.city,
         "is_staff": person.is_staff,
         "associations": [{"id": a, "role": r} for a, r in sorted(actor.roles.items())],
     }
 
 
 def token_json(credential: Credential) -> dict[str, Any]:
-    return {"id": credential.id, "label": credential.label, "created_at": local(credential.created_at),
-            "expires_at": local(credential.expires_at)}
+    return {
+        "id": credential.id,
+        "label": credential.label,
+        "created_at": local(credential.created_at),
+        "expires_at": local(credential.expires_at),
+    }
 
 
 @get("/api/v1/me", summary="The signed-in person")
-async def me(db: Db, actor: Actor, settings: Settings, now: datetime) -> dict:
-    feed_url = await calendar_feed_url(db, settings, actor.person_id, now=now)
-    return {**person_json(await service.profile(db, actor), actor), "calendar_feed_url": feed_url}
+async def me(db: Db, actor: Actor, my_feed_url: str) -> dict:
+    # The feed is the notifications package's; the app provides its address (`my_feed_url`), so people need not know it.
+    return {**person_json(await service.profile(db, actor), actor), "calendar_feed_url": my_feed_url}
 
 
 @patch("/api/v1/me", summary="Change my name, language or address")
@@ -170,17 +161,26 @@ async def revoke_token(token_id: int, db: Db, actor: Actor, now: datetime) -> No
 
 def association_json(association: Association, actor: Actor) -> dict[str, Any]:
     return {
-        "id": association.id, "name": association.name, "orgnr": association.orgnr,
-        "contact_email": association.contact_email, "contact_phone": association.contact_phone,
-        "my_role": actor.roles.get(association.id), "created_at": local(association.created_at),
+        "id": association.id,
+        "name": association.name,
+        "orgnr": association.orgnr,
+        "contact_email": association.contact_email,
+        "contact_phone": association.contact_phone,
+        "my_role": actor.roles.get(association.id),
+        "created_at": local(association.created_at),
     }
 
 
 def member_json(membership: Membership, person: Person, actor: Actor) -> dict[str, Any]:
     # Fellow members see names and roles; addresses only those who manage the membership list.
     managing = actor.is_staff or actor.is_admin_of(membership.association_id)
-    return {"person_id": person.id, "name": person.name, "role": membership.role,
-            "email": person.email if managing else None, "since": local(membership.created_at)}
+    return {
+        "person_id": person.id,
+        "name": person.name,
+        "role": membership.role,
+        "email": person.email if managing else None,
+        "since": local(membership.created_at),
+    }
 
 
 @get("/api/v1/associations", summary="Associations: staff see all, others their own")
@@ -191,8 +191,14 @@ async def list_associations(db: Db, actor: Actor) -> dict:
 @post("/api/v1/associations", summary="Register an association with its first admin (staff)")
 async def create_association(data: AssociationIn, db: Db, actor: Actor, now: datetime) -> dict:
     association = await associations.open_association(
-        db, actor, data.name, data.orgnr, admin_email=data.admin_email, now=now,
-        contact_email=data.contact_email, contact_phone=data.contact_phone,
+        db,
+        actor,
+        data.name,
+        data.orgnr,
+        admin_email=data.admin_email,
+        now=now,
+        contact_email=data.contact_email,
+        contact_phone=data.contact_phone,
     )
     return association_json(association, actor)
 
@@ -226,6 +232,19 @@ async def remove_member(association_id: int, person_id: int, db: Db, actor: Acto
 
 
 ROUTES = [
-    sign_in, verify, sign_out, me, update_me, list_tokens, create_token, revoke_token,
-    list_associations, create_association, get_association, list_members, add_member, change_role, remove_member,
+    sign_in,
+    verify,
+    sign_out,
+    me,
+    update_me,
+    list_tokens,
+    create_token,
+    revoke_token,
+    list_associations,
+    create_association,
+    get_association,
+    list_members,
+    add_member,
+    change_role,
+    remove_member,
 ]

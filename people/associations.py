@@ -7,47 +7,42 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from config.database import Db
-from config.errors import Conflict, InvalidInput, NotFound
+from infra.database import Db
+from infra.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from people import store
 from people.actor import Actor, check_admin, check_member, check_staff
-from people.rules import MemberRole, check_orgnr, normalise_email
+from people.rules import AssociationNotFound, MemberRole, check_orgnr, normalise_email
 from people.service import PersonNotFound
 from people.store import Association, Membership, Person
 
 
-class AssociationNotFound(NotFound):
-    code = "association_not_found"
-    title = "No such association"
-
-
 class MembershipNotFound(NotFound):
-    code = "membership_not_found"
+    code = ErrorCode.MEMBERSHIP_NOT_FOUND
     title = "This person is not a member of the association"
 
 
 class OrgnrTaken(Conflict):
-    code = "orgnr_taken"
+    code = ErrorCode.ORGNR_TAKEN
     title = "An association with this organisation number is already registered"
 
 
 class AlreadyMember(Conflict):
-    code = "already_member"
+    code = ErrorCode.ALREADY_MEMBER
     title = "This person is already a member of the association"
 
 
 class LastAdmin(Conflict):
-    code = "last_admin"
+    code = ErrorCode.LAST_ADMIN
     title = "An association must keep at least one admin"
 
 
 class InvalidRole(InvalidInput):
-    code = "invalid_role"
+    code = ErrorCode.INVALID_ROLE
     title = "The role must be admin or member"
 
 
 class InvalidName(InvalidInput):
-    code = "invalid_name"
+    code = ErrorCode.INVALID_NAME
     title = "The name is missing"
 
 
@@ -71,8 +66,9 @@ async def add_association(
             raise PersonNotFound(f"No person with email {admin_email}; add them first", email=admin_email)
         if await store.association_by_orgnr(s, orgnr) is not None:
             raise OrgnrTaken(f"Organisation number {orgnr} is already registered", orgnr=orgnr)
-        association = Association(name=name.strip(), orgnr=orgnr, contact_email=contact_email,
-                                  contact_phone=contact_phone.strip(), created_at=now)
+        association = Association(
+            name=name.strip(), orgnr=orgnr, contact_email=contact_email, contact_phone=contact_phone.strip(), created_at=now
+        )
         s.add(association)
         try:
             await s.flush()
@@ -82,12 +78,14 @@ async def add_association(
     return association
 
 
-async def open_association(db: Db, actor: Actor, name: str, orgnr: str, *, admin_email: str, now: datetime,
-                           contact_email: str = "", contact_phone: str = "") -> Association:
+async def open_association(
+    db: Db, actor: Actor, name: str, orgnr: str, *, admin_email: str, now: datetime, contact_email: str = "", contact_phone: str = ""
+) -> Association:
     """Staff register an association over HTTP."""
     check_staff(actor)
-    return await add_association(db, name, orgnr, admin_email=admin_email, now=now,
-                                 contact_email=contact_email, contact_phone=contact_phone)
+    return await add_association(
+        db, name, orgnr, admin_email=admin_email, now=now, contact_email=contact_email, contact_phone=contact_phone
+    )
 
 
 async def list_associations(db: Db, actor: Actor) -> list[Association]:
@@ -109,9 +107,7 @@ async def list_members(db: Db, actor: Actor, association_id: int) -> list[tuple[
         return await store.members_of(s, association_id)
 
 
-async def add_member(
-    db: Db, actor: Actor, association_id: int, email: str, role: str, *, now: datetime
-) -> tuple[Membership, Person]:
+async def add_member(db: Db, actor: Actor, association_id: int, email: str, role: str, *, now: datetime) -> tuple[Membership, Person]:
     """An admin adds a member by email; someone new here becomes a resident."""
     role, email = check_role(role), normalise_email(email)
     check_admin(actor, association_id)
@@ -126,9 +122,7 @@ async def add_member(
     return membership, person
 
 
-async def change_role(
-    db: Db, actor: Actor, association_id: int, person_id: int, role: str, *, now: datetime
-) -> tuple[Membership, Person]:
+async def change_role(db: Db, actor: Actor, association_id: int, person_id: int, role: str, *, now: datetime) -> tuple[Membership, Person]:
     role = check_role(role)
     check_admin(actor, association_id)
     async with db.write() as s:

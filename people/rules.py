@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from config.errors import InvalidInput
+from infra.errors import ErrorCode, InvalidInput, NotFound
 
 
 class Language(StrEnum):
@@ -19,22 +19,22 @@ class MemberRole(StrEnum):
 
 
 class InvalidOrgNumber(InvalidInput):
-    code = "invalid_orgnr"
+    code = ErrorCode.INVALID_ORGNR
     title = "The organisation number is not valid"
 
 
 class InvalidEmail(InvalidInput):
-    code = "invalid_email"
+    code = ErrorCode.INVALID_EMAIL
     title = "The email address is not valid"
 
 
 class InvalidPostalCode(InvalidInput):
-    code = "invalid_postal_code"
+    code = ErrorCode.INVALID_POSTAL_CODE
     title = "A Norwegian postal code has four digits"
 
 
 class InvalidAddress(InvalidInput):
-    code = "invalid_address"
+    code = ErrorCode.INVALID_ADDRESS
     title = "The street address is missing"
 
 
@@ -53,7 +53,7 @@ def valid_orgnr(number: str) -> bool:
     digits = _orgnr_digits(number)
     if not re.fullmatch(r"[0-9]{9}", digits):
         return False
-    remainder = sum(int(d) * w for d, w in zip(digits, _ORGNR_WEIGHTS)) % 11
+    remainder = sum(int(d) * w for d, w in zip(digits, _ORGNR_WEIGHTS, strict=False)) % 11
     check = 0 if remainder == 0 else 11 - remainder
     # A computed check of 10 has no digit: Brønnøysund never issues such numbers.
     return check != 10 and check == int(digits[8])
@@ -149,3 +149,8 @@ def household_key(street: str, postal_code: str) -> str:
     letter = rest.pop(0) if rest and len(rest[0]) == 1 and rest[0].isalpha() else ""
     unit = _unit(rest)
     return " ".join(part for part in (code, name, number + letter, unit) if part)
+
+
+class AssociationNotFound(NotFound):
+    code = ErrorCode.ASSOCIATION_NOT_FOUND
+    title = "No such association"

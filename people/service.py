@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from config.database import Db
-from config.errors import DomainError, InvalidInput, NotFound
-from config.settings import Settings
-from notifications import mail
+from infra import mail_transport as mail
+from infra.database import Db
+from infra.errors import DomainError, ErrorCode, InvalidInput, NotFound
+from infra.i18n import N_, Speaker
+from infra.settings import Settings
 from people import store
 from people.actor import Actor
 from people.rules import Language, check_postal_code, normalise_email
@@ -23,23 +24,23 @@ SIGNED_IN = ("session", "api")  # the credentials a request may carry
 
 
 class SigninLinkInvalid(DomainError):
-    code = "signin_link_invalid"
+    code = ErrorCode.SIGNIN_LINK_INVALID
     status = 400
     title = "The sign-in link is unknown, already used or expired; ask for a new one"
 
 
 class PersonNotFound(NotFound):
-    code = "person_not_found"
+    code = ErrorCode.PERSON_NOT_FOUND
     title = "No person has this email address"
 
 
 class TokenNotFound(NotFound):
-    code = "token_not_found"
+    code = ErrorCode.TOKEN_NOT_FOUND
     title = "You have no such token"
 
 
 class InvalidLanguage(InvalidInput):
-    code = "invalid_language"
+    code = ErrorCode.INVALID_LANGUAGE
     title = "The language must be nb (bokmål) or en (English)"
 
 
@@ -71,9 +72,7 @@ async def authenticate(db: Db, token: str, *, now: datetime) -> Actor | None:
     return actor if expires_at is None or expires_at > now else None
 
 
-async def issue_credential(
-    db: Db, email: str, kind: str, *, now: datetime, lifetime: timedelta | None = None, label: str = ""
-) -> str:
+async def issue_credential(db: Db, email: str, kind: str, *, now: datetime, lifetime: timedelta | None = None, label: str = "") -> str:
     """A new secret of this kind for this person; only its hash is stored."""
     async with db.write() as s:
         person = await store.person_by_email(s, normalise_email(email))
@@ -84,13 +83,27 @@ async def issue_credential(
 
 
 async def add_person(
-    db: Db, email: str, *, name: str = "", staff: bool = False, now: datetime,
-    language: str = "nb", street: str = "", postal_code: str = "", city: str = "",
+    db: Db,
+    email: str,
+    *,
+    name: str = "",
+    staff: bool = False,
+    now: datetime,
+    language: str = "nb",
+    street: str = "",
+    postal_code: str = "",
+    city: str = "",
 ) -> Person:
     """A person by email; adding one who exists updates their name (when given) and staff flag."""
     email = normalise_email(email)
-    fields = dict(name=name.strip(), language=check_language(language), street=street.strip(),
-                  postal_code=check_postal_code(postal_code) if postal_code else "", city=city.strip(), is_staff=staff)
+    fields = dict(
+        name=name.strip(),
+        language=check_language(language),
+        street=street.strip(),
+        postal_code=check_postal_code(postal_code) if postal_code else "",
+        city=city.strip(),
+        is_staff=staff,
+    )
     async with db.write() as s:
         person, created = await store.ensure_person(s, email, now=now, **fields)
         if not created:
@@ -99,17 +112,13 @@ async def add_person(
     return person
 
 
-async def create_signin_link(
-    db: Db, settings: Settings, email: str, *, now: datetime, lifetime: timedelta = OPERATOR_LINK_LIFETIME
-) -> str:
+async def create_signin_link(db: Db, settings: Settings, email: str, *, now: datetime, lifetime: timedelta = OPERATOR_LINK_LIFETIME) -> str:
     """A one-time sign-in link for an existing person (the operator's way in)."""
     token = await issue_credential(db, email, "signin_link", now=now, lifetime=lifetime)
     return signin_url(settings, token)
 
 
-async def request_signin(
-    db: Db, settings: Settings, email: str, *, now: datetime, name: str = "", language: str | None = None
-) -> None:
+async def request_signin(db: Db, settings: Settings, email: str, *, now: datetime, name: str = "", language: str | None = None) -> None:
     """Mail a sign-in link; a new address becomes a resident, so joining takes only an email address."""
     email = normalise_email(email)
     fields = dict(name=name.strip(), language=check_language(language or "nb"))
@@ -120,27 +129,26 @@ async def request_signin(
     await deliver_signin_mail(settings, person, signin_url(settings, token))  # after commit: never mail a dead link
 
 
-SIGNIN_MAIL = {
-    "nb": ("Logg inn på Allmenning", "Hei {name}!\n\nTrykk på lenken for å logge inn på Allmenning. "
-           "Den virker én gang, i {minutes} minutter:\n\n{link}\n\n"
-           "Ba du ikke om å logge inn, kan du se bort fra denne e-posten.\n\nHilsen Knutepunkt Strømsø\n"),
-    "en": ("Sign in to Allmenning", "Hello {name},\n\nFollow this link to sign in to Allmenning. "
-           "It works once, for {minutes} minutes:\n\n{link}\n\n"
-           "If you did not ask to sign in, you can ignore this email.\n\nKnutepunkt Strømsø\n"),
-}
+SIGNIN_MAIL = (  # subject and body, English messages of the one catalogue (infra/locale)
+    N_("Sign in to Allmenning"),
+    N_(
+        "Hello {name},\n\nFollow this link to sign in to Allmenning. It works once, for {minutes} minutes:\n\n{link}\n\n"
+        "If you did not ask to sign in, you can ignore this email.\n\nKnutepunkt Strømsø\n"
+    ),
+)
 
 
 async def deliver_signin_mail(settings: Settings, person: Person, link: str) -> None:
     """Send the sign-in link at once (it cannot wait for the outbox's next round), by SMTP or into the mail folder."""
-    subject, body = SIGNIN_MAIL.get(person.language, SIGNIN_MAIL["nb"])
+    speak, (subject, body) = Speaker(person.language), SIGNIN_MAIL
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = person.email
-    message["Subject"] = subject
+    message["Subject"] = speak(subject)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain="allmenning.local")
     minutes = int(EMAILED_LINK_LIFETIME.total_seconds() // 60)
-    message.set_content(body.format(name=person.name or person.email, minutes=minutes, link=link))
+    message.set_content(speak(body, name=person.name or person.email, minutes=minutes, link=link))
     await mail.deliver_now(settings, message)
 
 
@@ -194,8 +202,15 @@ async def profile(db: Db, actor: Actor) -> Person:
 
 
 async def update_me(
-    db: Db, actor: Actor, *, name: str | None = None, language: str | None = None, street: str | None = None,
-    postal_code: str | None = None, city: str | None = None, now: datetime,
+    db: Db,
+    actor: Actor,
+    *,
+    name: str | None = None,
+    language: str | None = None,
+    street: str | None = None,
+    postal_code: str | None = None,
+    city: str | None = None,
+    now: datetime,
 ) -> Person:
     """Change one's own profile; None leaves a field as it is, an empty postal code clears it."""
     changes = {"name": name, "language": language, "street": street, "postal_code": postal_code, "city": city}
@@ -210,3 +225,9 @@ async def update_me(
         for key, value in changes.items():
             setattr(person, key, value)
     return person
+
+
+async def persons_by_id(db: Db, ids: set[int]) -> dict[int, Person]:
+    """The persons with these ids, by id; an id nobody has is left out."""
+    async with db.read() as s:
+        return {i: p for i in ids if (p := await s.get(Person, i)) is not None}

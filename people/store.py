@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from config.database import UtcDateTime
+from infra.database import UtcDateTime
 from people.actor import Actor
 
 
@@ -70,7 +70,16 @@ async def person_by_email(s: AsyncSession, email: str) -> Person | None:
 async def actor_by_token(s: AsyncSession, token: str, kinds: tuple[str, ...]) -> tuple[Actor, datetime | None] | None:
     """The person an unrevoked credential proves, with their association roles and when it expires, in one round trip."""
     query = (
-        select(Person.id, Person.email, Person.name, Person.language, Person.is_staff, Credential.expires_at, Membership.association_id, Membership.role)
+        select(
+            Person.id,
+            Person.email,
+            Person.name,
+            Person.language,
+            Person.is_staff,
+            Credential.expires_at,
+            Membership.association_id,
+            Membership.role,
+        )
         .join(Credential, Credential.person_id == Person.id)
         .outerjoin(Membership, Membership.person_id == Person.id)
         .where(Credential.token_hash == hash_token(token), Credential.kind.in_(kinds), Credential.revoked_at.is_(None))
@@ -83,9 +92,7 @@ async def actor_by_token(s: AsyncSession, token: str, kinds: tuple[str, ...]) ->
     return Actor(person_id=person_id, email=email, name=name, language=language, is_staff=is_staff, roles=roles), expires_at
 
 
-async def live_credential(
-    s: AsyncSession, token: str, kinds: tuple[str, ...], *, now: datetime, lock: bool = False
-) -> Credential | None:
+async def live_credential(s: AsyncSession, token: str, kinds: tuple[str, ...], *, now: datetime, lock: bool = False) -> Credential | None:
     """The unrevoked, unexpired credential of one of these kinds that this token proves, if any."""
     query = select(Credential).where(Credential.token_hash == hash_token(token), Credential.kind.in_(kinds))
     row = (await s.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
@@ -115,16 +122,12 @@ def add_credential(
 
 async def credentials_of(s: AsyncSession, person_id: int, kinds: tuple[str, ...]) -> list[Credential]:
     """A person's unrevoked credentials of these kinds, oldest first."""
-    query = select(Credential).where(
-        Credential.person_id == person_id, Credential.kind.in_(kinds), Credential.revoked_at.is_(None)
-    )
+    query = select(Credential).where(Credential.person_id == person_id, Credential.kind.in_(kinds), Credential.revoked_at.is_(None))
     return list((await s.execute(query.order_by(Credential.id))).scalars())
 
 
 async def credential_of(s: AsyncSession, person_id: int, credential_id: int, kinds: tuple[str, ...]) -> Credential | None:
-    query = select(Credential).where(
-        Credential.id == credential_id, Credential.person_id == person_id, Credential.kind.in_(kinds)
-    )
+    query = select(Credential).where(Credential.id == credential_id, Credential.person_id == person_id, Credential.kind.in_(kinds))
     return (await s.execute(query)).scalar_one_or_none()
 
 
@@ -162,9 +165,7 @@ async def associations(s: AsyncSession, *, of_person: int | None = None) -> list
     """All associations by name, or only those the person is a member of."""
     query = select(Association).order_by(Association.name, Association.id)
     if of_person is not None:
-        query = query.join(Membership, Membership.association_id == Association.id).where(
-            Membership.person_id == of_person
-        )
+        query = query.join(Membership, Membership.association_id == Association.id).where(Membership.person_id == of_person)
     return list((await s.execute(query)).scalars())
 
 

@@ -10,10 +10,11 @@ import msgspec
 from litestar import Response, delete, get, patch, post
 from msgspec import UNSET, UnsetType
 
-from config.database import Db
+from infra.database import Db
+from infra.time import MIDNIGHT, OSLO
 from people.actor import Actor
 from resources import service
-from resources.rules import MIDNIGHT, OSLO, BookerKind, Policy, ResourceKind, WeeklyWindow
+from resources.rules import BookerKind, Policy, ResourceKind, WeeklyWindow
 from resources.store import Closure, Location, Resource, window_from_json
 
 Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
@@ -128,7 +129,8 @@ def local(moment: datetime | None) -> str | None:
 
 def window_json(w: WeeklyWindow) -> dict[str, Any]:
     return {
-        "weekdays": sorted(w.weekdays), "start": w.start.strftime("%H:%M"),
+        "weekdays": sorted(w.weekdays),
+        "start": w.start.strftime("%H:%M"),
         "end": "24:00" if w.end == MIDNIGHT else w.end.strftime("%H:%M"),
         "valid_from": w.valid_from.isoformat() if w.valid_from else None,
         "valid_until": w.valid_until.isoformat() if w.valid_until else None,
@@ -153,19 +155,37 @@ def policy_json(policy: Policy) -> dict[str, Any]:
 
 def location_json(loc: Location) -> dict[str, Any]:
     return {
-        "id": loc.id, "key": loc.key, "name": loc.name, "address": loc.address, "postal_code": loc.postal_code,
-        "city": loc.city, "description": loc.description,
+        "id": loc.id,
+        "key": loc.key,
+        "name": loc.name,
+        "address": loc.address,
+        "postal_code": loc.postal_code,
+        "city": loc.city,
+        "description": loc.description,
         "opening_hours": [window_json(window_from_json(w)) for w in loc.opening_hours],
-        "accessibility": {"step_free_access": loc.step_free_access, "accessible_toilet": loc.accessible_toilet,
-                          "hearing_loop": loc.hearing_loop, "notes": loc.access_notes},
+        "accessibility": {
+            "step_free_access": loc.step_free_access,
+            "accessible_toilet": loc.accessible_toilet,
+            "hearing_loop": loc.hearing_loop,
+            "notes": loc.access_notes,
+        },
     }
 
 
 def resource_json(r: Resource) -> dict[str, Any]:
     return {
-        "id": r.id, "key": r.key, "kind": r.kind, "name": r.name, "description": r.description,
-        "location_id": r.location_id, "capacity": r.capacity, "stock": r.stock, "number": r.number,
-        "features": r.features, "in_maintenance": r.in_maintenance, "retired_at": local(r.retired_at),
+        "id": r.id,
+        "key": r.key,
+        "kind": r.kind,
+        "name": r.name,
+        "description": r.description,
+        "location_id": r.location_id,
+        "capacity": r.capacity,
+        "stock": r.stock,
+        "number": r.number,
+        "features": r.features,
+        "in_maintenance": r.in_maintenance,
+        "retired_at": local(r.retired_at),
         "updated_at": local(r.updated_at),
     }
 
@@ -196,11 +216,17 @@ async def get_location(location_id: int, db: Db) -> dict:
 
 
 @get("/api/v1/resources", summary="Resources by kind, location, features (all of them) and seats")
-async def list_resources(db: Db, kind: ResourceKind | None = None, location_id: int | None = None,
-                         feature: list[str] | None = None, min_capacity: int | None = None,
-                         include_retired: bool = False) -> dict:
-    found = await service.list_resources(db, kind=kind, location_id=location_id, feature=feature,
-                                         min_capacity=min_capacity, include_retired=include_retired)
+async def list_resources(
+    db: Db,
+    kind: ResourceKind | None = None,
+    location_id: int | None = None,
+    feature: list[str] | None = None,
+    min_capacity: int | None = None,
+    include_retired: bool = False,
+) -> dict:
+    found = await service.list_resources(
+        db, kind=kind, location_id=location_id, feature=feature, min_capacity=min_capacity, include_retired=include_retired
+    )
     return listing([resource_json(r) for r in found])
 
 
@@ -238,12 +264,27 @@ async def remove_closure(resource_id: int, closure_id: int, db: Db, actor: Actor
 @get("/api/v1/kits", summary="Kits: equipment lent together")
 async def list_kits(db: Db) -> dict:
     kits = [
-        {"id": kit.id, "key": kit.key, "name": kit.name, "location_id": kit.location_id,
-         "items": [{"resource_id": r.id, "key": r.key, "name": r.name, "quantity": item.quantity} for item, r in items]}
+        {
+            "id": kit.id,
+            "key": kit.key,
+            "name": kit.name,
+            "location_id": kit.location_id,
+            "items": [{"resource_id": r.id, "key": r.key, "name": r.name, "quantity": item.quantity} for item, r in items],
+        }
         for kit, items in await service.list_kits(db)
     ]
     return listing(kits)
 
 
-ROUTES = [list_locations, get_location, list_resources, get_resource, create_resource, update_resource,
-          retire_resource, add_closure, remove_closure, list_kits]
+ROUTES = [
+    list_locations,
+    get_location,
+    list_resources,
+    get_resource,
+    create_resource,
+    update_resource,
+    retire_resource,
+    add_closure,
+    remove_closure,
+    list_kits,
+]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from config.errors import InvalidInput
+from infra.errors import ErrorCode, InvalidInput
 from resources.catalogue_lines import Lines
 from resources.catalogue_values import (
     Bad,
@@ -31,8 +31,17 @@ from resources.catalogue_values import (
 from resources.rules import Policy, ResourceKind, WeeklyWindow
 
 __all__ = [
-    "BED_FEATURES", "FEATURES", "ROOM_FEATURES", "Catalogue", "CatalogueError", "KitSpec", "LocationSpec",
-    "ResourceSpec", "dotted", "kind_defaults", "parse_catalogue",
+    "BED_FEATURES",
+    "FEATURES",
+    "ROOM_FEATURES",
+    "Catalogue",
+    "CatalogueError",
+    "KitSpec",
+    "LocationSpec",
+    "ResourceSpec",
+    "dotted",
+    "kind_defaults",
+    "parse_catalogue",
 ]
 
 
@@ -86,7 +95,7 @@ class Catalogue:
 
 
 class CatalogueError(InvalidInput):
-    code = "invalid_catalogue"
+    code = ErrorCode.INVALID_CATALOGUE
     title = "The catalogue file is not valid"
 
 
@@ -101,23 +110,42 @@ def dotted(path: Path) -> str:
 # ---------------------------------------------------------------- locations, resources, beds, kits
 
 _LOCATION = {
-    "key": slug, "name": plain_text, "address": plain_text, "postal_code": postal_code, "city": plain_text,
-    "description": plain_text, "opening_hours": list_of(window), "access_notes": plain_text,
+    "key": slug,
+    "name": plain_text,
+    "address": plain_text,
+    "postal_code": postal_code,
+    "city": plain_text,
+    "description": plain_text,
+    "opening_hours": list_of(window),
+    "access_notes": plain_text,
     **dict.fromkeys(("step_free_access", "accessible_toilet", "hearing_loop"), flag),
 }
 
 
 def _location(data: Any, path: Path) -> LocationSpec:
     v = fields(data, path, _LOCATION, required=("key", "name", "address", "postal_code"))
-    defaults = {"city": "Drammen", "description": "", "opening_hours": (), "access_notes": "",
-                "step_free_access": False, "accessible_toilet": False, "hearing_loop": False}
+    defaults = {
+        "city": "Drammen",
+        "description": "",
+        "opening_hours": (),
+        "access_notes": "",
+        "step_free_access": False,
+        "accessible_toilet": False,
+        "hearing_loop": False,
+    }
     return LocationSpec(**(defaults | v))
 
 
 _RESOURCE = {
-    "key": slug, "kind": one_of(frozenset(ResourceKind), "resource kind"),
-    "name": plain_text, "description": plain_text, "capacity": count, "stock": count, "number": count,
-    "features": list_of(one_of(FEATURES, "known feature")), "policy": table,
+    "key": slug,
+    "kind": one_of(frozenset(ResourceKind), "resource kind"),
+    "name": plain_text,
+    "description": plain_text,
+    "capacity": count,
+    "stock": count,
+    "number": count,
+    "features": list_of(one_of(FEATURES, "known feature")),
+    "policy": table,
 }
 # Which count belongs to which kind: a room seats people, equipment has units, a bed has a number.
 _COUNT_OF = {ResourceKind.ROOM: "capacity", ResourceKind.EQUIPMENT: "stock", ResourceKind.GARDEN_BED: "number"}
@@ -142,9 +170,18 @@ def _resource(data: Any, path: Path, locations: dict[str, LocationSpec]) -> Reso
         problems += policy_problems
     if problems:
         raise Bad(*problems)
-    return ResourceSpec(key=v["key"], location=v["location"], kind=kind, name=v["name"],
-                        description=v.get("description", ""), capacity=v.get("capacity"), stock=v.get("stock"),
-                        features=frozenset(v.get("features", ())), policy=policy, number=v.get("number"))
+    return ResourceSpec(
+        key=v["key"],
+        location=v["location"],
+        kind=kind,
+        name=v["name"],
+        description=v.get("description", ""),
+        capacity=v.get("capacity"),
+        stock=v.get("stock"),
+        features=frozenset(v.get("features", ())),
+        policy=policy,
+        number=v.get("number"),
+    )
 
 
 def _template(value: Any, path: Path) -> str:
@@ -158,15 +195,21 @@ def _template(value: Any, path: Path) -> str:
 
 
 _BED_RANGE = {
-    "from": count, "to": count, "name": _template, "key": _template, "description": plain_text,
-    "raised": list_of(count), "features": list_of(one_of(FEATURES, "known feature")), "policy": table,
+    "from": count,
+    "to": count,
+    "name": _template,
+    "key": _template,
+    "description": plain_text,
+    "raised": list_of(count),
+    "features": list_of(one_of(FEATURES, "known feature")),
+    "policy": table,
 }
 
 
 def _bed_keys(v: dict, path: Path) -> list[str]:
     # Without a key template, "Pallekarm {n}" from 1 to 70 gives pallekarm-01 .. pallekarm-70.
     prefix = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\{[^}]*\}", "", v["name"]).lower().replace("ø", "o")).strip("-")
-    template = v.get("key", prefix + "-{n:0%d}" % max(2, len(str(v["to"]))))
+    template = v.get("key", f"{prefix}-{{n:0{max(2, len(str(v['to'])))}d}}")
     keys = [template.format(n=n) for n in range(v["from"], v["to"] + 1)]
     if bad := [k for k in keys if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", k)]:
         raise Bad((path + ("key",), f"the bed key {bad[0]!r} is not a key: use lower-case a-z, digits and hyphens"))
@@ -187,10 +230,19 @@ def _bed_range(data: Any, path: Path, locations: dict[str, LocationSpec]) -> lis
         raise Bad(*problems, *policy_problems)
     raised, features = set(v.get("raised", ())), frozenset(v.get("features", ()))
     return [
-        ResourceSpec(key=key, location=v["location"], kind=ResourceKind.GARDEN_BED, name=v["name"].format(n=n),
-                     description=v.get("description", ""), capacity=None, stock=None, policy=policy, number=n,
-                     features=features | BED_FEATURES if n in raised else features)
-        for n, key in zip(numbers, _bed_keys(v, path))
+        ResourceSpec(
+            key=key,
+            location=v["location"],
+            kind=ResourceKind.GARDEN_BED,
+            name=v["name"].format(n=n),
+            description=v.get("description", ""),
+            capacity=None,
+            stock=None,
+            policy=policy,
+            number=n,
+            features=features | BED_FEATURES if n in raised else features,
+        )
+        for n, key in zip(numbers, _bed_keys(v, path), strict=False)
     ]
 
 
@@ -245,8 +297,7 @@ def _duplicates(named: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
 
 
 def _read(doc: dict) -> tuple[Catalogue, list[tuple[Path, str]]]:
-    problems = [((name,), f"unknown section {name!r}") for name in doc
-                if name not in ("locations", "resources", "bed_ranges", "kits")]
+    problems = [((name,), f"unknown section {name!r}") for name in doc if name not in ("locations", "resources", "bed_ranges", "kits")]
     locations = _items(doc, "locations", _location, problems)
     problems += _duplicates([(("locations", i, "key"), loc.key) for i, loc in locations])
     by_key = {loc.key: loc for _, loc in locations}
@@ -282,8 +333,7 @@ def parse_catalogue(text: str) -> Catalogue:
     catalogue, problems = _read(doc)
     if problems:
         lines = Lines(text)
-        found = sorted(({"line": lines.of(p), "field": dotted(p), "detail": m} for p, m in problems),
-                       key=lambda f: f["line"])
+        found = sorted(({"line": lines.of(p), "field": dotted(p), "detail": m} for p, m in problems), key=lambda f: f["line"])
         first = found[0]
         detail = f"line {first['line']}, {first['field']}: {first['detail']}"
         raise CatalogueError(detail, line=first["line"], field=first["field"], errors=found)

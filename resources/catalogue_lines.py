@@ -6,7 +6,6 @@ import re
 
 from resources.catalogue_values import Path
 
-
 # ---------------------------------------------------------------- where a field stands in the text
 
 _STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'[^']*'")
@@ -19,7 +18,7 @@ def _key_parts(text: str) -> tuple[str, ...] | None:
     parts, rest = [], text
     while (match := _KEY_PART.match(rest)) and match.end():
         parts.append(next(g for g in match.groups() if g is not None))
-        rest = rest[match.end():]
+        rest = rest[match.end() :]
         if not rest.startswith("."):
             return tuple(parts) if not rest.strip() else None
         rest = rest[1:]

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from infra.time import OSLO
 from resources.rules import (
-    OSLO,
     BookerKind,
     Closure,
     InvalidPolicy,
@@ -18,7 +18,6 @@ from resources.rules import (
     WeeklyWindow,
     validate_policy,
 )
-
 
 Path = tuple[str | int, ...]
 
@@ -67,7 +66,7 @@ def _hours(value: Any, _: Path) -> float:
 
 def postal_code(value: Any, path: Path) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}", value.strip()):
-        raise ValueError(f"must be four digits in quotes, like \"3044\", not {value!r}")
+        raise ValueError(f'must be four digits in quotes, like "3044", not {value!r}')
     return value.strip()
 
 
@@ -77,7 +76,7 @@ _DURATION = re.compile(r"(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?")
 def _duration(value: Any, _: Path) -> timedelta:
     match = _DURATION.fullmatch(value.strip()) if isinstance(value, str) else None
     if not match or not any(match.groups()):
-        raise ValueError(f"write durations like \"30m\", \"2h\", \"7d\" or \"1h30m\", not {value!r}")
+        raise ValueError(f'write durations like "30m", "2h", "7d" or "1h30m", not {value!r}')
     days, hours, minutes = (int(g or 0) for g in match.groups())
     return timedelta(days=days, hours=hours, minutes=minutes)
 
@@ -88,7 +87,7 @@ def _clock(value: Any, _: Path, *, may_be_midnight_end: bool = False) -> time:
     if may_be_midnight_end and (hour, minute) == (24, 0):
         return time(0)  # a window "to 24:00" ends at the following midnight
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise ValueError(f"write times as \"HH:MM\" on the 24-hour clock, like \"17:00\", not {value!r}")
+        raise ValueError(f'write times as "HH:MM" on the 24-hour clock, like "17:00", not {value!r}')
     return time(hour, minute)
 
 
@@ -102,11 +101,10 @@ def _day(value: Any, _: Path) -> date:
     try:
         return date.fromisoformat(value.strip())
     except (AttributeError, ValueError):
-        raise ValueError(f"write dates as \"YYYY-MM-DD\", not {value!r}") from None
+        raise ValueError(f'write dates as "YYYY-MM-DD", not {value!r}') from None
 
 
-_WEEKDAYS = {name: i for names in ("mon tue wed thu fri sat sun", "man tir ons tor fre lør søn")
-             for i, name in enumerate(names.split())}
+_WEEKDAYS = {name: i for names in ("mon tue wed thu fri sat sun", "man tir ons tor fre lør søn") for i, name in enumerate(names.split())}
 
 
 def _weekday(name: str) -> int:
@@ -116,7 +114,7 @@ def _weekday(name: str) -> int:
 
 
 def _days(value: Any, path: Path) -> frozenset[int]:
-    """"mon-fri", "sat,sun" or "fri-mon" (ranges wrap round the week)."""
+    """ "mon-fri", "sat,sun" or "fri-mon" (ranges wrap round the week)."""
     days: set[int] = set()
     for part in plain_text(value, path).lower().split(","):
         first, _, last = part.partition("-")
@@ -132,11 +130,11 @@ def _moment(value: Any, _: Path) -> datetime:
         try:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"write instants like \"2026-12-21T00:00+01:00\", not {value!r}") from None
+            raise ValueError(f'write instants like "2026-12-21T00:00+01:00", not {value!r}') from None
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime.combine(value, time(0))
     if not isinstance(value, datetime):
-        raise ValueError(f"write instants like \"2026-12-21T00:00+01:00\", not {value!r}")
+        raise ValueError(f'write instants like "2026-12-21T00:00+01:00", not {value!r}')
     return value if value.tzinfo else value.replace(tzinfo=OSLO)
 
 
@@ -177,7 +175,7 @@ def table(value: Any, _: Path) -> dict:
 def collect(data: Any, path: Path, readers: dict[str, Callable], required: tuple[str, ...] = ()) -> tuple[dict, list]:
     """Each present field read; unknown and missing fields refused; the good values and every problem."""
     if not isinstance(data, dict):
-        return {}, [(path, "must be a table of fields, like { key = \"...\" }")]
+        return {}, [(path, 'must be a table of fields, like { key = "..." }')]
     problems: list[tuple[Path, str]] = [(path + (n,), f"{n!r} is missing") for n in required if n not in data]
     problems += [(path + (n,), f"unknown field {n!r}") for n in data if n not in readers]
     values: dict[str, Any] = {}
@@ -230,11 +228,28 @@ def _closure(value: Any, path: Path) -> Closure:
 
 _BOOKERS = list_of(lambda v, p: BookerKind(one_of(frozenset(BookerKind), "kind of booker")(v, p)))
 _POLICY: dict[str, Callable] = {
-    "windows": list_of(window), "closures": list_of(_closure), "bookable_by": lambda v, p: frozenset(_BOOKERS(v, p)),
-    **dict.fromkeys(("min_duration", "max_duration", "granularity", "buffer_before", "buffer_after", "horizon",
-                     "lead_time", "cancellation_notice", "max_loan"), _duration),
-    "needs_approval": flag, "open_on_holidays": flag, "association_hours_per_week": _hours,
-    "max_active_bookings_per_person": count, "max_active_loans": count,
+    "windows": list_of(window),
+    "closures": list_of(_closure),
+    "bookable_by": lambda v, p: frozenset(_BOOKERS(v, p)),
+    **dict.fromkeys(
+        (
+            "min_duration",
+            "max_duration",
+            "granularity",
+            "buffer_before",
+            "buffer_after",
+            "horizon",
+            "lead_time",
+            "cancellation_notice",
+            "max_loan",
+        ),
+        _duration,
+    ),
+    "needs_approval": flag,
+    "open_on_holidays": flag,
+    "association_hours_per_week": _hours,
+    "max_active_bookings_per_person": count,
+    "max_active_loans": count,
 }
 
 
@@ -242,13 +257,26 @@ def kind_defaults(kind: ResourceKind, opening_hours: tuple[WeeklyWindow, ...] = 
     """The policy a resource of this kind has before its own catalogue entry says otherwise."""
     if kind == ResourceKind.EQUIPMENT:
         # Loans start and end while the lending point is open; anyone local may borrow.
-        return Policy(windows=opening_hours, granularity=timedelta(minutes=15), min_duration=timedelta(hours=1),
-                      max_duration=timedelta(days=7), max_loan=timedelta(days=7), bookable_by=frozenset(BookerKind))
+        return Policy(
+            windows=opening_hours,
+            granularity=timedelta(minutes=15),
+            min_duration=timedelta(hours=1),
+            max_duration=timedelta(days=7),
+            max_loan=timedelta(days=7),
+            bookable_by=frozenset(BookerKind),
+        )
     if kind == ResourceKind.GARDEN_BED:
         # Beds are held for a whole season through allocation; booking windows and slots do not apply.
-        return Policy(bookable_by=frozenset({BookerKind.RESIDENT}), granularity=timedelta(days=1),
-                      min_duration=timedelta(days=1), max_duration=timedelta(days=366), horizon=timedelta(days=400),
-                      lead_time=timedelta(0), cancellation_notice=timedelta(0), open_on_holidays=True)
+        return Policy(
+            bookable_by=frozenset({BookerKind.RESIDENT}),
+            granularity=timedelta(days=1),
+            min_duration=timedelta(days=1),
+            max_duration=timedelta(days=366),
+            horizon=timedelta(days=400),
+            lead_time=timedelta(0),
+            cancellation_notice=timedelta(0),
+            open_on_holidays=True,
+        )
     return Policy()
 
 

@@ -11,29 +11,29 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from config.database import Db
-from config.errors import Conflict, InvalidInput
+from infra.database import Db
+from infra.errors import Conflict, ErrorCode, InvalidInput
 from people.actor import Actor, check_staff
 from resources import rules, store
-from resources.catalogue import FEATURES, Catalogue, KitSpec, ResourceSpec, kind_defaults
+from resources.catalogue import FEATURES, Catalogue, KitSpec, ResourceSpec
+from resources.catalogue_values import kind_defaults
 from resources.rules import Policy, ResourceKind, validate_policy
 from resources.store import Closure, Kit, KitItem, Location, Resource
 
 
 class CatalogueConflict(Conflict):
-    code = "catalogue_conflict"
+    code = ErrorCode.CATALOGUE_CONFLICT
     title = "The catalogue does not fit what is already stored"
 
 
 class KeyTaken(Conflict):
-    code = "key_taken"
+    code = ErrorCode.KEY_TAKEN
     title = "Another resource already has this key"
 
 
 # Which count belongs to which kind: a room seats people, equipment has units, a bed has a number.
 COUNT_OF = {ResourceKind.ROOM: "capacity", ResourceKind.EQUIPMENT: "stock", ResourceKind.GARDEN_BED: "number"}
-CHANGEABLE = frozenset({"name", "description", "location_id", "capacity", "stock", "number", "features",
-                        "in_maintenance", "policy"})
+CHANGEABLE = frozenset({"name", "description", "location_id", "capacity", "stock", "number", "features", "in_maintenance", "policy"})
 
 
 @dataclass
@@ -49,8 +49,10 @@ class ImportReport:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
     def __str__(self) -> str:
-        return (f"{self.locations} locations, {self.resources} resources, {self.kits} kits "
-                f"(created {self.created}, updated {self.updated}, unchanged {self.unchanged})")
+        return (
+            f"{self.locations} locations, {self.resources} resources, {self.kits} kits "
+            f"(created {self.created}, updated {self.updated}, unchanged {self.unchanged})"
+        )
 
 
 @dataclass(frozen=True)
@@ -111,15 +113,18 @@ async def _replace_closures(s: AsyncSession, resource_id: int, wanted: tuple[rul
     return wanted_keys != have_keys
 
 
-async def _import_resources(s: AsyncSession, specs: tuple[ResourceSpec, ...], locations: dict, report: ImportReport, now: datetime) -> dict[str, Resource]:
+async def _import_resources(
+    s: AsyncSession, specs: tuple[ResourceSpec, ...], locations: dict, report: ImportReport, now: datetime
+) -> dict[str, Resource]:
     resources = await store.by_key(s, Resource, (r.key for r in specs))
     closures = await store.closures_by_resource(s, [r.id for r in resources.values()])
     for spec in specs:
         known = resources.get(spec.key)
         if known is not None and known.kind != spec.kind:
             # Bookings were made under the old kind's rules (exclusive or pooled); a new key is a new resource.
-            raise CatalogueConflict(f"{spec.key!r} is a {known.kind}; a key cannot change its kind to {spec.kind}",
-                                    key=spec.key, field="kind")
+            raise CatalogueConflict(
+                f"{spec.key!r} is a {known.kind}; a key cannot change its kind to {spec.kind}", key=spec.key, field="kind"
+            )
         values = store.resource_values(spec, locations[spec.location].id)
         row, outcome = await _upsert(s, Resource, resources, spec.key, values, {"updated_at": now})
         if await _replace_closures(s, row.id, spec.policy.closures, closures.get(row.id, [])) and outcome == "unchanged":
@@ -209,13 +214,21 @@ def _kind(value: str | None) -> str | None:
         raise InvalidInput(f"{value!r} is not a kind: use one of {', '.join(ResourceKind)}", field="kind") from None
 
 
-async def list_resources(db: Db, *, kind: str | None = None, location_id: int | None = None, feature: str | list[str] | None = None,
-                         min_capacity: int | None = None, include_retired: bool = False) -> list[Resource]:
+async def list_resources(
+    db: Db,
+    *,
+    kind: str | None = None,
+    location_id: int | None = None,
+    feature: str | list[str] | None = None,
+    min_capacity: int | None = None,
+    include_retired: bool = False,
+) -> list[Resource]:
     """Resources matching every filter given; with several features, those that have them all."""
     wanted = {feature} if isinstance(feature, str) else set(feature or ())
     async with db.read() as s:
-        found = await store.find_resources(s, kind=_kind(kind), location_id=location_id, min_capacity=min_capacity,
-                                           include_retired=include_retired)
+        found = await store.find_resources(
+            s, kind=_kind(kind), location_id=location_id, min_capacity=min_capacity, include_retired=include_retired
+        )
     # Features live in a JSON list; a district's catalogue is small enough to filter here on both backends.
     return [r for r in found if wanted <= set(r.features)]
 
@@ -268,9 +281,19 @@ async def create_resource(db: Db, actor: Actor, spec: NewResource, *, now: datet
             raise KeyTaken(f"A resource already has the key {spec.key!r}", field="key")
         hours = tuple(store.window_from_json(w) for w in location.opening_hours)
         policy = _policy(kind_defaults(spec.kind, hours), spec.policy)
-        resource = Resource(key=spec.key, location_id=location.id, kind=str(spec.kind), name=spec.name,
-                            description=spec.description, capacity=spec.capacity, stock=spec.stock, number=spec.number,
-                            features=sorted(spec.features), policy=store.policy_to_json(policy), updated_at=now)
+        resource = Resource(
+            key=spec.key,
+            location_id=location.id,
+            kind=str(spec.kind),
+            name=spec.name,
+            description=spec.description,
+            capacity=spec.capacity,
+            stock=spec.stock,
+            number=spec.number,
+            features=sorted(spec.features),
+            policy=store.policy_to_json(policy),
+            updated_at=now,
+        )
         _check_resource(resource)
         s.add(resource)
         await s.flush()

@@ -12,8 +12,9 @@ from sqlalchemy import JSON, Column, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from config.database import UtcDateTime
-from config.errors import NotFound
+from infra.database import UtcDateTime
+from infra.errors import NotFound
+from infra.rows import get_or_404
 from resources import rules
 from resources.rules import Policy, WeeklyWindow
 
@@ -138,13 +139,7 @@ async def closures_of(s: AsyncSession, resource_id: int, *, until: datetime | No
 
 async def get_resource(s: AsyncSession, resource_id: int, *, lock: bool = False) -> Resource:
     """The resource; `lock` holds its row until commit on PostgreSQL, as bookings of it do."""
-    query = select(Resource).where(Resource.id == resource_id)
-    if lock and s.bind.dialect.name == "postgresql":
-        query = query.with_for_update()
-    resource = (await s.execute(query)).scalar_one_or_none()
-    if resource is None:
-        raise NotFound(f"No resource {resource_id}", resource_id=resource_id)
-    return resource
+    return await get_or_404(s, Resource, resource_id, what="resource", key="resource_id", lock=lock)
 
 
 async def policy_of(s: AsyncSession, resource: Resource) -> Policy:
@@ -161,8 +156,17 @@ def _plain(value: Any) -> Any:
 
 
 def location_values(spec: LocationSpec) -> dict[str, Any]:
-    fields = ("name", "address", "postal_code", "city", "description", "step_free_access", "accessible_toilet",
-              "hearing_loop", "access_notes")
+    fields = (
+        "name",
+        "address",
+        "postal_code",
+        "city",
+        "description",
+        "step_free_access",
+        "accessible_toilet",
+        "hearing_loop",
+        "access_notes",
+    )
     values = {name: getattr(spec, name) for name in fields}
     values["opening_hours"] = _plain([window_to_json(w) for w in spec.opening_hours])
     return values
@@ -170,9 +174,15 @@ def location_values(spec: LocationSpec) -> dict[str, Any]:
 
 def resource_values(spec: ResourceSpec, location_id: int) -> dict[str, Any]:
     return {
-        "location_id": location_id, "kind": str(spec.kind), "name": spec.name, "description": spec.description,
-        "capacity": spec.capacity, "stock": spec.stock, "number": spec.number,
-        "features": sorted(spec.features), "policy": _plain(policy_to_json(spec.policy)),
+        "location_id": location_id,
+        "kind": str(spec.kind),
+        "name": spec.name,
+        "description": spec.description,
+        "capacity": spec.capacity,
+        "stock": spec.stock,
+        "number": spec.number,
+        "features": sorted(spec.features),
+        "policy": _plain(policy_to_json(spec.policy)),
     }
 
 

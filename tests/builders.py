@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from config.database import Db
+from infra.database import Db
 from people import service as people_service
 from people.store import Association, Membership, Person
 from resources.rules import BookerKind, Policy, WeeklyWindow
@@ -57,19 +57,36 @@ async def association(db: Db, name: str, orgnr: str, members: dict[int, str]) ->
         return row.id
 
 
-async def room(db: Db, *, key: str = "moterom", capacity: int = 20, policy: Policy | None = None, features: tuple[str, ...] = (), kind: str = "room", stock: int | None = None) -> int:
+async def room(
+    db: Db,
+    *,
+    key: str = "moterom",
+    capacity: int = 20,
+    policy: Policy | None = None,
+    features: tuple[str, ...] = (),
+    kind: str = "room",
+    stock: int | None = None,
+) -> int:
     async with db.write() as s:
         location = (await s.execute(select(Location).where(Location.key == "huset"))).scalar_one_or_none()
         location = location or Location(key="huset", name="Huset", address="Gata 1", postal_code="3044")
         s.add(location)
         await s.flush()
         resource = Resource(
-            key=key, location_id=location.id, kind=kind, name=key.title(), capacity=capacity, stock=stock,
-            features=list(features), policy=policy_to_json(policy or room_policy()), updated_at=EPOCH,
+            key=key,
+            location_id=location.id,
+            kind=kind,
+            name=key.title(),
+            capacity=capacity,
+            stock=stock,
+            features=list(features),
+            policy=policy_to_json(policy or room_policy()),
+            updated_at=EPOCH,
         )
         s.add(resource)
         await s.flush()
         return resource.id
+
 
 OPENING_HOURS = (
     WeeklyWindow(weekdays=frozenset({0, 1, 2, 3, 4}), start=time(10), end=time(19)),

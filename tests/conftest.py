@@ -17,8 +17,8 @@ from sqlmodel import SQLModel
 
 from config import migrate
 from config.app import create_app
-from config.database import Db
-from config.settings import Settings
+from infra.database import Db
+from infra.settings import Settings
 
 PG_ADMIN = os.environ.get("ALLMENNING_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("ALLMENNING_REQUIRE_POSTGRES") == "1"
@@ -55,7 +55,7 @@ def postgres_url():
     name = f"allmenning_test_{uuid.uuid4().hex[:8]}"
     try:
         run_aside(_pg_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         reason = f"PostgreSQL not reachable at {PG_ADMIN}: {exc}"
         if REQUIRE_PG:
             pytest.fail(reason + " (ALLMENNING_REQUIRE_POSTGRES=1)")
@@ -99,7 +99,11 @@ async def _truncate_all(url: str) -> None:
             for table in reversed(SQLModel.metadata.sorted_tables):
                 await conn.execute(table.delete())
             # Ids start at 1 again, as on a fresh SQLite copy: both backends answer alike.
-            serials = [f"setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false)" for t in SQLModel.metadata.sorted_tables if "id" in t.c and t.c.id.autoincrement]
+            serials = [
+                f"setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false)"
+                for t in SQLModel.metadata.sorted_tables
+                if "id" in t.c and t.c.id.autoincrement
+            ]
             await conn.execute(text("SELECT " + ", ".join(serials)))
     finally:
         await db.dispose()

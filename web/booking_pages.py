@@ -10,28 +10,60 @@ from litestar.response import Redirect, Template
 
 from booking import series as series_service
 from booking import service as bookings
-from booking.service import NewBooking
-from config.database import Db
-from config.errors import DomainError
-from config.settings import Settings
+from booking.engine import NewBooking
+from infra.database import Db
+from infra.errors import DomainError
+from infra.settings import Settings
 from notifications import service as notifications
 from people import associations as memberships
 from people.actor import Actor
 from resources import service as catalogue
 from resources.rules import ResourceKind
-from web.frame import day_value, error_map, moment_value, number_value, posted, render, see_other, signed_in
+from web.frame import (
+    day_value,
+    error_map,
+    moment_value,
+    number_value,
+    posted,
+    render,
+    see_other,
+    signed_in,
+)
 from web.pages import resource_names, today, webcal
 from web.refusals import WAITABLE
 
 
-async def booking_form(request: Request, db: Db, settings: Settings, viewer: Actor, resource_id: int, now: datetime, *, status: int = 200, errors: dict | None = None, values: dict | None = None, may_wait: bool = False) -> Template:
+async def booking_form(
+    request: Request,
+    db: Db,
+    settings: Settings,
+    viewer: Actor,
+    resource_id: int,
+    now: datetime,
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+    may_wait: bool = False,
+) -> Template:
     detail = await catalogue.get_resource(db, resource_id)
     associations = await memberships.list_associations(db, viewer)
     mine = [a for a in associations if viewer.is_member_of(a.id)]
     defaults = {"date": today(now).isoformat(), "end_date": today(now).isoformat(), "quantity": "1"}
-    return render(request, settings, viewer, "book.html", status=status, resource=detail.resource, policy=detail.policy,
-                  associations=mine, errors=errors or {}, values={**defaults, **(values or {})},
-                  is_loan=detail.resource.kind == ResourceKind.EQUIPMENT, may_wait=may_wait)
+    return render(
+        request,
+        settings,
+        viewer,
+        "book.html",
+        status=status,
+        resource=detail.resource,
+        policy=detail.policy,
+        associations=mine,
+        errors=errors or {},
+        values={**defaults, **(values or {})},
+        is_loan=detail.resource.kind == ResourceKind.EQUIPMENT,
+        may_wait=may_wait,
+    )
 
 
 @get("/resources/{resource_id:int}/book", name="book")
@@ -50,7 +82,9 @@ def wanted_of(form: dict[str, str], resource_id: int, is_loan: bool) -> NewBooki
 
 
 @post("/resources/{resource_id:int}/book", name="send_booking")
-async def send_booking(request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+async def send_booking(
+    request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template | Redirect:
     actor = signed_in(viewer)
     form = await posted(request)
     detail = await catalogue.get_resource(db, resource_id)
@@ -61,8 +95,18 @@ async def send_booking(request: Request, resource_id: int, db: Db, settings: Set
             return await book_weekly(db, actor, wanted, day_value(form, "until"), now)
         booking, _ = await bookings.create_booking(db, actor, wanted, now=now)
     except DomainError as refusal:
-        return await booking_form(request, db, settings, actor, resource_id, now, status=422, errors=error_map(refusal), values=form,
-                                  may_wait=refusal.code in WAITABLE and not form.get("weekly"))
+        return await booking_form(
+            request,
+            db,
+            settings,
+            actor,
+            resource_id,
+            now,
+            status=422,
+            errors=error_map(refusal),
+            values=form,
+            may_wait=refusal.code in WAITABLE and not form.get("weekly"),
+        )
     return see_other(f"/my/bookings?done={booking.status}")
 
 
@@ -89,20 +133,30 @@ def refusals_of(text: str) -> list[tuple[date, str]]:
 async def series_page(request: Request, series_id: int, db: Db, settings: Settings, viewer: Actor | None, refused: str = "") -> Template:
     actor = signed_in(viewer)
     booked = [b for b in await bookings.list_bookings(db, actor) if b.series_id == series_id]
-    return render(request, settings, viewer, "series.html", booked=booked, refused=refusals_of(refused),
-                  resources=await resource_names(db))
+    return render(request, settings, viewer, "series.html", booked=booked, refused=refusals_of(refused), resources=await resource_names(db))
 
 
 @get("/associations/{association_id:int}", name="association")
-async def association_page(request: Request, association_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
+async def association_page(
+    request: Request, association_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template:
     actor = signed_in(viewer)
     association = await memberships.get_association(db, actor, association_id)
     members = await memberships.list_members(db, actor, association_id)
     rows = await bookings.list_bookings(db, actor, association_id=association_id)
     feed = await notifications.association_feed_url(db, settings, actor, association_id, now=now)
-    return render(request, settings, viewer, "association.html", association=association, members=members,
-                  bookings=[b for b in rows if b.end > now], resources=await resource_names(db), feed=webcal(feed),
-                  may_see_email=actor.is_staff or actor.is_admin_of(association_id))
+    return render(
+        request,
+        settings,
+        viewer,
+        "association.html",
+        association=association,
+        members=members,
+        bookings=[b for b in rows if b.end > now],
+        resources=await resource_names(db),
+        feed=webcal(feed),
+        may_see_email=actor.is_staff or actor.is_admin_of(association_id),
+    )
 
 
 @get("/associations", name="associations")

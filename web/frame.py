@@ -12,13 +12,13 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
-from config.database import Db
-from config.errors import DomainError, NotAuthenticated
-from config.settings import Settings
+from infra.database import Db
+from infra.errors import DomainError, ErrorCode, NotAuthenticated
+from infra.http import bearer_or_cookie
+from infra.settings import Settings
+from infra.time import local_datetime
 from people import service as people
 from people.actor import Actor
-from people.api import bearer_or_cookie
-from resources.rules import local_datetime
 from web.i18n import LANGUAGES, Speaker, chosen
 from web.refusals import CsrfFailed, FormInvalid, field_of, message_for, message_of
 
@@ -67,9 +67,17 @@ def render(request: Request, settings: Settings, viewer: Actor | None, name: str
     """A page in the viewer's language with the layout's context; errors and values refill a form."""
     speak = Speaker(language_of(request, viewer))
     context = {
-        "_": speak, "speak": speak, "lang": speak.language, "viewer": viewer, "csrf": csrf_token(request),
-        "path": request.url.path, "switch_to": "en" if speak.language == "nb" else "nb",
-        "errors": {}, "values": {}, "refusal_message": message_for, **context,
+        "_": speak,
+        "speak": speak,
+        "lang": speak.language,
+        "viewer": viewer,
+        "csrf": csrf_token(request),
+        "path": request.url.path,
+        "switch_to": "en" if speak.language == "nb" else "nb",
+        "errors": {},
+        "values": {},
+        "refusal_message": message_for,
+        **context,
     }
     return Template(template_name=name, context=context, status_code=status, cookies=page_cookies(request, settings))
 
@@ -102,14 +110,14 @@ def day_value(form: dict[str, str], name: str) -> date:
     try:
         return date.fromisoformat(form.get(name, ""))
     except ValueError:
-        raise FormInvalid("invalid_date", name) from None
+        raise FormInvalid(ErrorCode.INVALID_DATE, name) from None
 
 
 def clock_value(form: dict[str, str], name: str) -> time:
     try:
         return time.fromisoformat(form.get(name, ""))
     except ValueError:
-        raise FormInvalid("invalid_time", name) from None
+        raise FormInvalid(ErrorCode.INVALID_TIME, name) from None
 
 
 def moment_value(form: dict[str, str], day_field: str, clock_field: str) -> datetime:
@@ -124,4 +132,4 @@ def number_value(form: dict[str, str], name: str, *, default: int | None = None)
     try:
         return int(raw)
     except ValueError:
-        raise FormInvalid("invalid_number", name) from None
+        raise FormInvalid(ErrorCode.INVALID_NUMBER, name) from None

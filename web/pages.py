@@ -12,15 +12,16 @@ from litestar.response import Redirect, Template
 from booking import availability, lifecycle
 from booking import service as bookings
 from booking.rules import CANCELLABLE, BookingStatus
-from config.database import Db
-from config.errors import DomainError
-from config.settings import TIMEZONE, Settings
+from infra.database import Db
+from infra.errors import DomainError
+from infra.http import SESSION_COOKIE, SIGNED_OUT
+from infra.settings import TIMEZONE, Settings
+from infra.time import MIDNIGHT, Interval, local_datetime, subtract
 from notifications import service as notifications
 from people import service as people
 from people.actor import Actor
-from people.api import SESSION_COOKIE, SIGNED_OUT
 from resources import service as catalogue
-from resources.rules import MIDNIGHT, Interval, local_datetime, open_intervals, subtract
+from resources.rules import open_intervals
 from web.frame import error_map, posted, render, see_other, signed_in
 from web.i18n import chosen
 
@@ -60,7 +61,9 @@ def week_rows(policy: Any, found: availability.Availability, first: date) -> lis
 
 
 @get("/resources/{resource_id:int}", name="resource")
-async def resource_page(request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime, week: str = "") -> Template:
+async def resource_page(
+    request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime, week: str = ""
+) -> Template:
     detail = await catalogue.get_resource(db, resource_id)
     location = await catalogue.get_location(db, detail.resource.location_id)
     # Seven days from today (or from the day asked for): on a Sunday, this Monday's week is all past.
@@ -71,8 +74,17 @@ async def resource_page(request: Request, resource_id: int, db: Db, settings: Se
     span_start, span_end = local_datetime(first, MIDNIGHT), local_datetime(first + timedelta(days=7), MIDNIGHT)
     found = await availability.free_intervals(db, resource_id, span_start, span_end, now=now)
     return render(
-        request, settings, viewer, "resource.html", resource=detail.resource, policy=detail.policy, location=location,
-        rows=week_rows(detail.policy, found, first), first=first, previous=first - timedelta(days=7), following=first + timedelta(days=7),
+        request,
+        settings,
+        viewer,
+        "resource.html",
+        resource=detail.resource,
+        policy=detail.policy,
+        location=location,
+        rows=week_rows(detail.policy, found, first),
+        first=first,
+        previous=first - timedelta(days=7),
+        following=first + timedelta(days=7),
         feed_url=f"{settings.base_url}/calendar/resources/{resource_id}.ics",
     )
 
@@ -126,14 +138,28 @@ def webcal(url: str) -> str:
     return "webcal://" + url.split("://", 1)[1]
 
 
-async def my_bookings_page(request: Request, db: Db, settings: Settings, viewer: Actor, now: datetime, status: int = 200, errors: dict | None = None) -> Template:
+async def my_bookings_page(
+    request: Request, db: Db, settings: Settings, viewer: Actor, now: datetime, status: int = 200, errors: dict | None = None
+) -> Template:
     mine = await bookings.list_bookings(db, viewer)
     upcoming = [b for b in mine if b.end > now and b.status not in (BookingStatus.CANCELLED, BookingStatus.DECLINED)]
     past = [b for b in reversed(mine) if b not in upcoming][:20]
     feed = await notifications.calendar_feed_url(db, settings, viewer.person_id, now=now)
-    return render(request, settings, viewer, "my_bookings.html", status=status, errors=errors or {}, upcoming=upcoming,
-                  past=past, resources=await resource_names(db), cancellable=CANCELLABLE, feed=webcal(feed), feed_https=feed,
-                  done=request.query_params.get("done", ""))
+    return render(
+        request,
+        settings,
+        viewer,
+        "my_bookings.html",
+        status=status,
+        errors=errors or {},
+        upcoming=upcoming,
+        past=past,
+        resources=await resource_names(db),
+        cancellable=CANCELLABLE,
+        feed=webcal(feed),
+        feed_https=feed,
+        done=request.query_params.get("done", ""),
+    )
 
 
 @get("/my/bookings", name="my_bookings")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.errors import DomainError
+from infra.errors import DomainError, ErrorCode
 
 
 def N_(message: str) -> str:
@@ -11,77 +11,101 @@ def N_(message: str) -> str:
 
 
 MESSAGES = {
-    "slot_taken": N_("This time is already taken. Choose another time."),
-    "outside_booking_window": N_("The room cannot be booked at this time. See the free times on the room's page."),
-    "outside_opening_hours": N_("Pickup and return must be while the lending point is open."),
-    "resource_closed": N_("The place is closed then (holiday or maintenance)."),
-    "too_short": N_("The booking is too short."),
-    "too_long": N_("The booking is too long."),
-    "loan_too_long": N_("The loan is longer than this item may be lent."),
-    "off_grid": N_("Start and end must be on the half hour or quarter hour, as the room allows."),
-    "too_soon": N_("This is too soon: book a little further ahead."),
-    "too_far_ahead": N_("This is too far ahead."),
-    "booker_not_allowed": N_("You cannot book this yourself. It is only for some groups."),
-    "over_capacity": N_("Too many people for this room."),
-    "over_quota": N_("You have used up your quota."),
-    "insufficient_stock": N_("Not enough units are free then."),
-    "invalid_interval": N_("The end must come after the start."),
-    "invalid_quantity": N_("Choose how many units."),
-    "not_cancellable": N_("This booking can no longer be cancelled."),
-    "cancellation_too_late": N_("It is too late to cancel this booking. Contact the staff."),
-    "not_decidable": N_("This request has already been decided."),
-    "reason_required": N_("Give a reason."),
-    "in_maintenance": N_("This item is being repaired."),
-    "borrower_overdue": N_("Return what you have borrowed before borrowing more."),
-    "not_checked_out": N_("This loan has not been handed out."),
-    "not_ready_for_check_out": N_("This loan cannot be handed out now."),
-    "too_many_missing": N_("More units are missing than were lent."),
-    "series_too_long": N_("A weekly series can have at most 60 dates."),
-    "series_unbookable": N_("None of the dates could be booked."),
-    "invalid_recurrence": N_("Choose a last date after the first."),
-    "invalid_email": N_("Write a valid email address."),
-    "invalid_date": N_("Write the date as day, month and year."),
-    "invalid_time": N_("Write the time as hours and minutes, like 18:00."),
-    "invalid_number": N_("Write a whole number."),
-    "invalid_policy": N_("The closure is not valid: the end must come after the start."),
-    "resource_retired": N_("This can no longer be booked."),
-    "not_a_member": N_("You are not a member of this association."),
-    "staff_only": N_("Only staff may do this."),
-    "forbidden": N_("You may not do this."),
-    "csrf_failed": N_("The form had expired. Please try again."),
-    "not_found": N_("We could not find this page."),
-    "phase_out_of_order": N_("A season moves through its phases in order."),
-    "outside_window": N_("The season is not open for this now."),
-    "already_applied": N_("Your household has already applied this season."),
-    "household_has_bed": N_("Your household already has a bed."),
-    "bed_taken": N_("Another household has this bed."),
-    "not_a_bed": N_("There is no such bed."),
-    "not_previewed": N_("Preview the allocation first."),
-    "offer_expired": N_("The offer has run out."),
-    "offer_not_open": N_("The offer has already been answered."),
-    "not_your_offer": N_("This offer is for someone else."),
-    "already_waiting": N_("You are already on the waiting list."),
-    "not_waiting": N_("You are not waiting in this line."),
-    "invalid_postal_code": N_("Write a Norwegian postal code with four digits."),
-    "invalid_address": N_("Write your street address."),
-    "not_taken": N_("This time is free: book it instead of waiting."),
-    "use_season_waitlist": N_("Garden beds are waited for on the garden page."),
+    ErrorCode.SLOT_TAKEN: N_("This time is already taken. Choose another time."),
+    ErrorCode.OUTSIDE_BOOKING_WINDOW: N_("The room cannot be booked at this time. See the free times on the room's page."),
+    ErrorCode.OUTSIDE_OPENING_HOURS: N_("Pickup and return must be while the lending point is open."),
+    ErrorCode.RESOURCE_CLOSED: N_("The place is closed then (holiday or maintenance)."),
+    ErrorCode.TOO_SHORT: N_("The booking is too short."),
+    ErrorCode.TOO_LONG: N_("The booking is too long."),
+    ErrorCode.LOAN_TOO_LONG: N_("The loan is longer than this item may be lent."),
+    ErrorCode.OFF_GRID: N_("Start and end must be on the half hour or quarter hour, as the room allows."),
+    ErrorCode.TOO_SOON: N_("This is too soon: book a little further ahead."),
+    ErrorCode.TOO_FAR_AHEAD: N_("This is too far ahead."),
+    ErrorCode.BOOKER_NOT_ALLOWED: N_("You cannot book this yourself. It is only for some groups."),
+    ErrorCode.OVER_CAPACITY: N_("Too many people for this room."),
+    ErrorCode.OVER_QUOTA: N_("You have used up your quota."),
+    ErrorCode.INSUFFICIENT_STOCK: N_("Not enough units are free then."),
+    ErrorCode.INVALID_INTERVAL: N_("The end must come after the start."),
+    ErrorCode.INVALID_QUANTITY: N_("Choose how many units."),
+    ErrorCode.NOT_CANCELLABLE: N_("This booking can no longer be cancelled."),
+    ErrorCode.CANCELLATION_TOO_LATE: N_("It is too late to cancel this booking. Contact the staff."),
+    ErrorCode.NOT_DECIDABLE: N_("This request has already been decided."),
+    ErrorCode.REASON_REQUIRED: N_("Give a reason."),
+    ErrorCode.IN_MAINTENANCE: N_("This item is being repaired."),
+    ErrorCode.BORROWER_OVERDUE: N_("Return what you have borrowed before borrowing more."),
+    ErrorCode.NOT_CHECKED_OUT: N_("This loan has not been handed out."),
+    ErrorCode.NOT_READY_FOR_CHECK_OUT: N_("This loan cannot be handed out now."),
+    ErrorCode.TOO_MANY_MISSING: N_("More units are missing than were lent."),
+    ErrorCode.SERIES_TOO_LONG: N_("A weekly series can have at most 60 dates."),
+    ErrorCode.SERIES_UNBOOKABLE: N_("None of the dates could be booked."),
+    ErrorCode.INVALID_RECURRENCE: N_("Choose a last date after the first."),
+    ErrorCode.INVALID_EMAIL: N_("Write a valid email address."),
+    ErrorCode.INVALID_DATE: N_("Write the date as day, month and year."),
+    ErrorCode.INVALID_TIME: N_("Write the time as hours and minutes, like 18:00."),
+    ErrorCode.INVALID_NUMBER: N_("Write a whole number."),
+    ErrorCode.INVALID_POLICY: N_("The closure is not valid: the end must come after the start."),
+    ErrorCode.RESOURCE_RETIRED: N_("This can no longer be booked."),
+    ErrorCode.NOT_A_MEMBER: N_("You are not a member of this association."),
+    ErrorCode.STAFF_ONLY: N_("Only staff may do this."),
+    ErrorCode.FORBIDDEN: N_("You may not do this."),
+    ErrorCode.CSRF_FAILED: N_("The form had expired. Please try again."),
+    ErrorCode.NOT_FOUND: N_("We could not find this page."),
+    ErrorCode.PHASE_OUT_OF_ORDER: N_("A season moves through its phases in order."),
+    ErrorCode.OUTSIDE_WINDOW: N_("The season is not open for this now."),
+    ErrorCode.ALREADY_APPLIED: N_("Your household has already applied this season."),
+    ErrorCode.HOUSEHOLD_HAS_BED: N_("Your household already has a bed."),
+    ErrorCode.BED_TAKEN: N_("Another household has this bed."),
+    ErrorCode.NOT_A_BED: N_("There is no such bed."),
+    ErrorCode.NOT_PREVIEWED: N_("Preview the allocation first."),
+    ErrorCode.OFFER_EXPIRED: N_("The offer has run out."),
+    ErrorCode.OFFER_NOT_OPEN: N_("The offer has already been answered."),
+    ErrorCode.NOT_YOUR_OFFER: N_("This offer is for someone else."),
+    ErrorCode.ALREADY_WAITING: N_("You are already on the waiting list."),
+    ErrorCode.NOT_WAITING: N_("You are not waiting in this line."),
+    ErrorCode.INVALID_POSTAL_CODE: N_("Write a Norwegian postal code with four digits."),
+    ErrorCode.INVALID_ADDRESS: N_("Write your street address."),
+    ErrorCode.NOT_TAKEN: N_("This time is free: book it instead of waiting."),
+    ErrorCode.USE_SEASON_WAITLIST: N_("Garden beds are waited for on the garden page."),
 }
 FALLBACK = N_("This could not be done.")
 
 # Refusals that mean "it is taken": the page then offers to wait for it instead.
-WAITABLE = frozenset({"slot_taken", "insufficient_stock"})
+WAITABLE = frozenset({ErrorCode.SLOT_TAKEN, ErrorCode.INSUFFICIENT_STOCK})
 
 # Which form field a refusal concerns, when the service does not say.
 FIELD_OF = {
-    "slot_taken": "start", "outside_booking_window": "start", "outside_opening_hours": "start", "resource_closed": "date",
-    "too_short": "end", "too_long": "end", "loan_too_long": "end", "off_grid": "start", "too_soon": "date",
-    "too_far_ahead": "date", "invalid_interval": "end", "over_capacity": "attendees", "insufficient_stock": "quantity",
-    "invalid_quantity": "quantity", "reason_required": "reason", "invalid_email": "email", "too_many_missing": "missing_units",
-    "series_too_long": "until", "invalid_recurrence": "until", "series_unbookable": "until", "not_a_member": "association_id",
-    "booker_not_allowed": "association_id", "over_quota": "association_id", "borrower_overdue": "quantity",
-    "invalid_postal_code": "postal_code", "invalid_address": "street", "already_applied": "street", "already_waiting": "street",
-    "household_has_bed": "street", "bed_taken": "reason", "not_a_bed": "reason", "not_taken": "start",
+    ErrorCode.SLOT_TAKEN: "start",
+    ErrorCode.OUTSIDE_BOOKING_WINDOW: "start",
+    ErrorCode.OUTSIDE_OPENING_HOURS: "start",
+    ErrorCode.RESOURCE_CLOSED: "date",
+    ErrorCode.TOO_SHORT: "end",
+    ErrorCode.TOO_LONG: "end",
+    ErrorCode.LOAN_TOO_LONG: "end",
+    ErrorCode.OFF_GRID: "start",
+    ErrorCode.TOO_SOON: "date",
+    ErrorCode.TOO_FAR_AHEAD: "date",
+    ErrorCode.INVALID_INTERVAL: "end",
+    ErrorCode.OVER_CAPACITY: "attendees",
+    ErrorCode.INSUFFICIENT_STOCK: "quantity",
+    ErrorCode.INVALID_QUANTITY: "quantity",
+    ErrorCode.REASON_REQUIRED: "reason",
+    ErrorCode.INVALID_EMAIL: "email",
+    ErrorCode.TOO_MANY_MISSING: "missing_units",
+    ErrorCode.SERIES_TOO_LONG: "until",
+    ErrorCode.INVALID_RECURRENCE: "until",
+    ErrorCode.SERIES_UNBOOKABLE: "until",
+    ErrorCode.NOT_A_MEMBER: "association_id",
+    ErrorCode.BOOKER_NOT_ALLOWED: "association_id",
+    ErrorCode.OVER_QUOTA: "association_id",
+    ErrorCode.BORROWER_OVERDUE: "quantity",
+    ErrorCode.INVALID_POSTAL_CODE: "postal_code",
+    ErrorCode.INVALID_ADDRESS: "street",
+    ErrorCode.ALREADY_APPLIED: "street",
+    ErrorCode.ALREADY_WAITING: "street",
+    ErrorCode.HOUSEHOLD_HAS_BED: "street",
+    ErrorCode.BED_TAKEN: "reason",
+    ErrorCode.NOT_A_BED: "reason",
+    ErrorCode.NOT_TAKEN: "start",
 }
 
 
@@ -90,13 +114,13 @@ class FormInvalid(DomainError):
 
     status = 422
 
-    def __init__(self, code: str, field: str) -> None:
+    def __init__(self, code: ErrorCode, field: str) -> None:
         super().__init__(code, field=field)
         self.code = code  # type: ignore[misc]
 
 
 class CsrfFailed(DomainError):
-    code = "csrf_failed"
+    code = ErrorCode.CSRF_FAILED
     status = 403
     title = "The form's token does not match; reload the page"
 
@@ -111,5 +135,5 @@ def message_of(error: DomainError) -> str:
     return message_for(error.code)
 
 
-def message_for(code: str) -> str:
+def message_for(code: ErrorCode) -> str:
     return MESSAGES.get(code, FALLBACK)

@@ -7,29 +7,53 @@ from datetime import datetime
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from booking import allocation, offers, seasons, waitlist
-from booking.season_rules import ORDER, Phase
-from config.database import Db
-from config.errors import DomainError
-from config.settings import Settings
+from booking.seasons import allocation
+from booking.seasons import service as seasons
+from booking.seasons.rules import ORDER, Phase
+from booking.waitlists import offers
+from booking.waitlists import service as waitlist
+from infra.database import Db
+from infra.errors import DomainError
+from infra.settings import Settings
 from people.actor import Actor
+from people.service import persons_by_id
 from resources import service as catalogue
 from web.frame import error_map, number_value, posted, render, see_other, signed_in
-from web.staff_pages import people_named, staff
+from web.staff_pages import staff
 
 
 def wishes(form: dict[str, str]) -> dict:
     return {"beds": [], "raised": bool(form.get("raised")), "any": True}
 
 
-async def garden_page(request: Request, db: Db, settings: Settings, viewer: Actor | None, *, status: int = 200, errors: dict | None = None, values: dict | None = None) -> Template:
+async def garden_page(
+    request: Request,
+    db: Db,
+    settings: Settings,
+    viewer: Actor | None,
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+) -> Template:
     every = await seasons.list_seasons(db)
     mine = {s.id: await seasons.applications(db, viewer, s.id) for s in every} if viewer else {}
     places = [p for p in await waitlist.my_places(db, viewer) if p.entry.season_id is not None] if viewer else []
     beds = {r.id: r for r in await catalogue.list_resources(db, kind="garden_bed")}
-    return render(request, settings, viewer, "garden.html", status=status, errors=errors or {}, values=values or {},
-                  seasons=[s for s in every if s.phase not in ("draft", "closed")], mine=mine, places=places, beds=beds,
-                  done=request.query_params.get("done", ""))
+    return render(
+        request,
+        settings,
+        viewer,
+        "garden.html",
+        status=status,
+        errors=errors or {},
+        values=values or {},
+        seasons=[s for s in every if s.phase not in ("draft", "closed")],
+        mine=mine,
+        places=places,
+        beds=beds,
+        done=request.query_params.get("done", ""),
+    )
 
 
 @get("/garden", name="garden")
@@ -38,7 +62,9 @@ async def garden(request: Request, db: Db, settings: Settings, viewer: Actor | N
 
 
 @post("/garden/{season_id:int}/{step:str}", name="garden_step")
-async def garden_step(request: Request, season_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+async def garden_step(
+    request: Request, season_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template | Redirect:
     """Apply in the application window, keep one's bed in the renewal window, or wait for a bed after allocation."""
     actor = signed_in(viewer)
     form = await posted(request)
@@ -56,7 +82,9 @@ async def garden_step(request: Request, season_id: int, step: str, db: Db, setti
 
 
 @post("/offers/{booking_id:int}/{answer:str}", name="answer_offer")
-async def answer_offer(request: Request, booking_id: int, answer: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+async def answer_offer(
+    request: Request, booking_id: int, answer: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template | Redirect:
     actor = signed_in(viewer)
     await posted(request)
     try:
@@ -78,15 +106,26 @@ async def staff_seasons(request: Request, db: Db, settings: Settings, viewer: Ac
     return render(request, settings, actor, "staff/seasons.html", seasons=await seasons.list_seasons(db))
 
 
-async def season_page(request: Request, db: Db, settings: Settings, actor: Actor, season_id: int, *, status: int = 200, errors: dict | None = None) -> Template:
+async def season_page(
+    request: Request, db: Db, settings: Settings, actor: Actor, season_id: int, *, status: int = 200, errors: dict | None = None
+) -> Template:
     season = await seasons.get_season(db, season_id)
     rows = await seasons.applications(db, actor, season_id)
     position = ORDER.index(Phase(season.phase))
-    return render(request, settings, actor, "staff/season.html", status=status, errors=errors or {}, season=season, rows=rows,
-                  next_phase=ORDER[position + 1] if position + 1 < len(ORDER) else None,
-                  people=await people_named(db, {r.person_id for r in rows}),
-                  beds={r.id: r for r in await catalogue.list_resources(db, kind="garden_bed")},
-                  done=request.query_params.get("done", ""))
+    return render(
+        request,
+        settings,
+        actor,
+        "staff/season.html",
+        status=status,
+        errors=errors or {},
+        season=season,
+        rows=rows,
+        next_phase=ORDER[position + 1] if position + 1 < len(ORDER) else None,
+        people=await persons_by_id(db, {r.person_id for r in rows}),
+        beds={r.id: r for r in await catalogue.list_resources(db, kind="garden_bed")},
+        done=request.query_params.get("done", ""),
+    )
 
 
 @get("/staff/seasons/{season_id:int}", name="staff_season")
@@ -95,7 +134,9 @@ async def staff_season(request: Request, season_id: int, db: Db, settings: Setti
 
 
 @post("/staff/seasons/{season_id:int}/{step:str}", name="season_step")
-async def season_step(request: Request, season_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+async def season_step(
+    request: Request, season_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template | Redirect:
     """Move to the next phase, draw a preview, or publish the allocation."""
     actor = staff(viewer)
     form = await posted(request)
@@ -113,14 +154,18 @@ async def season_step(request: Request, season_id: int, step: str, db: Db, setti
 
 
 @post("/staff/seasons/{season_id:int}/applications/{application_id:int}/adjust", name="adjust")
-async def adjust(request: Request, season_id: int, application_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+async def adjust(
+    request: Request, season_id: int, application_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template | Redirect:
     actor = staff(viewer)
     form = await posted(request)
     try:
         bed = number_value(form, "bed_id")
         await allocation.adjust(db, actor, season_id, application_id, bed_id=bed, reason=form.get("reason", ""), now=now)
     except DomainError as refusal:
-        return await season_page(request, db, settings, actor, season_id, status=422, errors={f"application-{application_id}": error_map(refusal, "reason")})
+        return await season_page(
+            request, db, settings, actor, season_id, status=422, errors={f"application-{application_id}": error_map(refusal, "reason")}
+        )
     return see_other(f"/staff/seasons/{season_id}?done=adjusted")
 
 

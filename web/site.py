@@ -6,13 +6,21 @@ from pathlib import Path
 
 from litestar import Request, Response, Router
 from litestar.di import Provide
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 
-from config.errors import DomainError, NotAuthenticated
-from web import booking_pages, pages, season_pages, staff_pages, take_up, utilisation, waitlist_pages
+from infra.errors import DomainError, NotAuthenticated
+from web import (
+    booking_pages,
+    pages,
+    season_pages,
+    staff_pages,
+    take_up,
+    utilisation,
+    waitlist_pages,
+)
 from web.frame import provide_viewer, render, sign_in_path
 from web.refusals import message_of
 
@@ -30,8 +38,15 @@ def on_refusal(request: Request, exc: DomainError) -> Response:
 
 ROUTER = Router(
     path="/",
-    route_handlers=[*pages.ROUTES, *booking_pages.ROUTES, *staff_pages.ROUTES, *utilisation.ROUTES, *take_up.ROUTES,
-                    *season_pages.ROUTES, *waitlist_pages.ROUTES],
+    route_handlers=[
+        *pages.ROUTES,
+        *booking_pages.ROUTES,
+        *staff_pages.ROUTES,
+        *utilisation.ROUTES,
+        *take_up.ROUTES,
+        *season_pages.ROUTES,
+        *waitlist_pages.ROUTES,
+    ],
     dependencies={"viewer": Provide(provide_viewer)},
     exception_handlers={NotAuthenticated: on_not_signed_in, DomainError: on_refusal},
     include_in_schema=False,

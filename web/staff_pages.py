@@ -7,15 +7,24 @@ from datetime import date, datetime
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from booking import lifecycle, loans
+from booking import lifecycle
 from booking import service as bookings
-from config.database import Db
-from config.errors import DomainError
-from config.settings import Settings
+from booking.loans import service as loans
+from infra.database import Db
+from infra.errors import DomainError
+from infra.settings import Settings
 from people.actor import Actor, check_staff
-from people.store import Person
+from people.service import persons_by_id
 from resources import service as catalogue
-from web.frame import error_map, moment_value, number_value, posted, render, see_other, signed_in
+from web.frame import (
+    error_map,
+    moment_value,
+    number_value,
+    posted,
+    render,
+    see_other,
+    signed_in,
+)
 from web.pages import resource_names, today
 
 
@@ -25,16 +34,22 @@ def staff(viewer: Actor | None) -> Actor:
     return actor
 
 
-async def people_named(db: Db, ids: set[int]) -> dict[int, Person]:
-    async with db.read() as s:
-        return {i: p for i in ids if (p := await s.get(Person, i)) is not None}
-
-
-async def requests_page(request: Request, db: Db, settings: Settings, actor: Actor, *, status: int = 200, errors: dict | None = None) -> Template:
+async def requests_page(
+    request: Request, db: Db, settings: Settings, actor: Actor, *, status: int = 200, errors: dict | None = None
+) -> Template:
     waiting = await bookings.list_bookings(db, actor, status="requested")
-    return render(request, settings, actor, "staff/requests.html", status=status, errors=errors or {}, waiting=waiting,
-                  resources=await resource_names(db), people=await people_named(db, {b.person_id for b in waiting}),
-                  done=request.query_params.get("done", ""))
+    return render(
+        request,
+        settings,
+        actor,
+        "staff/requests.html",
+        status=status,
+        errors=errors or {},
+        waiting=waiting,
+        resources=await resource_names(db),
+        people=await persons_by_id(db, {b.person_id for b in waiting}),
+        done=request.query_params.get("done", ""),
+    )
 
 
 @get("/staff/requests", name="staff_requests")
@@ -43,7 +58,9 @@ async def staff_requests(request: Request, db: Db, settings: Settings, viewer: A
 
 
 @post("/staff/requests/{booking_id:int}/{decision:str}", name="decide")
-async def decide(request: Request, booking_id: int, decision: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+async def decide(
+    request: Request, booking_id: int, decision: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template | Redirect:
     actor = staff(viewer)
     form = await posted(request)
     try:
@@ -53,12 +70,25 @@ async def decide(request: Request, booking_id: int, decision: str, db: Db, setti
     return see_other(f"/staff/requests?done={'approved' if decision == 'approve' else 'declined'}")
 
 
-async def handovers_page(request: Request, db: Db, settings: Settings, actor: Actor, day: date, *, status: int = 200, errors: dict | None = None) -> Template:
+async def handovers_page(
+    request: Request, db: Db, settings: Settings, actor: Actor, day: date, *, status: int = 200, errors: dict | None = None
+) -> Template:
     pickups, returns = await loans.handovers_on(db, actor, day)
     ids = {b.person_id for b in pickups + returns}
-    return render(request, settings, actor, "staff/handovers.html", status=status, errors=errors or {}, day=day,
-                  pickups=pickups, returns=returns, resources=await resource_names(db), people=await people_named(db, ids),
-                  done=request.query_params.get("done", ""))
+    return render(
+        request,
+        settings,
+        actor,
+        "staff/handovers.html",
+        status=status,
+        errors=errors or {},
+        day=day,
+        pickups=pickups,
+        returns=returns,
+        resources=await resource_names(db),
+        people=await persons_by_id(db, ids),
+        done=request.query_params.get("done", ""),
+    )
 
 
 @get("/staff/handovers", name="handovers")
@@ -71,7 +101,9 @@ async def handovers(request: Request, db: Db, settings: Settings, viewer: Actor 
 
 
 @post("/staff/loans/{booking_id:int}/{step:str}", name="hand_over")
-async def hand_over(request: Request, booking_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+async def hand_over(
+    request: Request, booking_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template | Redirect:
     """Check out at pickup, check in at return; the page the form came from is shown again."""
     actor = staff(viewer)
     form = await posted(request)
@@ -82,9 +114,13 @@ async def hand_over(request: Request, booking_id: int, step: str, db: Db, settin
         else:
             condition = form.get("condition") if form.get("condition") in ("ok", "damaged", "dirty") else "ok"
             missing = number_value(form, "missing_units", default=0) or 0
-            await loans.check_in(db, actor, booking_id, at=None, condition=condition, note=form.get("note", ""), missing_units=missing, now=now)
+            await loans.check_in(
+                db, actor, booking_id, at=None, condition=condition, note=form.get("note", ""), missing_units=missing, now=now
+            )
     except DomainError as refusal:
-        return await handovers_page(request, db, settings, actor, date.fromisoformat(day), status=422, errors={f"booking-{booking_id}": error_map(refusal, "note")})
+        return await handovers_page(
+            request, db, settings, actor, date.fromisoformat(day), status=422, errors={f"booking-{booking_id}": error_map(refusal, "note")}
+        )
     return see_other(f"/staff/handovers?day={day}&done={step}")
 
 
@@ -92,8 +128,15 @@ async def hand_over(request: Request, booking_id: int, step: str, db: Db, settin
 async def overdue(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
     actor = staff(viewer)
     late = await loans.overdue_loans(db, actor, now=now)
-    return render(request, settings, actor, "staff/overdue.html", late=late, resources=await resource_names(db),
-                  people=await people_named(db, {b.person_id for b in late}))
+    return render(
+        request,
+        settings,
+        actor,
+        "staff/overdue.html",
+        late=late,
+        resources=await resource_names(db),
+        people=await persons_by_id(db, {b.person_id for b in late}),
+    )
 
 
 @get("/staff/catalogue", name="staff_catalogue")
@@ -104,10 +147,29 @@ async def staff_catalogue(request: Request, db: Db, settings: Settings, viewer: 
     return render(request, settings, actor, "staff/catalogue.html", items=items, locations=locations)
 
 
-async def closures_page(request: Request, db: Db, settings: Settings, actor: Actor, resource_id: int, *, status: int = 200, errors: dict | None = None, values: dict | None = None) -> Template:
+async def closures_page(
+    request: Request,
+    db: Db,
+    settings: Settings,
+    actor: Actor,
+    resource_id: int,
+    *,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+) -> Template:
     detail = await catalogue.get_resource(db, resource_id)
-    return render(request, settings, actor, "staff/closures.html", status=status, errors=errors or {}, values=values or {},
-                  resource=detail.resource, closures=detail.closures)
+    return render(
+        request,
+        settings,
+        actor,
+        "staff/closures.html",
+        status=status,
+        errors=errors or {},
+        values=values or {},
+        resource=detail.resource,
+        closures=detail.closures,
+    )
 
 
 @get("/staff/resources/{resource_id:int}/closures", name="closures")
@@ -116,7 +178,9 @@ async def closures(request: Request, resource_id: int, db: Db, settings: Setting
 
 
 @post("/staff/resources/{resource_id:int}/closures", name="add_closure")
-async def add_closure(request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+async def add_closure(
+    request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template | Redirect:
     actor = staff(viewer)
     form = await posted(request)
     try:

@@ -83,7 +83,11 @@ async def test_a_booking_inside_the_lead_time_is_too_soon(client, clock, alice, 
 
 async def test_a_closure_closes_the_room(client, db, alice, room_id):
     async with db.write() as s:
-        s.add(Closure(resource_id=room_id, start=datetime(2026, 11, 30, 0, tzinfo=UTC), end=datetime(2026, 12, 1, tzinfo=UTC), reason="Maling"))
+        s.add(
+            Closure(
+                resource_id=room_id, start=datetime(2026, 11, 30, 0, tzinfo=UTC), end=datetime(2026, 12, 1, tzinfo=UTC), reason="Maling"
+            )
+        )
     response = await book(client, alice[1], room_id, **MONDAY_EVENING)
     assert_problem(response, 422, "resource_closed")
 
@@ -120,7 +124,12 @@ async def test_booking_for_an_association_one_is_not_a_member_of_is_forbidden(cl
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"resource_id": "one"}, {"resource_id": 1, "start": "tomorrow", "end": "2026-11-30T20:00:00+01:00"}, {"resource_id": 1, "colour": "red", **MONDAY_EVENING}],
+    [
+        {},
+        {"resource_id": "one"},
+        {"resource_id": 1, "start": "tomorrow", "end": "2026-11-30T20:00:00+01:00"},
+        {"resource_id": 1, "colour": "red", **MONDAY_EVENING},
+    ],
 )
 async def test_malformed_requests_are_unprocessable(client, alice, room_id, body):
     response = await client.post("/api/v1/bookings", json=body, headers=alice[1])
@@ -161,7 +170,9 @@ async def test_an_idempotency_key_reused_for_another_request_is_refused(client, 
     assert len(await mine(client, alice[1])) == 1
 
 
-@pytest.mark.parametrize("path", ["/api/v1/bookings/36547176556153045660991488", "/api/v1/bookings?organisation_id=-7141416026239808831488"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/bookings/36547176556153045660991488", "/api/v1/bookings?organisation_id=-7141416026239808831488"]
+)
 async def test_numbers_no_column_can_hold_are_unprocessable_not_a_server_error(client, staff, path):
     assert_problem(await client.get(path, headers=staff[1]), 422, "invalid_input")
 

@@ -38,16 +38,31 @@ async def district(db, room_id) -> dict[str, int]:
     """A meeting room and a kitchen at the first house, a hall and a PA system at a second."""
     kitchen = await builders.room(db, key="kjokken", capacity=16, features=("kitchen", "projector"))
     async with db.write() as s:
-        hall = Location(key="salen", name="Salen", address="Elvegata 2", postal_code="3045", hearing_loop=True,
-                        opening_hours=[{"weekdays": [0, 1, 2, 3, 4], "start": "17:00", "end": "00:00"}])
+        hall = Location(
+            key="salen",
+            name="Salen",
+            address="Elvegata 2",
+            postal_code="3045",
+            hearing_loop=True,
+            opening_hours=[{"weekdays": [0, 1, 2, 3, 4], "start": "17:00", "end": "00:00"}],
+        )
         s.add(hall)
         await s.flush()
         other = hall.id
-    big = await service.create_resource(db, KNUTEPUNKT, service.NewResource(
-        key="storsal", location_id=other, kind=ResourceKind.ROOM, name="Storsal", capacity=80,
-        features=frozenset({"sound_system"})), now=NOW)
-    pa = await service.create_resource(db, KNUTEPUNKT, service.NewResource(
-        key="lydanlegg", location_id=other, kind=ResourceKind.EQUIPMENT, name="Lydanlegg", stock=2), now=NOW)
+    big = await service.create_resource(
+        db,
+        KNUTEPUNKT,
+        service.NewResource(
+            key="storsal", location_id=other, kind=ResourceKind.ROOM, name="Storsal", capacity=80, features=frozenset({"sound_system"})
+        ),
+        now=NOW,
+    )
+    pa = await service.create_resource(
+        db,
+        KNUTEPUNKT,
+        service.NewResource(key="lydanlegg", location_id=other, kind=ResourceKind.EQUIPMENT, name="Lydanlegg", stock=2),
+        now=NOW,
+    )
     return {"room": room_id, "kitchen": kitchen, "hall": big.resource.id, "pa": pa.resource.id, "salen": other}
 
 
@@ -94,8 +109,7 @@ async def test_one_resource_shows_its_rules_in_minutes_and_its_windows_in_wall_c
     assert (room["key"], room["kind"], room["capacity"]) == ("moterom", "room", 12)
     policy = room["policy"]
     assert (policy["min_duration_minutes"], policy["max_duration_minutes"], policy["granularity_minutes"]) == (60, 240, 30)
-    assert policy["windows"][0] == {"weekdays": [0, 1, 2, 3, 4], "start": "17:00", "end": "22:00",
-                                    "valid_from": None, "valid_until": None}
+    assert policy["windows"][0] == {"weekdays": [0, 1, 2, 3, 4], "start": "17:00", "end": "22:00", "valid_from": None, "valid_until": None}
     assert policy["bookable_by"] == ["association", "resident", "staff"]
     assert room["closures"] == []
 
@@ -112,10 +126,10 @@ async def test_a_location_shows_its_opening_hours_and_accessibility(client, dist
     listed = await client.get("/api/v1/locations")
     assert [loc["key"] for loc in listed.json()["items"]] == ["huset", "salen"]
     salen = (await client.get(f"/api/v1/locations/{district['salen']}")).json()
-    assert salen["opening_hours"] == [{"weekdays": [0, 1, 2, 3, 4], "start": "17:00", "end": "24:00",
-                                       "valid_from": None, "valid_until": None}]
-    assert salen["accessibility"] == {"step_free_access": False, "accessible_toilet": False, "hearing_loop": True,
-                                      "notes": ""}
+    assert salen["opening_hours"] == [
+        {"weekdays": [0, 1, 2, 3, 4], "start": "17:00", "end": "24:00", "valid_from": None, "valid_until": None}
+    ]
+    assert salen["accessibility"] == {"step_free_access": False, "accessible_toilet": False, "hearing_loop": True, "notes": ""}
 
 
 async def test_kits_list_the_equipment_they_lend(client, db, district):
@@ -132,13 +146,11 @@ async def test_kits_list_the_equipment_they_lend(client, db, district):
 # ---------------------------------------------------------------- staff maintain resources
 
 
-
 @pytest.fixture
 async def new_room(db, room_id) -> dict:
     """A room to add at the house where the meeting room is."""
     location_id = (await service.get_resource(db, room_id)).resource.location_id
-    return {"key": "verksted", "location_id": location_id, "kind": "room", "name": "Verkstedet", "capacity": 20,
-            "features": ["whiteboard"]}
+    return {"key": "verksted", "location_id": location_id, "kind": "room", "name": "Verkstedet", "capacity": 20, "features": ["whiteboard"]}
 
 
 async def test_staff_add_a_room_that_takes_the_rules_of_its_kind(client, staff, new_room):
@@ -178,8 +190,10 @@ async def test_a_key_already_in_use_is_a_conflict(client, staff, new_room):
 
 
 async def test_staff_rename_a_resource_and_change_one_rule(client, staff, room_id):
-    changes = {"name": "Det blå rommet", "policy": {"buffer_after_minutes": 30,
-               "windows": [{"weekdays": [5, 6], "start": "10:00", "end": "24:00"}]}}
+    changes = {
+        "name": "Det blå rommet",
+        "policy": {"buffer_after_minutes": 30, "windows": [{"weekdays": [5, 6], "start": "10:00", "end": "24:00"}]},
+    }
     response = await client.patch(f"/api/v1/resources/{room_id}", json=changes, headers=staff)
     assert response.status_code == 200, response.text
     room = (await client.get(f"/api/v1/resources/{room_id}")).json()
@@ -294,4 +308,3 @@ async def test_lists_hold_what_they_count(client, district):
     for path in ("/api/v1/locations", "/api/v1/resources", "/api/v1/kits"):
         body = (await client.get(path)).json()
         assert set(body) == {"items", "count"} and body["count"] == len(body["items"])
-

@@ -110,7 +110,7 @@ async def test_a_changed_name_is_updated_in_place(db, loaded):
 
 
 async def test_resources_left_out_of_a_file_are_left_alone(db, loaded):
-    only_gardens = DEFAULT_TEXT[: DEFAULT_TEXT.index("[[resources]]")] + DEFAULT_TEXT[DEFAULT_TEXT.index("[[bed_ranges]]"):]
+    only_gardens = DEFAULT_TEXT[: DEFAULT_TEXT.index("[[resources]]")] + DEFAULT_TEXT[DEFAULT_TEXT.index("[[bed_ranges]]") :]
     await import_text(db, only_gardens, now=LATER)
     assert await snapshot(db) == loaded
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from config.database import Db
+from infra.database import Db
 from people import service as people
 
 VALID_ORGNR = "974760673"

@@ -11,9 +11,9 @@ from sqlalchemy import event, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from config.database import Db
-from config.errors import DomainError
-from config.memo import Memo
+from infra.database import Db
+from infra.errors import DomainError
+from infra.memo import Memo
 from notifications.store import JobRun
 from people import service as people
 from tests import builders
@@ -27,10 +27,10 @@ class Refused(DomainError):
     title = "Refused"
 
 
-def run(job: str, *, fail_after: bool = False, fail_before: bool = False, twice: bool = False):  # noqa: ANN202
+def run(job: str, *, fail_after: bool = False, fail_before: bool = False, twice: bool = False):
     """A writer that records one job run, refusing before or after writing when told to."""
 
-    async def work(s):  # noqa: ANN001, ANN202
+    async def work(s):
         if fail_before:
             raise Refused(job=job)
         await s.execute(insert(JobRun).values(job=job, tick=TICK, owner="test", started_at=TICK))
@@ -48,7 +48,7 @@ async def jobs(db: Db) -> list[str]:
         return sorted((await s.execute(select(JobRun.job))).scalars())
 
 
-async def together(db: Db, *works) -> list:  # noqa: ANN002
+async def together(db: Db, *works) -> list:
     return await asyncio.gather(*(db.write_together(w) for w in works), return_exceptions=True)
 
 
@@ -89,7 +89,7 @@ async def test_on_sqlite_a_statement_is_one_call_on_the_connections_thread(db, m
     calls = []
     original = aiosqlite.Connection._execute
 
-    async def counted(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    async def counted(self, fn, *args, **kwargs):
         calls.append(fn)
         return await original(self, fn, *args, **kwargs)
 
@@ -178,7 +178,9 @@ async def test_on_postgresql_a_booking_follows_a_policy_another_process_changed_
         async with other_process.begin() as conn:  # staff elsewhere: at most one hour from now on
             policy = (await conn.execute(text("SELECT policy FROM resource WHERE id = :id"), {"id": room_id})).scalar_one()
             changed = json.dumps({**(json.loads(policy) if isinstance(policy, str) else policy), "max_duration": 3600})
-            await conn.execute(text("UPDATE resource SET policy = CAST(:policy AS json) WHERE id = :id"), {"policy": changed, "id": room_id})
+            await conn.execute(
+                text("UPDATE resource SET policy = CAST(:policy AS json) WHERE id = :id"), {"policy": changed, "id": room_id}
+            )
     finally:
         await other_process.dispose()
     refused = await client.post("/api/v1/bookings", json={"resource_id": room_id, "title": "Styremøte", **tuesday}, headers=alice[1])

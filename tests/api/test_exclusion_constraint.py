@@ -16,7 +16,18 @@ T0 = datetime(2026, 12, 1, 17, tzinfo=UTC)
 
 def row(resource_id: int, person_id: int, start: datetime, hours: int, *, status: str = "confirmed", exclusive: bool = True) -> Booking:
     end = start + timedelta(hours=hours)
-    return Booking(resource_id=resource_id, person_id=person_id, start=start, end=end, block_start=start, block_end=end, exclusive=exclusive, status=status, created_at=T0, updated_at=T0)
+    return Booking(
+        resource_id=resource_id,
+        person_id=person_id,
+        start=start,
+        end=end,
+        block_start=start,
+        block_end=end,
+        exclusive=exclusive,
+        status=status,
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
 @pytest.fixture

@@ -65,7 +65,9 @@ async def test_a_persons_feed_holds_their_own_and_their_association_bookings_as_
     hall = await builders.room(db, key="storsal", policy=builders.room_policy(needs_approval=True))
     made = [
         await book(client, alice[1], room_id, title="Lesesirkel", **MONDAY_EVENING),
-        await book(client, alice[1], room_id, title="Sjakk, lyn; «turnering»", organisation_id=association, **at("2026-12-01", "18:00", "21:00")),
+        await book(
+            client, alice[1], room_id, title="Sjakk, lyn; «turnering»", organisation_id=association, **at("2026-12-01", "18:00", "21:00")
+        ),
         await book(client, alice[1], hall, **at("2026-12-05", "12:00", "16:00")),
         await book(client, alice[1], room_id, **at("2026-12-02", "18:00", "20:00")),
         await book(client, bob[1], room_id, title="Bobs hemmelige møte", **at("2026-12-03", "18:00", "20:00")),
@@ -106,7 +108,9 @@ async def test_a_resource_feed_shows_busy_times_and_nothing_of_who_or_what(clien
     events = vobject.readOne(body).vevent_list
     assert [e.summary.value for e in events] == ["Opptatt", "Opptatt"]
     assert [(e.dtstart.value.isoformat(), e.dtend.value.isoformat()) for e in events] == [
-        ("2026-11-30T17:00:00+00:00", "2026-11-30T19:00:00+00:00"), ("2026-12-01T17:00:00+00:00", "2026-12-01T19:00:00+00:00")]
+        ("2026-11-30T17:00:00+00:00", "2026-11-30T19:00:00+00:00"),
+        ("2026-12-01T17:00:00+00:00", "2026-12-01T19:00:00+00:00"),
+    ]
     english = await client.get(f"/calendar/resources/{room_id}.ics?lang=en")
     assert "SUMMARY:Busy" in english.text and "SUMMARY:Opptatt" not in english.text
 
@@ -156,8 +160,16 @@ async def test_staff_asking_for_the_feed_of_an_association_that_does_not_exist_a
     assert_problem(await client.get("/api/v1/associations/4242/calendar-feed", headers=staff), 404, "association_not_found")
 
 
-@pytest.mark.parametrize("path", ["/calendar/feeds/not-a-token.ics", "/calendar/feeds/whatever", "/calendar/resources/999.ics", "/calendar/resources/x.ics",
-                                  "/calendar/resources/99999999999999.ics"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/calendar/feeds/not-a-token.ics",
+        "/calendar/feeds/whatever",
+        "/calendar/resources/999.ics",
+        "/calendar/resources/x.ics",
+        "/calendar/resources/99999999999999.ics",
+    ],
+)
 async def test_an_unknown_or_malformed_feed_address_is_not_found(client, path):
     response = await client.get(path)
     assert response.status_code == 404 and response.headers["content-type"].startswith("application/problem+json")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from booking import loans
+from booking.loans import service as loans
 from booking.store import Booking
 from resources.store import Resource
 from tests import builders
@@ -32,10 +32,16 @@ async def test_a_loan_takes_units_and_availability_shows_what_is_left(client, al
     response = await book(client, alice[1], chairs, quantity=3, **MON_TO_TUE)
     assert response.status_code == 201, response.text
     assert (response.json()["status"], response.json()["quantity"]) == ("confirmed", 3)
-    units = (await client.get(f"/api/v1/resources/{chairs}/availability", params={"from": "2026-11-30T00:00:00+01:00", "to": "2026-12-02T00:00:00+01:00"})).json()
+    units = (
+        await client.get(
+            f"/api/v1/resources/{chairs}/availability", params={"from": "2026-11-30T00:00:00+01:00", "to": "2026-12-02T00:00:00+01:00"}
+        )
+    ).json()
     assert units["stock"] == 4
     assert [(u["start"], u["free"]) for u in units["units"]] == [
-        ("2026-11-30T00:00:00+01:00", 4), ("2026-11-30T12:00:00+01:00", 1), ("2026-12-01T12:00:00+01:00", 4),
+        ("2026-11-30T00:00:00+01:00", 4),
+        ("2026-11-30T12:00:00+01:00", 1),
+        ("2026-12-01T12:00:00+01:00", 4),
     ]
 
 
@@ -87,7 +93,9 @@ async def test_staff_hand_a_loan_out_and_take_it_back_early_which_frees_the_unit
     out = await client.post(f"/api/v1/bookings/{lent['id']}/check-out", json={"note": "Med fjernkontroll"}, headers=staff[1])
     assert (out.json()["status"], out.json()["check_out_note"]) == ("checked_out", "Med fjernkontroll")
     assert_problem(await client.post(f"/api/v1/bookings/{lent['id']}/cancel", json={}, headers=alice[1]), 409, "not_cancellable")
-    back = await client.post(f"/api/v1/bookings/{lent['id']}/check-in", json={"at": "2026-12-01T10:30:00+01:00", "condition": "ok"}, headers=staff[1])
+    back = await client.post(
+        f"/api/v1/bookings/{lent['id']}/check-in", json={"at": "2026-12-01T10:30:00+01:00", "condition": "ok"}, headers=staff[1]
+    )
     assert (back.json()["status"], back.json()["returned_at"]) == ("returned", "2026-12-01T10:30:00+01:00")
     assert (await book(client, bob[1], projector, **WED_TO_THU)).status_code == 201
     assert_problem(await client.post(f"/api/v1/bookings/{lent['id']}/check-in", json={}, headers=staff[1]), 409, "not_checked_out")
@@ -98,7 +106,11 @@ async def test_missing_units_at_check_in_leave_the_stock(client, db, alice, staf
     await client.post(f"/api/v1/bookings/{lent['id']}/check-out", json={}, headers=staff[1])
     too_many = await client.post(f"/api/v1/bookings/{lent['id']}/check-in", json={"missing_units": 4}, headers=staff[1])
     assert_problem(too_many, 422, "too_many_missing")
-    back = await client.post(f"/api/v1/bookings/{lent['id']}/check-in", json={"condition": "damaged", "missing_units": 1, "note": "Én stol borte"}, headers=staff[1])
+    back = await client.post(
+        f"/api/v1/bookings/{lent['id']}/check-in",
+        json={"condition": "damaged", "missing_units": 1, "note": "Én stol borte"},
+        headers=staff[1],
+    )
     assert (back.json()["missing_units"], back.json()["return_condition"]) == (1, "damaged")
     assert (await client.get(f"/api/v1/resources/{chairs}")).json()["stock"] == 3
 

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 import config.tables  # noqa: F401  (every table on the metadata)
 from config import migrate
-from config.database import Db
+from infra.database import Db
 from tests.conftest import PG_ADMIN, _pg_admin
 
 
@@ -32,7 +32,9 @@ async def schema_differences(url: str) -> list:
     db = Db(url)
     try:
         async with db.engine.connect() as conn:
-            return await conn.run_sync(lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), SQLModel.metadata))
+            return await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync, opts={"compare_type": True}), SQLModel.metadata)
+            )
     finally:
         await db.dispose()
 

@@ -17,11 +17,13 @@ from sqlalchemy import select, text
 
 from booking.store import Booking
 from config import migrate
-from config.database import Db
 from config.scheduler import Scheduler
-from notifications import service, store
-from notifications.mail import FolderTransport, Site
-from notifications.store import Notification
+from infra import outbox as store
+from infra.database import Db
+from infra.mail_transport import FolderTransport
+from infra.outbox import Notification
+from notifications import service
+from notifications.mail import Site
 from tests import builders
 from tests.api.test_bookings import MONDAY_EVENING, assert_problem, at, book
 from tests.conftest import _pg_admin
@@ -66,8 +68,17 @@ async def outbox(db) -> list[Notification]:
 async def a_booking(db, person_id: int, start: datetime) -> int:
     room = await builders.room(db, key=f"rom{uuid.uuid4().hex[:6]}")
     async with db.write() as s:
-        row = Booking(resource_id=room, person_id=person_id, start=start, end=start + timedelta(hours=2), block_start=start,
-                      block_end=start + timedelta(hours=2), status="confirmed", created_at=start, updated_at=start)
+        row = Booking(
+            resource_id=room,
+            person_id=person_id,
+            start=start,
+            end=start + timedelta(hours=2),
+            block_start=start,
+            block_end=start + timedelta(hours=2),
+            status="confirmed",
+            created_at=start,
+            updated_at=start,
+        )
         s.add(row)
         await s.flush()
         return row.id
@@ -172,7 +183,9 @@ async def test_a_refused_recipient_fails_for_good_where_staff_see_it_and_can_ret
     assert (await client.get("/api/v1/notifications/failed", headers=staff[1])).json()["items"] == []
 
 
-async def test_a_notification_no_mail_is_written_for_fails_for_good_without_stopping_the_others(client, db, settings, clock, alice, room_id):
+async def test_a_notification_no_mail_is_written_for_fails_for_good_without_stopping_the_others(
+    client, db, settings, clock, alice, room_id
+):
     await book(client, alice[1], room_id, **MONDAY_EVENING)
     async with db.write() as s:
         store.record(s, "mystery_event", person_id=alice[0], at=clock())
@@ -184,7 +197,9 @@ async def test_a_notification_no_mail_is_written_for_fails_for_good_without_stop
 
 
 async def test_a_weekly_series_is_mailed_once_with_every_booked_date_in_one_calendar(client, db, settings, clock, alice, room_id):
-    response = await client.post("/api/v1/series", json={"resource_id": room_id, "title": "Strikkekafé", "until": "2026-12-21", **MONDAY_EVENING}, headers=alice[1])
+    response = await client.post(
+        "/api/v1/series", json={"resource_id": room_id, "title": "Strikkekafé", "until": "2026-12-21", **MONDAY_EVENING}, headers=alice[1]
+    )
     assert response.status_code == 201, response.text
     recorder = Recorder()
     assert (await drain(db, settings, recorder, clock())).sent == 1
@@ -218,7 +233,12 @@ async def test_two_drainers_on_separate_connections_send_every_mail_exactly_once
     first, second = Db(db_url), Db(db_url)
     recorders = [Recorder(delay=0.002), Recorder(delay=0.002)]
     try:
-        await asyncio.gather(*(drain(d, settings, r, clock(), owner=f"drainer-{i}", batch=5) for i, (d, r) in enumerate(zip((first, second), recorders))))
+        await asyncio.gather(
+            *(
+                drain(d, settings, r, clock(), owner=f"drainer-{i}", batch=5)
+                for i, (d, r) in enumerate(zip((first, second), recorders, strict=True))
+            )
+        )
     finally:
         await first.dispose()
         await second.dispose()
@@ -302,8 +322,16 @@ async def test_a_notification_waiting_across_the_notifications_migration_is_leas
     database = Db(fresh_url)
     try:
         async with database.engine.begin() as conn:
-            await conn.execute(text("INSERT INTO person (email, name, language, street, postal_code, city, is_staff, created_at) VALUES ('a@example.no', 'A', 'nb', '', '', '', false, '2026-01-01 00:00:00')"))
-            await conn.execute(text("INSERT INTO notification (kind, person_id, payload, status, attempts, created_at, next_attempt_at, last_error) VALUES ('booking_confirmed', 1, '{}', 'pending', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '')"))
+            await conn.execute(
+                text(
+                    "INSERT INTO person (email, name, language, street, postal_code, city, is_staff, created_at) VALUES ('a@example.no', 'A', 'nb', '', '', '', false, '2026-01-01 00:00:00')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO notification (kind, person_id, payload, status, attempts, created_at, next_attempt_at, last_error) VALUES ('booking_confirmed', 1, '{}', 'pending', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '')"
+                )
+            )
         await migrate.upgrade(fresh_url)
         async with database.read() as s:
             [row] = (await s.execute(select(Notification))).scalars()

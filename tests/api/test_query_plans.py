@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from booking.store import ACTIVE_BLOCKS, INSERT_UNLESS_OVERLAPPING, STANDING
 
 
-async def plan(db, statement) -> list[str]:  # noqa: ANN001
+async def plan(db, statement) -> list[str]:
     async with db.read() as s:
         sql = str(statement.compile(dialect=s.bind.dialect))
         rows = await (await s.connection()).exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1,) * sql.count("?"))

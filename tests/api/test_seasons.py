@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from notifications.store import Notification
+from infra.outbox import Notification
 from tests import builders
 from tests.api.test_bookings import assert_problem, book
 
@@ -26,8 +26,10 @@ async def dave(db):
 
 @pytest.fixture
 async def two_beds(db) -> list[int]:
-    return [await builders.room(db, key=f"pallekarm-{n:02}", kind="garden_bed", capacity=None, features=features)
-            for n, features in ((1, ()), (2, ("raised", "wheelchair_reachable")))]
+    return [
+        await builders.room(db, key=f"pallekarm-{n:02}", kind="garden_bed", capacity=None, features=features)
+        for n, features in ((1, ()), (2, ("raised", "wheelchair_reachable")))
+    ]
 
 
 async def season(client, staff, *, phase: str = "applications", **fields) -> dict:
@@ -51,7 +53,9 @@ async def apply(client, person, season_id: int, street: str, postal_code: str = 
 
 async def kinds(db, person_id: int) -> list[str]:
     async with db.read() as s:
-        return list((await s.execute(select(Notification.kind).where(Notification.person_id == person_id).order_by(Notification.id))).scalars())
+        return list(
+            (await s.execute(select(Notification.kind).where(Notification.person_id == person_id).order_by(Notification.id))).scalars()
+        )
 
 
 def by_person(run: dict) -> dict[int, dict]:
@@ -82,7 +86,10 @@ async def test_a_season_from_applications_through_the_lottery_to_accepted_offers
     assert published.json()["season"]["phase"] == "offers"
     for person in (alice, bob, carol):
         assert await kinds(db, person[0]) == ["season_result"]
-    offers = {p: (await client.get("/api/v1/offers", headers=who[1])).json()["items"] for p, who in (("alice", alice), ("carol", carol), ("bob", bob))}
+    offers = {
+        p: (await client.get("/api/v1/offers", headers=who[1])).json()["items"]
+        for p, who in (("alice", alice), ("carol", carol), ("bob", bob))
+    }
     assert offers["bob"] == [] and len(offers["alice"]) == 1
 
     held = offers["carol"][0]["booking_id"]
@@ -103,15 +110,27 @@ async def test_staff_adjust_the_allocation_only_with_a_reason_and_never_onto_a_t
         assert (await apply(client, person, sid, street)).status_code == 201
     await to_phase(client, staff, sid, "allocation")
     adjust = f"/api/v1/seasons/{sid}/allocation/adjust"
-    assert_problem(await client.post(adjust, json={"application_id": 1, "bed_id": None, "reason": "x"}, headers=staff[1]), 409, "not_previewed")
+    assert_problem(
+        await client.post(adjust, json={"application_id": 1, "bed_id": None, "reason": "x"}, headers=staff[1]), 409, "not_previewed"
+    )
     placed = by_person((await client.post(f"/api/v1/seasons/{sid}/allocation", json={"seed": 1}, headers=staff[1])).json())
     loser = next(a for a in placed.values() if a["bed_id"] is None)
     winner = next(a for a in placed.values() if a["bed_id"] is not None)
-    assert_problem(await client.post(adjust, json={"application_id": loser["id"], "bed_id": winner["bed_id"]}, headers=staff[1]), 422, "reason_required")
-    assert_problem(await client.post(adjust, json={"application_id": loser["id"], "bed_id": winner["bed_id"], "reason": "Needs it"}, headers=staff[1]), 409, "bed_taken")
+    assert_problem(
+        await client.post(adjust, json={"application_id": loser["id"], "bed_id": winner["bed_id"]}, headers=staff[1]),
+        422,
+        "reason_required",
+    )
+    assert_problem(
+        await client.post(adjust, json={"application_id": loser["id"], "bed_id": winner["bed_id"], "reason": "Needs it"}, headers=staff[1]),
+        409,
+        "bed_taken",
+    )
     freed = await client.post(adjust, json={"application_id": winner["id"], "bed_id": None, "reason": "Moved away"}, headers=staff[1])
     assert freed.json()["status"] == "waitlisted"
-    given = await client.post(adjust, json={"application_id": loser["id"], "bed_id": winner["bed_id"], "reason": "Medical need, documented"}, headers=staff[1])
+    given = await client.post(
+        adjust, json={"application_id": loser["id"], "bed_id": winner["bed_id"], "reason": "Medical need, documented"}, headers=staff[1]
+    )
     assert (given.json()["status"], given.json()["adjust_reason"]) == ("allocated", "Medical need, documented")
     assert "adjusted by staff: Medical need, documented" in given.json()["reason"]
 
@@ -119,11 +138,24 @@ async def test_staff_adjust_the_allocation_only_with_a_reason_and_never_onto_a_t
 async def test_last_seasons_grower_renews_and_keeps_their_bed(client, db, staff, alice, bob, two_beds):
     last = await season(client, staff, phase="draft", **LAST_SEASON)
     async with db.write() as s:
-        from booking.store import Booking
         from datetime import datetime
 
+        from booking.store import Booking
+
         start, end = datetime.fromisoformat(LAST_SEASON["start"]), datetime.fromisoformat(LAST_SEASON["end"])
-        s.add(Booking(resource_id=two_beds[1], person_id=alice[0], start=start, end=end, block_start=start, block_end=end, status="confirmed", created_at=start, updated_at=start))
+        s.add(
+            Booking(
+                resource_id=two_beds[1],
+                person_id=alice[0],
+                start=start,
+                end=end,
+                block_start=start,
+                block_end=end,
+                status="confirmed",
+                created_at=start,
+                updated_at=start,
+            )
+        )
     sid = (await season(client, staff, phase="renewal", previous_season_id=last["id"]))["id"]
     assert await kinds(db, alice[0]) == ["renewal_invited"]
     assert_problem(await client.post(f"/api/v1/seasons/{sid}/renewal", headers=bob[1]), 404, "not_found")
@@ -141,7 +173,9 @@ async def test_last_seasons_grower_renews_and_keeps_their_bed(client, db, staff,
     assert [(b["resource_id"], b["status"]) for b in alices if b["start"].startswith("2027")] == [(two_beds[1], "confirmed")]
 
 
-async def test_a_bed_given_back_mid_season_goes_to_the_waitlist_and_households_wait_only_once(client, db, staff, alice, bob, carol, dave, two_beds):
+async def test_a_bed_given_back_mid_season_goes_to_the_waitlist_and_households_wait_only_once(
+    client, db, staff, alice, bob, carol, dave, two_beds
+):
     sid = (await season(client, staff))["id"]
     await apply(client, alice, sid, "Elvegata 1")
     await apply(client, bob, sid, "Elvegata 2")
@@ -158,8 +192,14 @@ async def test_a_bed_given_back_mid_season_goes_to_the_waitlist_and_households_w
     assert (waiting.json()["status"], waiting.json()["position"]) == ("waiting", 1)
     assert_problem(await client.post(join, json={"street": "Elvegata 3", "postal_code": "3044"}, headers=carol[1]), 409, "already_waiting")
     alices = [b for b in (await client.get("/api/v1/bookings", headers=alice[1])).json()["items"] if b["status"] == "confirmed"]
-    assert_problem(await client.post(f"/api/v1/seasons/{sid}/holdings/{alices[0]['id']}/revoke", json={"reason": "x"}, headers=bob[1]), 403, "staff_only")
-    back = await client.post(f"/api/v1/seasons/{sid}/holdings/{alices[0]['id']}/give-back", json={"reason": "Moving to Bergen"}, headers=alice[1])
+    assert_problem(
+        await client.post(f"/api/v1/seasons/{sid}/holdings/{alices[0]['id']}/revoke", json={"reason": "x"}, headers=bob[1]),
+        403,
+        "staff_only",
+    )
+    back = await client.post(
+        f"/api/v1/seasons/{sid}/holdings/{alices[0]['id']}/give-back", json={"reason": "Moving to Bergen"}, headers=alice[1]
+    )
     assert back.json()["status"] == "cancelled"
     carols = (await client.get("/api/v1/offers", headers=carol[1])).json()["items"]
     assert len(carols) == 1 and carols[0]["deadline"].startswith("2026-11-30")  # seven days, a Monday
@@ -168,7 +208,9 @@ async def test_a_bed_given_back_mid_season_goes_to_the_waitlist_and_households_w
 
 async def test_phases_move_in_order_and_only_staff_move_them(client, staff, alice):
     s = await season(client, staff, phase="draft")
-    assert_problem(await client.post(f"/api/v1/seasons/{s['id']}/phase", json={"phase": "allocation"}, headers=staff[1]), 409, "phase_out_of_order")
+    assert_problem(
+        await client.post(f"/api/v1/seasons/{s['id']}/phase", json={"phase": "allocation"}, headers=staff[1]), 409, "phase_out_of_order"
+    )
     assert_problem(await client.post(f"/api/v1/seasons/{s['id']}/phase", json={"phase": "renewal"}, headers=alice[1]), 403, "staff_only")
     assert_problem(await client.post("/api/v1/seasons", json=SEASON, headers=alice[1]), 403, "staff_only")
 
@@ -176,7 +218,7 @@ async def test_phases_move_in_order_and_only_staff_move_them(client, staff, alic
 async def test_an_unanswered_bed_offer_expires_and_passes_down_the_waitlist(client, db, clock, staff, alice, bob, carol, two_beds):
     from datetime import UTC, datetime
 
-    from booking import offers
+    from booking.waitlists import offers
 
     sid = (await season(client, staff))["id"]
     for person, street in ((alice, "Elvegata 1"), (bob, "Elvegata 2"), (carol, "Elvegata 3")):
@@ -188,7 +230,9 @@ async def test_an_unanswered_bed_offer_expires_and_passes_down_the_waitlist(clie
     waiting = next(p for p in (alice, bob, carol) if placed[p[0]]["status"] == "waitlisted")
     clock.now = datetime(2026, 12, 1, 9, tzinfo=UTC)  # past the seven days
     await offers.expire_offers(db, now=clock.now)
-    statuses = {a["person_id"]: a["status"] for a in (await client.get(f"/api/v1/seasons/{sid}/applications", headers=staff[1])).json()["items"]}
+    statuses = {
+        a["person_id"]: a["status"] for a in (await client.get(f"/api/v1/seasons/{sid}/applications", headers=staff[1])).json()["items"]
+    }
     assert statuses[silent[0]] == "expired"
     assert len((await client.get("/api/v1/offers", headers=waiting[1])).json()["items"]) == 1
     assert await kinds(db, silent[0]) == ["season_result", "offer_expired"]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from booking import offers
-from notifications.store import Notification
+from booking.waitlists import offers
+from infra.outbox import Notification
 from tests import builders
 from tests.api.test_bookings import MONDAY_EVENING, assert_problem, book
 from tests.api.test_loans import MON_TO_TUE
@@ -36,7 +36,9 @@ async def cancel(client, auth, booking_id):
 
 async def events(db, person_id: int) -> list[str]:
     async with db.read() as s:
-        return list((await s.execute(select(Notification.kind).where(Notification.person_id == person_id).order_by(Notification.id))).scalars())
+        return list(
+            (await s.execute(select(Notification.kind).where(Notification.person_id == person_id).order_by(Notification.id))).scalars()
+        )
 
 
 async def taken_slot_with_waiters(client, room_id, holder, *waiters) -> tuple[int, list[dict]]:
@@ -152,9 +154,15 @@ async def test_an_early_return_offers_the_units_to_whoever_waits_for_them(client
 
 async def test_staff_reorder_a_line_with_a_recorded_reason(client, room_id, alice, bob, carol, staff):
     _, [bobs, carols] = await taken_slot_with_waiters(client, room_id, alice, bob, carol)
-    assert_problem(await client.post(f"/api/v1/waitlist/{carols['id']}/move", json={"position": 1}, headers=staff[1]), 422, "reason_required")
-    assert_problem(await client.post(f"/api/v1/waitlist/{carols['id']}/move", json={"position": 1, "reason": "x"}, headers=bob[1]), 403, "staff_only")
-    moved = await client.post(f"/api/v1/waitlist/{carols['id']}/move", json={"position": 1, "reason": "Booked in error last week"}, headers=staff[1])
+    assert_problem(
+        await client.post(f"/api/v1/waitlist/{carols['id']}/move", json={"position": 1}, headers=staff[1]), 422, "reason_required"
+    )
+    assert_problem(
+        await client.post(f"/api/v1/waitlist/{carols['id']}/move", json={"position": 1, "reason": "x"}, headers=bob[1]), 403, "staff_only"
+    )
+    moved = await client.post(
+        f"/api/v1/waitlist/{carols['id']}/move", json={"position": 1, "reason": "Booked in error last week"}, headers=staff[1]
+    )
     assert (moved.json()["position"], moved.json()["move_reason"]) == (1, "Booked in error last week")
     line = (await client.get(f"/api/v1/waitlist?resource_id={room_id}", headers=staff[1])).json()["items"]
     assert [e["id"] for e in line] == [carols["id"], bobs["id"]]
@@ -176,7 +184,9 @@ async def test_postgresql_itself_keeps_a_booking_off_a_held_slot(db, room_id, al
     from booking.store import Booking
 
     start, end = datetime(2026, 11, 30, 17, tzinfo=UTC), datetime(2026, 11, 30, 19, tzinfo=UTC)
-    row = dict(resource_id=room_id, person_id=alice[0], start=start, end=end, block_start=start, block_end=end, created_at=start, updated_at=start)
+    row = dict(
+        resource_id=room_id, person_id=alice[0], start=start, end=end, block_start=start, block_end=end, created_at=start, updated_at=start
+    )
     async with db.write() as s:
         s.add(Booking(status="offered", **row))
     with pytest.raises(IntegrityError, match="booking_no_overlap"):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import email
-import importlib.util
 import email.policy
+import importlib.util
 import os
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from config import migrate
-from config.database import Db
-from config.settings import TIMEZONE
+from infra.database import Db
+from infra.settings import TIMEZONE
 from people import associations
 from people import service as people
 from resources import service as catalogue
@@ -23,8 +23,15 @@ from tests.conftest import run_aside
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("ALLMENNING_REQUIRE_BROWSER") == "1"
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, "resultTypes": ["violations"]}
 
 
@@ -73,20 +80,24 @@ async def seed_people(url: str) -> None:
         await people.add_person(db, "amina@example.no", name="Amina", now=now())
         await people.add_person(db, "lars@example.no", name="Lars", now=now())
         await associations.add_association(db, "Strømsø sjakklubb", "914778271", admin_email="lars@example.no", now=now())
+
     await with_db(url, work)
 
 
 def sign_in_path(url: str, email: str) -> str:
     """The path of a one-time sign-in link, as the operator's tool makes it."""
+
     async def work(db: Db) -> str:
         token = await people.issue_credential(db, email, "signin_link", now=now(), lifetime=timedelta(minutes=30))
         return f"/auth/verify?token={token}"
+
     return run(with_db(url, work))
 
 
 def resource_id(url: str, key: str) -> int:
     async def work(db: Db) -> int:
         return next(r.id for r in await catalogue.list_resources(db) if r.key == key)
+
     return run(with_db(url, work))
 
 

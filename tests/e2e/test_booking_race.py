@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from booking.rules import ACTIVE
 from booking.store import Booking
-from resources.rules import OSLO, is_public_holiday, local_datetime
-from sqlalchemy import select
+from config.servers import running_servers
+from infra.time import OSLO, is_public_holiday, local_datetime
 from tests import builders
-from tests.e2e.servers import running_servers
 
 pytestmark = pytest.mark.e2e
 

@@ -6,14 +6,14 @@ from datetime import time, timedelta
 
 import pytest
 
-from booking import seasons
 from booking import service as bookings
-from booking.service import NewBooking
+from booking.engine import NewBooking
+from booking.seasons import service as seasons
+from config.servers import running_servers
+from infra.time import local_datetime
 from people.actor import Actor
-from resources.rules import local_datetime
 from tests.e2e import browser
 from tests.e2e.browser import check_page, next_weekday, resource_id, sign_in_path
-from tests.e2e.servers import running_servers
 
 pytestmark = pytest.mark.e2e
 
@@ -40,8 +40,9 @@ def chromium(site):
 
 def new_page(chromium, site, *, javascript: bool = True, phone: bool = True):
     size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-    context = chromium.new_context(base_url=site["base"], java_script_enabled=javascript, viewport=size, locale="nb-NO",
-                                   timezone_id="Europe/Oslo")
+    context = chromium.new_context(
+        base_url=site["base"], java_script_enabled=javascript, viewport=size, locale="nb-NO", timezone_id="Europe/Oslo"
+    )
     context.set_default_timeout(10_000)
     return context.new_page()
 
@@ -134,6 +135,7 @@ def test_an_association_books_a_weekly_slot_and_sees_the_date_it_could_not_get(c
         other = Actor(2, "amina@example.no", "Amina")
         wanted = NewBooking(room, local_datetime(taken, time(18)), local_datetime(taken, time(20)))
         await bookings.create_booking(db, other, wanted, now=browser.now())
+
     browser.run(browser.with_db(site["db"], book_second_week))
     page = new_page(chromium, site)
     page.goto(sign_in_path(site["db"], "lars@example.no"))
@@ -163,6 +165,7 @@ def test_staff_approve_a_loan_request_hand_it_out_and_take_it_back(chromium, sit
     async def request_loan(db):
         wanted = NewBooking(sound, local_datetime(pickup, time(12)), local_datetime(back, time(12)), "Sommerfest")
         await bookings.create_booking(db, Actor(2, "amina@example.no", "Amina"), wanted, now=browser.now())
+
     browser.run(browser.with_db(site["db"], request_loan))
     page = new_page(chromium, site, phone=False)
     page.goto(sign_in_path(site["db"], "stine@knutepunkt.no"))
@@ -189,12 +192,25 @@ def test_staff_approve_a_loan_request_hand_it_out_and_take_it_back(chromium, sit
 
 def garden_season(site) -> int:
     """A first garden season next spring, in draft, made by staff."""
+
     async def create(db):
         stine = Actor(1, "stine@knutepunkt.no", "Stine", is_staff=True)
         start = browser.now().replace(year=browser.now().year + 1, month=4, day=15)
-        return (await seasons.create_season(db, stine, name="Hagesesongen", start=start, end=start.replace(month=10, day=31),
-                                            previous_season_id=None, district_postal_codes=None, household_limit=1,
-                                            offer_days=7, now=browser.now())).id
+        return (
+            await seasons.create_season(
+                db,
+                stine,
+                name="Hagesesongen",
+                start=start,
+                end=start.replace(month=10, day=31),
+                previous_season_id=None,
+                district_postal_codes=None,
+                household_limit=1,
+                offer_days=7,
+                now=browser.now(),
+            )
+        ).id
+
     return browser.run(browser.with_db(site["db"], create))
 
 
@@ -236,4 +252,3 @@ def type_date(page, day) -> None:
         page.keyboard.press("Shift+Tab")
         page.keyboard.press("Shift+Tab")  # back to the field's first part, and try the other order
     raise AssertionError("could not type the date")
-

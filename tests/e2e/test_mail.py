@@ -8,20 +8,22 @@ import email.policy
 import threading
 import time
 from contextlib import contextmanager
-from datetime import date, datetime, time as wall, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as wall
 
 import httpx
 import pytest
 import vobject
 from aiosmtpd.controller import Controller
 
+from config.servers import free_port, running_servers
+from infra.mail_transport import SmtpTransport
+from infra.time import OSLO, is_public_holiday, local_datetime
 from notifications import service
-from notifications.mail import Site, SmtpTransport
-from resources.rules import OSLO, is_public_holiday, local_datetime
+from notifications.mail import Site
 from tests import builders
 from tests.api.test_bookings import MONDAY_EVENING, at, book
 from tests.conftest import _truncate_all
-from tests.e2e.servers import free_port, running_servers
 
 
 class Inbox:
@@ -31,7 +33,7 @@ class Inbox:
         self.messages: list[email.message.EmailMessage] = []
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: ANN001, N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server, session, envelope) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._lock:
             self.messages.append(message)
@@ -120,7 +122,7 @@ async def wait_for(inbox: Inbox, count: int, *, within: float) -> float:
 @pytest.mark.e2e
 @pytest.mark.postgresql
 async def test_two_server_processes_on_postgresql_mail_each_booking_once_within_seconds(postgres_url, tmp_path):
-    from config.database import Db
+    from infra.database import Db
 
     await _truncate_all(postgres_url)
     db = Db(postgres_url)
@@ -131,7 +133,10 @@ async def test_two_server_processes_on_postgresql_mail_each_booking_once_within_
         await db.dispose()
     day = a_weekday_soon()
     port = free_port()
-    with smtp_server(port) as inbox, running_servers(postgres_url, 2, tmp_path, ALLMENNING_SCHEDULER="on", ALLMENNING_SMTP_URL=f"smtp://127.0.0.1:{port}") as urls:
+    with (
+        smtp_server(port) as inbox,
+        running_servers(postgres_url, 2, tmp_path, ALLMENNING_SCHEDULER="on", ALLMENNING_SMTP_URL=f"smtp://127.0.0.1:{port}") as urls,
+    ):
         async with httpx.AsyncClient(timeout=30) as http:
             for i in range(20):
                 start = local_datetime(day, wall(17 + i // 4))

@@ -8,15 +8,21 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from booking import allocation, seasons
-from booking.season_rules import Phase
-from booking.store import Booking
-from people.actor import Actor
-
 from booking.rules import BookingStatus
+from booking.seasons import allocation
+from booking.seasons import service as seasons
+from booking.seasons.rules import Phase
+from booking.store import Booking
+from config.servers import running_servers
+from people.actor import Actor
 from tests import builders
-from tests.e2e.servers import running_servers
-from tests.e2e.test_booking_race import active_bookings, evening, fire, next_weekday, server_count
+from tests.e2e.test_booking_race import (
+    active_bookings,
+    evening,
+    fire,
+    next_weekday,
+    server_count,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -60,7 +66,13 @@ async def test_accepts_declines_and_direct_bookings_racing_for_a_held_slot_leave
         requests = []
         for i in range(60):
             url = urls[i % len(urls)]
-            requests.append([(f"{url}{offer['accept']}", {}, waiter), (f"{url}{offer['decline']}", {}, waiter), (f"{url}/api/v1/bookings", slot, holder)][i % 3])
+            requests.append(
+                [
+                    (f"{url}{offer['accept']}", {}, waiter),
+                    (f"{url}{offer['decline']}", {}, waiter),
+                    (f"{url}/api/v1/bookings", slot, holder),
+                ][i % 3]
+            )
         responses = await fire(requests)
     statuses = outcomes(responses)
     assert statuses.count(200) == 1  # one answer wins: an accept or a decline
@@ -80,10 +92,22 @@ async def bed_offer(db) -> tuple[int, dict[str, str], int]:
     staff_id, _ = await builders.person(db, "staff-race@example.no", staff=True)
     grower_id, grower = await builders.person(db, "grower@example.no")
     staff = Actor(staff_id, "staff-race@example.no", "Staff", is_staff=True)
-    season = await seasons.create_season(db, staff, name="Race", start=now + timedelta(days=30), end=now + timedelta(days=200), previous_season_id=None,
-                                         district_postal_codes=None, household_limit=1, offer_days=7, now=now)
+    season = await seasons.create_season(
+        db,
+        staff,
+        name="Race",
+        start=now + timedelta(days=30),
+        end=now + timedelta(days=200),
+        previous_season_id=None,
+        district_postal_codes=None,
+        household_limit=1,
+        offer_days=7,
+        now=now,
+    )
     await seasons.move_phase(db, staff, season.id, Phase.APPLICATIONS, now=now)
-    await seasons.apply(db, Actor(grower_id, "grower@example.no", "Grower"), season.id, street="Elvegata 1", postal_code="3044", preferences={}, now=now)
+    await seasons.apply(
+        db, Actor(grower_id, "grower@example.no", "Grower"), season.id, street="Elvegata 1", postal_code="3044", preferences={}, now=now
+    )
     await seasons.move_phase(db, staff, season.id, Phase.ALLOCATION, now=now)
     await allocation.preview(db, staff, season.id, seed=1, now=now)
     await allocation.publish(db, staff, season.id, now=now)

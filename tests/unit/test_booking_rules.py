@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from booking.loan_rules import (
+from booking.pooled_rules import (
     check_loan,
     check_loan_length,
     check_loan_quota,
@@ -17,7 +17,6 @@ from booking.loan_rules import (
     check_stock,
     peak_units,
 )
-from booking.time_rules import free_intervals, weekly_occurrences
 from booking.rules import (
     ACTIVE,
     CANCELLABLE,
@@ -59,12 +58,12 @@ from booking.rules import (
     check_slot_free,
     check_well_formed,
 )
-from config.errors import DomainError
+from booking.time_rules import free_intervals, weekly_occurrences
+from infra.errors import DomainError
+from infra.time import OSLO, Interval
 from resources.rules import (
-    OSLO,
     BookerKind,
     Closure,
-    Interval,
     OutsideBookingWindow,
     Policy,
     ResourceClosed,
@@ -303,9 +302,7 @@ def test_a_booking_during_a_closure_finds_the_room_closed_for_its_reason():
 
 
 def test_a_booking_may_run_across_midnight_when_windows_meet_there():
-    late = replace(
-        ROOM, windows=(WeeklyWindow(EVERY_DAY, time(20), time(0)), WeeklyWindow(EVERY_DAY, time(0), time(2)))
-    )
+    late = replace(ROOM, windows=(WeeklyWindow(EVERY_DAY, time(20), time(0)), WeeklyWindow(EVERY_DAY, time(0), time(2))))
     check_inside_windows(late, oslo(2026, 1, 12, 23), oslo(2026, 1, 13, 1))
 
 
@@ -384,9 +381,7 @@ CLEANED = replace(ROOM, buffer_before=timedelta(minutes=15), buffer_after=timede
 
 
 def test_a_booking_occupies_its_buffers_too():
-    assert block_of(CLEANED, oslo(2026, 1, 12, 18), oslo(2026, 1, 12, 20)) == Interval(
-        oslo(2026, 1, 12, 17, 45), oslo(2026, 1, 12, 20, 30)
-    )
+    assert block_of(CLEANED, oslo(2026, 1, 12, 18), oslo(2026, 1, 12, 20)) == Interval(oslo(2026, 1, 12, 17, 45), oslo(2026, 1, 12, 20, 30))
 
 
 def test_a_booking_whose_block_touches_another_is_free():
@@ -449,23 +444,17 @@ def test_only_a_requested_booking_can_be_decided():
 
 
 def test_a_good_room_booking_passes_every_check():
-    check_booking(
-        ROOM, ASSOCIATION, room_request(oslo(2026, 1, 12, 18), oslo(2026, 1, 12, 20), 12), capacity=20, now=NOW
-    )
+    check_booking(ROOM, ASSOCIATION, room_request(oslo(2026, 1, 12, 18), oslo(2026, 1, 12, 20), 12), capacity=20, now=NOW)
 
 
 def test_who_may_book_is_checked_before_the_details():
     with pytest.raises(BookerNotAllowed):
-        check_booking(
-            ROOM, RESIDENT, room_request(oslo(2026, 1, 12, 18), oslo(2026, 1, 12, 18, 5)), capacity=None, now=NOW
-        )
+        check_booking(ROOM, RESIDENT, room_request(oslo(2026, 1, 12, 18), oslo(2026, 1, 12, 18, 5)), capacity=None, now=NOW)
 
 
 def test_a_malformed_request_is_refused_before_anything_else():
     with pytest.raises(InvalidInterval):
-        check_booking(
-            ROOM, RESIDENT, room_request(oslo(2026, 1, 12, 20), oslo(2026, 1, 12, 18)), capacity=None, now=NOW
-        )
+        check_booking(ROOM, RESIDENT, room_request(oslo(2026, 1, 12, 20), oslo(2026, 1, 12, 18)), capacity=None, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -503,9 +492,7 @@ def test_an_equipment_loan_of_no_units_is_refused():
 
 def test_a_garden_bed_season_is_not_held_to_slot_rules():
     season = BookingRequest(ResourceKind.GARDEN_BED, oslo(2026, 4, 15), oslo(2026, 11, 1))
-    check_booking(
-        replace(Policy(), bookable_by=frozenset({BookerKind.RESIDENT})), RESIDENT, season, capacity=None, now=NOW
-    )
+    check_booking(replace(Policy(), bookable_by=frozenset({BookerKind.RESIDENT})), RESIDENT, season, capacity=None, now=NOW)
 
 
 # ---------------------------------------------------------------- free time
@@ -548,9 +535,7 @@ def test_there_is_no_free_time_in_the_past():
 
 
 def test_a_tuesday_evening_series_stays_at_six_local_across_the_october_change():
-    occurrences = weekly_occurrences(
-        oslo(2026, 10, 13, 18), oslo(2026, 10, 13, 20), every_weeks=1, until=date(2026, 11, 3)
-    )
+    occurrences = weekly_occurrences(oslo(2026, 10, 13, 18), oslo(2026, 10, 13, 20), every_weeks=1, until=date(2026, 11, 3))
     assert [day for day, _, _ in occurrences] == [
         date(2026, 10, 13),
         date(2026, 10, 20),
@@ -564,24 +549,18 @@ def test_a_tuesday_evening_series_stays_at_six_local_across_the_october_change()
 
 
 def test_a_series_stays_at_local_time_across_the_march_change():
-    occurrences = weekly_occurrences(
-        oslo(2026, 3, 24, 18), oslo(2026, 3, 24, 20), every_weeks=1, until=date(2026, 3, 31)
-    )
+    occurrences = weekly_occurrences(oslo(2026, 3, 24, 18), oslo(2026, 3, 24, 20), every_weeks=1, until=date(2026, 3, 31))
     assert [start for _, start, _ in occurrences] == [utc(2026, 3, 24, 17), utc(2026, 3, 31, 16)]
 
 
 def test_a_sunday_series_on_the_dst_sunday_keeps_its_wall_clock_times():
-    occurrences = weekly_occurrences(
-        oslo(2026, 3, 22, 10), oslo(2026, 3, 22, 20), every_weeks=1, until=date(2026, 3, 29)
-    )
+    occurrences = weekly_occurrences(oslo(2026, 3, 22, 10), oslo(2026, 3, 22, 20), every_weeks=1, until=date(2026, 3, 29))
     _, start, end = occurrences[1]
     assert (start, end) == (oslo(2026, 3, 29, 10), oslo(2026, 3, 29, 20))
 
 
 def test_a_series_every_two_weeks_includes_the_until_date():
-    occurrences = weekly_occurrences(
-        oslo(2026, 1, 13, 18), oslo(2026, 1, 13, 20), every_weeks=2, until=date(2026, 2, 10)
-    )
+    occurrences = weekly_occurrences(oslo(2026, 1, 13, 18), oslo(2026, 1, 13, 20), every_weeks=2, until=date(2026, 2, 10))
     assert [day for day, _, _ in occurrences] == [date(2026, 1, 13), date(2026, 1, 27), date(2026, 2, 10)]
 
 
@@ -591,9 +570,7 @@ def test_the_first_occurrence_is_the_given_one():
 
 
 def test_an_evening_running_past_midnight_keeps_its_shape():
-    occurrences = weekly_occurrences(
-        oslo(2026, 1, 13, 23), oslo(2026, 1, 14, 1), every_weeks=1, until=date(2026, 1, 20)
-    )
+    occurrences = weekly_occurrences(oslo(2026, 1, 13, 23), oslo(2026, 1, 14, 1), every_weeks=1, until=date(2026, 1, 20))
     assert occurrences[1][1:] == (oslo(2026, 1, 20, 23), oslo(2026, 1, 21, 1))
 
 
@@ -643,8 +620,7 @@ def test_peak_units_matches_counting_every_minute(loans, span_start, span_length
     span = minutes(span_start, span_start + span_length)
     # All ends are whole minutes, so the count is constant within each minute.
     brute_force = max(
-        sum(units for start, length, units in loans if start <= t < start + length)
-        for t in range(span_start, span_start + span_length)
+        sum(units for start, length, units in loans if start <= t < start + length) for t in range(span_start, span_start + span_length)
     )
     assert peak_units(intervals, span) == brute_force
 

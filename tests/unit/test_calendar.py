@@ -19,16 +19,26 @@ ORGANIZER, ATTENDEE = Party("Knutepunkt Strømsø", "post@allmenning.local"), Pa
 
 
 def event(start: datetime, hours: float = 2, **changes) -> CalendarEvent:
-    base = dict(uid="booking-1@allmenning.local", sequence=0, status="CONFIRMED", start=start, end=start + timedelta(hours=hours),
-                stamp=datetime(2026, 1, 5, 12, tzinfo=UTC), summary="Møterom: Lesesirkel", location="Huset, Gata 1, 3044 Drammen")
+    base = dict(
+        uid="booking-1@allmenning.local",
+        sequence=0,
+        status="CONFIRMED",
+        start=start,
+        end=start + timedelta(hours=hours),
+        stamp=datetime(2026, 1, 5, 12, tzinfo=UTC),
+        summary="Møterom: Lesesirkel",
+        location="Huset, Gata 1, 3044 Drammen",
+    )
     return CalendarEvent(**{**base, **changes})
 
 
 def test_oslo_moves_its_clocks_at_one_in_the_night_utc_on_the_last_sundays_of_march_and_october():
     transitions = calendar.zone_transitions(OSLO, 2026, 2027)
     assert [(t.utc, t.offset_to) for t in transitions] == [
-        (datetime(2026, 3, 29, 1, tzinfo=UTC), timedelta(hours=2)), (datetime(2026, 10, 25, 1, tzinfo=UTC), timedelta(hours=1)),
-        (datetime(2027, 3, 28, 1, tzinfo=UTC), timedelta(hours=2)), (datetime(2027, 10, 31, 1, tzinfo=UTC), timedelta(hours=1)),
+        (datetime(2026, 3, 29, 1, tzinfo=UTC), timedelta(hours=2)),
+        (datetime(2026, 10, 25, 1, tzinfo=UTC), timedelta(hours=1)),
+        (datetime(2027, 3, 28, 1, tzinfo=UTC), timedelta(hours=2)),
+        (datetime(2027, 10, 31, 1, tzinfo=UTC), timedelta(hours=1)),
     ]
     spring = transitions[0]
     assert spring.local_onset == datetime(2026, 3, 29, 2, 0)  # wall time before the jump, not 03:00
@@ -61,11 +71,14 @@ def parsed(ics: bytes):
     return vobject.readOne(ics.decode())
 
 
-@pytest.mark.parametrize(("local", "utc"), [
-    (datetime(2026, 3, 28, 10, 0), datetime(2026, 3, 28, 9, 0)),  # the Saturday before: winter time
-    (datetime(2026, 3, 29, 3, 30), datetime(2026, 3, 29, 1, 30)),  # the first hour of summer time
-    (datetime(2026, 10, 25, 12, 0), datetime(2026, 10, 25, 11, 0)),  # the autumn Sunday, after falling back
-])
+@pytest.mark.parametrize(
+    ("local", "utc"),
+    [
+        (datetime(2026, 3, 28, 10, 0), datetime(2026, 3, 28, 9, 0)),  # the Saturday before: winter time
+        (datetime(2026, 3, 29, 3, 30), datetime(2026, 3, 29, 1, 30)),  # the first hour of summer time
+        (datetime(2026, 10, 25, 12, 0), datetime(2026, 10, 25, 11, 0)),  # the autumn Sunday, after falling back
+    ],
+)
 def test_an_independent_parser_reads_invitation_times_around_daylight_saving_as_the_same_instants(local, utc):
     ics = calendar.invitation("REQUEST", [event(local.replace(tzinfo=OSLO))], OSLO, organizer=ORGANIZER, attendee=ATTENDEE)
     start = parsed(ics).vevent.dtstart.value
@@ -75,7 +88,7 @@ def test_an_independent_parser_reads_invitation_times_around_daylight_saving_as_
 
 def oslo_as_read_from(ics: bytes) -> object:
     text = ics.decode()
-    return tzical(io.StringIO(text[text.index("BEGIN:VTIMEZONE"):text.index("END:VTIMEZONE") + len("END:VTIMEZONE")])).get()
+    return tzical(io.StringIO(text[text.index("BEGIN:VTIMEZONE") : text.index("END:VTIMEZONE") + len("END:VTIMEZONE")])).get()
 
 
 def test_a_calendar_reading_our_vtimezone_shows_the_first_summer_hour_where_an_hour_late_onset_would_not():
@@ -87,7 +100,9 @@ def test_a_calendar_reading_our_vtimezone_shows_the_first_summer_hour_where_an_h
 
 
 def test_an_invitation_carries_method_uid_sequence_and_who_invites_whom():
-    ics = calendar.invitation("REQUEST", [event(datetime(2026, 11, 30, 18, tzinfo=OSLO), sequence=2)], OSLO, organizer=ORGANIZER, attendee=ATTENDEE)
+    ics = calendar.invitation(
+        "REQUEST", [event(datetime(2026, 11, 30, 18, tzinfo=OSLO), sequence=2)], OSLO, organizer=ORGANIZER, attendee=ATTENDEE
+    )
     cal = parsed(ics)
     assert cal.method.value == "REQUEST"
     assert (cal.vevent.uid.value, cal.vevent.sequence.value, cal.vevent.status.value) == ("booking-1@allmenning.local", "2", "CONFIRMED")
@@ -97,7 +112,13 @@ def test_an_invitation_carries_method_uid_sequence_and_who_invites_whom():
 
 
 def test_a_cancellation_is_a_cancel_message_with_a_cancelled_event():
-    ics = calendar.invitation("CANCEL", [event(datetime(2026, 11, 30, 18, tzinfo=OSLO), sequence=3, status="CANCELLED")], OSLO, organizer=ORGANIZER, attendee=ATTENDEE)
+    ics = calendar.invitation(
+        "CANCEL",
+        [event(datetime(2026, 11, 30, 18, tzinfo=OSLO), sequence=3, status="CANCELLED")],
+        OSLO,
+        organizer=ORGANIZER,
+        attendee=ATTENDEE,
+    )
     cal = parsed(ics)
     assert (cal.method.value, cal.vevent.status.value, cal.vevent.sequence.value) == ("CANCEL", "CANCELLED", "3")
 
@@ -111,8 +132,14 @@ def test_text_is_escaped_and_long_lines_fold_without_splitting_a_character():
 
 
 def test_a_feed_reads_back_the_same_in_icalendar_and_vobject():
-    tricky = event(datetime(2026, 11, 30, 18, tzinfo=OSLO), summary="Kor, øving; «Vår» \\ sang", description="Linje én\nLinje to " + "lang " * 30)
-    body = calendar.feed("Allmenning: mine bestillinger", [tricky, event(datetime(2026, 12, 1, 18, tzinfo=OSLO), uid="booking-2@x")], refresh=timedelta(hours=1))
+    tricky = event(
+        datetime(2026, 11, 30, 18, tzinfo=OSLO), summary="Kor, øving; «Vår» \\ sang", description="Linje én\nLinje to " + "lang " * 30
+    )
+    body = calendar.feed(
+        "Allmenning: mine bestillinger",
+        [tricky, event(datetime(2026, 12, 1, 18, tzinfo=OSLO), uid="booking-2@x")],
+        refresh=timedelta(hours=1),
+    )
     assert all(len(line.encode()) <= 75 for line in body.decode().split("\r\n"))
     first = icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
     assert str(first["SUMMARY"]) == tricky.summary and str(first["DESCRIPTION"]) == tricky.description

@@ -19,14 +19,17 @@ postal_code = "3044"
 opening_hours = [{ days = "mon-fri", from = "10:00", to = "19:00" }]
 """  # six lines: snippets below start on line 7
 
-ROOM = HUB + """\
+ROOM = (
+    HUB
+    + """\
 [[resources]]
 key = "room"
 location = "hub"
 kind = "room"
 name = "Room"
 capacity = 10
-"""  # resources[0] runs from line 7 to 12
+"""
+)  # resources[0] runs from line 7 to 12
 
 
 def refusal(text: str) -> CatalogueError:
@@ -89,10 +92,7 @@ def test_the_default_equipment_has_stock_and_is_lent_in_the_hubs_opening_hours(d
 
 
 def test_residents_may_book_at_least_one_room_without_approval(default):
-    assert any(
-        BookerKind.RESIDENT in r.policy.bookable_by and not r.policy.needs_approval
-        for r in of_kind(default, ResourceKind.ROOM)
-    )
+    assert any(BookerKind.RESIDENT in r.policy.bookable_by and not r.policy.needs_approval for r in of_kind(default, ResourceKind.ROOM))
 
 
 def test_at_least_one_room_needs_approval_and_one_has_an_association_quota(default):
@@ -163,8 +163,11 @@ def test_a_closure_without_an_offset_is_read_in_oslo():
 def test_a_bed_range_names_and_keys_each_bed_by_its_number():
     text = HUB + '[[bed_ranges]]\nlocation = "hub"\nfrom = 8\nto = 10\nname = "Pallekarm {n}"\nraised = [9]\n'
     beds = parse_catalogue(text).resources
-    assert [(b.key, b.name) for b in beds] == [("pallekarm-08", "Pallekarm 8"), ("pallekarm-09", "Pallekarm 9"),
-                                              ("pallekarm-10", "Pallekarm 10")]
+    assert [(b.key, b.name) for b in beds] == [
+        ("pallekarm-08", "Pallekarm 8"),
+        ("pallekarm-09", "Pallekarm 9"),
+        ("pallekarm-10", "Pallekarm 10"),
+    ]
     assert [bool(b.features) for b in beds] == [False, True, False]
 
 
@@ -202,8 +205,10 @@ def test_a_bad_duration_in_an_inline_policy_points_at_the_policy_line():
 
 
 def test_a_bad_time_in_a_multi_line_window_list_points_at_that_window():
-    text = ROOM + '[resources.policy]\nwindows = [\n  { days = "mon", from = "17:00", to = "22:00" },\n' \
-                  '  { days = "tue", from = "25:00", to = "22:00" },\n]\n'
+    text = (
+        ROOM + '[resources.policy]\nwindows = [\n  { days = "mon", from = "17:00", to = "22:00" },\n'
+        '  { days = "tue", from = "25:00", to = "22:00" },\n]\n'
+    )
     points_at(text, 16, "resources[0].policy.windows[1].from")
 
 
@@ -247,14 +252,18 @@ def test_a_policy_that_contradicts_itself_points_at_the_field_validate_policy_na
 
 
 def test_a_kit_of_an_unknown_item_points_at_the_items_line():
-    text = HUB + '[[resources]]\nkey = "bord"\nlocation = "hub"\nkind = "equipment"\nname = "Bord"\nstock = 4\n' \
-                 '\n[[kits]]\nkey = "kit"\nname = "Kit"\nlocation = "hub"\nitems = { bord = 2, telt = 1 }\n'
+    text = (
+        HUB + '[[resources]]\nkey = "bord"\nlocation = "hub"\nkind = "equipment"\nname = "Bord"\nstock = 4\n'
+        '\n[[kits]]\nkey = "kit"\nname = "Kit"\nlocation = "hub"\nitems = { bord = 2, telt = 1 }\n'
+    )
     points_at(text, 18, "kits[0].items.telt")
 
 
 def test_a_kit_may_not_need_more_than_the_stock():
-    text = HUB + '[[resources]]\nkey = "bord"\nlocation = "hub"\nkind = "equipment"\nname = "Bord"\nstock = 4\n' \
-                 '[[kits]]\nkey = "kit"\nname = "Kit"\nlocation = "hub"\n\n[kits.items]\nbord = 5\n'
+    text = (
+        HUB + '[[resources]]\nkey = "bord"\nlocation = "hub"\nkind = "equipment"\nname = "Bord"\nstock = 4\n'
+        '[[kits]]\nkey = "kit"\nname = "Kit"\nlocation = "hub"\n\n[kits.items]\nbord = 5\n'
+    )
     points_at(text, 19, "kits[0].items.bord")
 
 
@@ -277,12 +286,14 @@ def test_a_bad_location_field_points_into_the_right_location():
 
 
 def test_the_first_problem_by_line_is_reported_and_all_are_listed():
-    text = ROOM.replace('location = "hub"', 'location = "nowhere"') + 'capacity_typo = 1\n'
+    text = ROOM.replace('location = "hub"', 'location = "nowhere"') + "capacity_typo = 1\n"
     error = points_at(text.replace("capacity = 10", "capacity = 0"), 9, "resources[0].location")
     assert [e["line"] for e in error.extra["errors"]] == [9, 12, 13]
 
 
 def test_comments_and_strings_with_brackets_do_not_confuse_the_line_count():
-    text = HUB + '# [[resources]] is commented out\n[[resources]]\nkey = "room"  # [not a table]\n' \
-                 'location = "hub"\nkind = "room"\nname = "Room [big]"\ncapacity = 0\n'
+    text = (
+        HUB + '# [[resources]] is commented out\n[[resources]]\nkey = "room"  # [not a table]\n'
+        'location = "hub"\nkind = "room"\nname = "Room [big]"\ncapacity = 0\n'
+    )
     points_at(text, 13, "resources[0].capacity")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from infra import mail_transport as transport
 from notifications import mail, rules
 from notifications.calendar import Party
 from notifications.mail import Letter, Site
@@ -35,15 +36,24 @@ def test_all_retries_together_span_about_a_day_so_a_long_outage_loses_no_mail():
 
 
 def test_only_five_hundred_answers_are_permanent():
-    assert rules.is_permanent_smtp_code(550) and rules.is_permanent_smtp_code(554)
-    assert not rules.is_permanent_smtp_code(421) and not rules.is_permanent_smtp_code(451)
+    assert transport.is_permanent_smtp_code(550) and transport.is_permanent_smtp_code(554)
+    assert not transport.is_permanent_smtp_code(421) and not transport.is_permanent_smtp_code(451)
 
 
-@pytest.mark.parametrize(("kind", "method"), [
-    ("booking_confirmed", "REQUEST"), ("booking_requested", "REQUEST"), ("booking_approved", "REQUEST"),
-    ("booking_changed", "REQUEST"), ("booking_cancelled", "CANCEL"), ("booking_declined", "CANCEL"),
-    ("booking_reminder", None), ("loan_overdue", None), ("series_booked", "PUBLISH"),
-])
+@pytest.mark.parametrize(
+    ("kind", "method"),
+    [
+        ("booking_confirmed", "REQUEST"),
+        ("booking_requested", "REQUEST"),
+        ("booking_approved", "REQUEST"),
+        ("booking_changed", "REQUEST"),
+        ("booking_cancelled", "CANCEL"),
+        ("booking_declined", "CANCEL"),
+        ("booking_reminder", None),
+        ("loan_overdue", None),
+        ("series_booked", "PUBLISH"),
+    ],
+)
 def test_booking_news_invites_to_the_calendar_and_cancelling_news_cancels(kind, method):
     assert rules.meaning_of(kind).method == method
 
@@ -55,7 +65,11 @@ def test_a_kind_no_mail_is_written_for_is_refused():
 
 def test_a_request_is_tentative_in_the_calendar_and_a_decline_removes_it():
     assert [rules.calendar_status(s) for s in ("requested", "confirmed", "declined", "cancelled")] == [
-        "TENTATIVE", "CONFIRMED", "CANCELLED", "CANCELLED"]
+        "TENTATIVE",
+        "CONFIRMED",
+        "CANCELLED",
+        "CANCELLED",
+    ]
 
 
 def test_an_offer_awaiting_an_answer_is_tentative_and_an_expired_one_is_gone():
@@ -119,7 +133,9 @@ def facts(**changes) -> BookingFacts:
 
 def test_an_event_is_told_as_it_was_when_it_happened():
     now_moved = facts(start=EVENING + timedelta(days=1), sequence=3, status="cancelled")
-    then = rules.as_of(now_moved, {"start": EVENING.isoformat(), "end": (EVENING + timedelta(hours=2)).isoformat(), "sequence": 1, "status": "confirmed"})
+    then = rules.as_of(
+        now_moved, {"start": EVENING.isoformat(), "end": (EVENING + timedelta(hours=2)).isoformat(), "sequence": 1, "status": "confirmed"}
+    )
     assert (then.start, then.sequence, then.status, then.title) == (EVENING, 1, "confirmed", "Lesesirkel")
 
 
@@ -129,7 +145,9 @@ SEASON = {"season": "Strømsøhagen 2027", "deadline": "2027-03-01T12:00:00+00:0
 @pytest.mark.parametrize("language", rules.LANGUAGES)
 @pytest.mark.parametrize("kind", sorted(k for k, m in rules.KINDS.items() if m.template != "season"))
 def test_every_kind_of_booking_mail_reads_in_both_languages_with_place_time_and_link(kind, language):
-    letter = Letter(9, kind, T0, Party("Ola", "ola@example.no"), language, facts(), {"reason": "Vannlekkasje", "refused": 1}, (facts(), facts(id=6)))
+    letter = Letter(
+        9, kind, T0, Party("Ola", "ola@example.no"), language, facts(), {"reason": "Vannlekkasje", "refused": 1}, (facts(), facts(id=6))
+    )
     message = mail.render(letter, Site("https://allmenning.example", "Knutepunkt <post@allmenning.example>"))
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
@@ -141,20 +159,36 @@ def test_every_kind_of_booking_mail_reads_in_both_languages_with_place_time_and_
 
 
 @pytest.mark.parametrize("language", rules.LANGUAGES)
-@pytest.mark.parametrize(("kind", "outcome"), [("season_result", "offered"), ("season_result", "waitlisted"), ("season_result", "renewed"),
-                                               ("season_result", "something_new"), ("renewal_invited", None)])
+@pytest.mark.parametrize(
+    ("kind", "outcome"),
+    [
+        ("season_result", "offered"),
+        ("season_result", "waitlisted"),
+        ("season_result", "renewed"),
+        ("season_result", "something_new"),
+        ("renewal_invited", None),
+    ],
+)
 def test_every_season_mail_reads_in_both_languages_with_or_without_a_bed(kind, outcome, language):
     details = {**SEASON, "outcome": outcome} if outcome else SEASON
     for booking in (facts(), None):
-        message = mail.render(Letter(9, kind, T0, Party("Ola", "ola@example.no"), language, booking, details), Site("https://allmenning.example", "post@allmenning.example"))
+        message = mail.render(
+            Letter(9, kind, T0, Party("Ola", "ola@example.no"), language, booking, details),
+            Site("https://allmenning.example", "post@allmenning.example"),
+        )
         text = message.get_body(("plain",)).get_content()
         assert "Strømsøhagen 2027" in message["Subject"] and ("Møterom 1" in text) == (booking is not None)
         assert ("mandag 1. mars 2027 13:00" if language == "nb" else "Monday, 1 March 2027 13:00") in text
 
 
 def test_a_season_result_is_worded_by_its_outcome():
-    words = [mail.render(Letter(9, "season_result", T0, Party("Ola", "o@example.no"), "en", None, {**SEASON, "outcome": o}), Site("https://a.example", "p@a.example"))["Subject"]
-             for o in ("offered", "waitlisted")]
+    words = [
+        mail.render(
+            Letter(9, "season_result", T0, Party("Ola", "o@example.no"), "en", None, {**SEASON, "outcome": o}),
+            Site("https://a.example", "p@a.example"),
+        )["Subject"]
+        for o in ("offered", "waitlisted")
+    ]
     assert words == ["Place allocated: Strømsøhagen 2027", "Waiting list: Strømsøhagen 2027"]
 
 

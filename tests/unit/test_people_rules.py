@@ -67,8 +67,7 @@ def test_an_email_address_is_trimmed_and_lower_cased():
 
 
 @pytest.mark.parametrize(
-    "address", ["", "kari", "kari@", "@example.no", "kari@example", "kari nordmann@example.no", "kari@@example.no",
-                "kari@example..no"]
+    "address", ["", "kari", "kari@", "@example.no", "kari@example", "kari nordmann@example.no", "kari@@example.no", "kari@example..no"]
 )
 def test_an_obviously_malformed_email_address_is_refused(address):
     with pytest.raises(InvalidEmail) as refused:
@@ -85,8 +84,7 @@ def test_an_address_with_a_plus_and_subdomain_is_accepted():
 
 @pytest.mark.parametrize(
     "street",
-    ["Tordenskiolds gate 12B", "Tordenskioldsgate 12 b", "tordenskiolds gt. 12b", "TORDENSKIOLDS G. 12-B",
-     "Tordenskiolds gata 12B"],
+    ["Tordenskiolds gate 12B", "Tordenskioldsgate 12 b", "tordenskiolds gt. 12b", "TORDENSKIOLDS G. 12-B", "Tordenskiolds gata 12B"],
 )
 def test_spellings_of_the_same_address_give_the_same_household(street):
     assert household_key(street, "3044") == household_key("Tordenskiolds gate 12B", "3044")

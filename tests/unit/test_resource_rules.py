@@ -9,28 +9,30 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from infra.time import (
+    OSLO,
+    Interval,
+    clip,
+    is_public_holiday,
+    local_datetime,
+    local_day,
+    merge,
+    public_holiday_name,
+    subtract,
+)
 from resources.rules import (
     EXCLUSIVE_KINDS,
-    OSLO,
     BookerKind,
     Closure,
-    Interval,
     InvalidPolicy,
     OutsideBookingWindow,
     Policy,
     ResourceClosed,
     ResourceKind,
     WeeklyWindow,
-    clip,
     closures_within,
     is_open_throughout,
-    is_public_holiday,
-    local_datetime,
-    local_day,
-    merge,
     open_intervals,
-    public_holiday_name,
-    subtract,
     validate_policy,
 )
 
@@ -270,9 +272,7 @@ def test_open_intervals_are_clipped_to_the_span():
 
 
 def test_a_window_applies_only_between_its_valid_dates_inclusive():
-    autumn = policy_with(
-        WeeklyWindow(EVERY_DAY, time(17), time(22), valid_from=date(2026, 8, 17), valid_until=date(2026, 8, 19))
-    )
+    autumn = policy_with(WeeklyWindow(EVERY_DAY, time(17), time(22), valid_from=date(2026, 8, 17), valid_until=date(2026, 8, 19)))
     opened = open_intervals(autumn, span_of_days(date(2026, 8, 15), date(2026, 8, 22)))
     assert [o.start.astimezone(OSLO).date() for o in opened] == [date(2026, 8, d) for d in (17, 18, 19)]
 
@@ -327,9 +327,7 @@ def test_a_closure_removes_its_part_of_a_window():
 
 def test_closures_within_name_the_holidays_and_the_staff_closures():
     closure = Closure(oslo(2026, 5, 16, 8), oslo(2026, 5, 16, 12), "Maintenance")
-    found = closures_within(
-        replace(AFTER_HOURS, closures=(closure,)), span_of_days(date(2026, 5, 16), date(2026, 5, 17))
-    )
+    found = closures_within(replace(AFTER_HOURS, closures=(closure,)), span_of_days(date(2026, 5, 16), date(2026, 5, 17)))
     assert [c.reason for c in found] == ["Maintenance", "Grunnlovsdag"]
     assert found[1].interval == local_day(date(2026, 5, 17))
 
@@ -414,12 +412,16 @@ MIDNIGHT_WINDOWS = policy_with(
 )
 # Around the spring change, the autumn change, and Easter (Skjærtorsdag to 2. påskedag) of 2027.
 MOMENTS = st.sampled_from([date(2027, 3, 25), date(2027, 10, 29)]).flatmap(
-    lambda first: st.integers(0, 7 * 24 * 4).map(lambda quarters: local_day(first).start + timedelta(minutes=15 * quarters)))
+    lambda first: st.integers(0, 7 * 24 * 4).map(lambda quarters: local_day(first).start + timedelta(minutes=15 * quarters))
+)
 
 
 @settings(max_examples=400, deadline=None)
-@given(policy=st.sampled_from([AFTER_HOURS, MIDNIGHT_WINDOWS, replace(AFTER_HOURS, open_on_holidays=True)]),
-       start=MOMENTS, quarters=st.integers(1, 3 * 24 * 4))
+@given(
+    policy=st.sampled_from([AFTER_HOURS, MIDNIGHT_WINDOWS, replace(AFTER_HOURS, open_on_holidays=True)]),
+    start=MOMENTS,
+    quarters=st.integers(1, 3 * 24 * 4),
+)
 def test_whether_an_interval_is_wholly_open_agrees_with_its_open_stretches(policy, start, quarters):
     wanted = Interval(start, start + timedelta(minutes=15 * quarters))
     assert is_open_throughout(policy, wanted) == (open_intervals(policy, wanted) == [wanted])

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from booking.season_rules import (
+from booking.seasons.rules import (
     DISTRICT_TIER,
     OTHERS_TIER,
     Applicant,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from booking.rules import BookingStatus
-from booking.waitlist_rules import (
+from booking.waitlists.rules import (
     TERMS,
     EntryStatus,
     InvalidPosition,
@@ -25,7 +25,7 @@ from booking.waitlist_rules import (
     moved_to,
     offer_deadline,
 )
-from resources.rules import OSLO, local_datetime
+from infra.time import OSLO, local_datetime
 
 BED = TERMS[WaitKind.GARDEN_BED]
 ROOM = TERMS[WaitKind.ROOM_SLOT]

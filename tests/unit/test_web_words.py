@@ -8,12 +8,14 @@ from types import SimpleNamespace
 from babel.messages.pofile import read_po
 
 from booking.rules import SlotTaken
-from resources.rules import Interval, Policy, WeeklyWindow, local_datetime
+from booking.seasons.rules import take_up_of
+from booking.usage_rules import Week, item_weeks, summed, weekly_use
+from infra.i18n import LOCALE_DIR
+from infra.time import Interval, local_datetime
+from resources.rules import Policy, WeeklyWindow
 from web.booking_pages import refusals_of
-from web.i18n import LOCALE_DIR, Speaker, chosen
+from web.i18n import Speaker, chosen
 from web.refusals import MESSAGES, field_of, message_of
-from web.take_up import item_weeks, summed, take_up_of
-from web.utilisation import Week, weekly_use
 
 MONDAY = date(2026, 11, 23)
 
@@ -45,7 +47,9 @@ def test_a_refusal_is_placed_next_to_the_field_it_concerns():
 
 def test_the_dates_a_series_could_not_get_are_read_back_from_the_address():
     assert refusals_of("2026-12-08:slot_taken,nonsense,2026-12-25:resource_closed") == [
-        (date(2026, 12, 8), "slot_taken"), (date(2026, 12, 25), "resource_closed")]
+        (date(2026, 12, 8), "slot_taken"),
+        (date(2026, 12, 25), "resource_closed"),
+    ]
 
 
 def test_a_room_is_measured_against_its_open_hours_and_equipment_against_the_whole_week():

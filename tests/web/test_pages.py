@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import update
 
 from booking import service as bookings
-from booking.service import NewBooking
+from booking.engine import NewBooking
+from infra.time import local_datetime
 from people.actor import Actor
 from people.store import Person
-from resources.rules import local_datetime
 from tests import builders
 
 TUESDAY = "2026-11-24"
@@ -127,7 +127,7 @@ async def test_a_taken_time_is_shown_next_to_the_start_field_in_the_pages_langua
 async def test_cancelling_from_my_bookings_posts_and_redirects(client, alice, room):
     await post_form(client, f"/resources/{room}/book", ROOM_FORM, alice[1])
     page = await client.get("/my/bookings", headers=alice[1])
-    booking_id = re.search(r'/my/bookings/(\d+)/cancel', page.text).group(1)
+    booking_id = re.search(r"/my/bookings/(\d+)/cancel", page.text).group(1)
     response = await post_form(client, f"/my/bookings/{booking_id}/cancel", {}, alice[1], from_page="/my/bookings")
     assert (response.status_code, response.headers["location"]) == (303, "/my/bookings?done=cancelled")
     assert "Bookingen er avbestilt." in (await client.get(response.headers["location"], headers=alice[1])).text
@@ -154,7 +154,7 @@ async def test_staff_approve_and_decline_requests_and_a_decline_needs_a_reason(c
     await post_form(client, f"/resources/{room}/book", ROOM_FORM, alice[1])
     await post_form(client, f"/resources/{room}/book", {**ROOM_FORM, "date": "2026-11-25"}, alice[1])
     page = await client.get("/staff/requests", headers=staff[1])
-    first, second = re.findall(r'/staff/requests/(\d+)/approve', page.text)
+    first, second = re.findall(r"/staff/requests/(\d+)/approve", page.text)
     refused = await post_form(client, f"/staff/requests/{second}/decline", {"reason": ""}, staff[1], from_page="/staff/requests")
     assert refused.status_code == 422
     assert text_of(refused.text, f"booking-{second}-reason-error") == "Feil: Skriv en begrunnelse."
@@ -175,12 +175,20 @@ async def test_staff_hand_out_and_take_back_a_loan(client, db, alice, staff):
     form = {"date": "2026-11-24", "start": "12:00", "end_date": "2026-11-26", "end": "12:00", "quantity": "2"}
     assert (await post_form(client, f"/resources/{chairs}/book", form, alice[1])).status_code == 303
     pickups = await client.get("/staff/handovers?day=2026-11-24", headers=staff[1])
-    loan = re.search(r'/staff/loans/(\d+)/check-out', pickups.text).group(1)
-    out = await post_form(client, f"/staff/loans/{loan}/check-out", {"day": "2026-11-24"}, staff[1], from_page="/staff/handovers?day=2026-11-24")
+    loan = re.search(r"/staff/loans/(\d+)/check-out", pickups.text).group(1)
+    out = await post_form(
+        client, f"/staff/loans/{loan}/check-out", {"day": "2026-11-24"}, staff[1], from_page="/staff/handovers?day=2026-11-24"
+    )
     assert out.headers["location"] == "/staff/handovers?day=2026-11-24&done=check-out"
     returns = await client.get("/staff/handovers?day=2026-11-26", headers=staff[1])
     assert f"/staff/loans/{loan}/check-in" in returns.text
-    back = await post_form(client, f"/staff/loans/{loan}/check-in", {"day": "2026-11-26", "condition": "ok", "missing_units": "0"}, staff[1], from_page="/staff/handovers?day=2026-11-26")
+    back = await post_form(
+        client,
+        f"/staff/loans/{loan}/check-in",
+        {"day": "2026-11-26", "condition": "ok", "missing_units": "0"},
+        staff[1],
+        from_page="/staff/handovers?day=2026-11-26",
+    )
     assert back.headers["location"] == "/staff/handovers?day=2026-11-26&done=check-in"
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from booking import seasons
+from booking.seasons import service as seasons
 from people.actor import Actor
 from tests import builders
 from tests.web.test_pages import post_form, text_of
@@ -27,16 +27,27 @@ async def staff(db):
 async def season(db, clock, staff):
     await builders.room(db, key="pallekarm-1", kind="garden_bed", capacity=None)
     actor = Actor(staff[0], "staff@example.no", "Stine", is_staff=True)
-    row = await seasons.create_season(db, actor, name="Hagesesongen 2027", start=datetime(2027, 4, 14, 22, tzinfo=UTC),
-                                      end=datetime(2027, 10, 31, 23, tzinfo=UTC), previous_season_id=None,
-                                      district_postal_codes=None, household_limit=1, offer_days=7, now=clock())
+    row = await seasons.create_season(
+        db,
+        actor,
+        name="Hagesesongen 2027",
+        start=datetime(2027, 4, 14, 22, tzinfo=UTC),
+        end=datetime(2027, 10, 31, 23, tzinfo=UTC),
+        previous_season_id=None,
+        district_postal_codes=None,
+        household_limit=1,
+        offer_days=7,
+        now=clock(),
+    )
     return row.id
 
 
 async def test_a_resident_applies_for_a_bed_and_accepts_the_offer_staff_publish(client, resident, staff, season):
     page = f"/staff/seasons/{season}"
     assert (await post_form(client, f"{page}/phase", {"phase": "applications"}, staff[1], from_page=page)).status_code == 303
-    applied = await post_form(client, f"/garden/{season}/apply", {"street": "Torggata 5", "postal_code": "3044"}, resident[1], from_page="/garden")
+    applied = await post_form(
+        client, f"/garden/{season}/apply", {"street": "Torggata 5", "postal_code": "3044"}, resident[1], from_page="/garden"
+    )
     assert (applied.status_code, applied.headers["location"]) == (303, "/garden?done=apply")
     assert "Søkt, venter på trekningen" in (await client.get("/garden", headers=resident[1])).text
     assert (await post_form(client, f"{page}/phase", {"phase": "allocation"}, staff[1], from_page=page)).status_code == 303
@@ -45,7 +56,7 @@ async def test_a_resident_applies_for_a_bed_and_accepts_the_offer_staff_publish(
     assert (await post_form(client, f"{page}/publish", {}, staff[1], from_page=page)).status_code == 303
     garden = await client.get("/garden", headers=resident[1])
     assert "Du får tilbud om en pallekarm" in garden.text
-    offer = re.search(r'/offers/(\d+)/accept', garden.text).group(1)
+    offer = re.search(r"/offers/(\d+)/accept", garden.text).group(1)
     accepted = await post_form(client, f"/offers/{offer}/accept", {}, resident[1], from_page="/garden")
     assert accepted.headers["location"] == "/garden?done=accepted"
     assert "Pallekarmen er din denne sesongen." in (await client.get(accepted.headers["location"], headers=resident[1])).text
@@ -54,7 +65,9 @@ async def test_a_resident_applies_for_a_bed_and_accepts_the_offer_staff_publish(
 async def test_a_wrong_postal_code_is_shown_next_to_its_field(client, resident, staff, season):
     page = f"/staff/seasons/{season}"
     await post_form(client, f"{page}/phase", {"phase": "applications"}, staff[1], from_page=page)
-    response = await post_form(client, f"/garden/{season}/apply", {"street": "Torggata 5", "postal_code": "30"}, resident[1], from_page="/garden")
+    response = await post_form(
+        client, f"/garden/{season}/apply", {"street": "Torggata 5", "postal_code": "30"}, resident[1], from_page="/garden"
+    )
     assert response.status_code == 422
     assert text_of(response.text, "postal_code-error") == "Feil: Skriv et norsk postnummer med fire sifre."
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from booking import seasons
+from booking.seasons import service as seasons
 from people.actor import Actor
 from tests import builders
 from tests.web.test_pages import ROOM_FORM, post_form
@@ -58,9 +58,18 @@ async def test_garden_bed_take_up_counts_the_beds_held_this_season(client, db, c
     for number in (1, 2):
         await builders.room(db, key=f"pallekarm-{number}", kind="garden_bed", capacity=None)
     actor = Actor(staff[0], "staff@example.no", "Stine", is_staff=True)
-    await seasons.create_season(db, actor, name="Hagesesongen 2027", start=datetime(2027, 4, 14, 22, tzinfo=UTC),
-                                end=datetime(2027, 10, 31, 23, tzinfo=UTC), previous_season_id=None,
-                                district_postal_codes=None, household_limit=1, offer_days=7, now=clock())
+    await seasons.create_season(
+        db,
+        actor,
+        name="Hagesesongen 2027",
+        start=datetime(2027, 4, 14, 22, tzinfo=UTC),
+        end=datetime(2027, 10, 31, 23, tzinfo=UTC),
+        previous_season_id=None,
+        district_postal_codes=None,
+        household_limit=1,
+        offer_days=7,
+        now=clock(),
+    )
     page = await client.get("/staff/garden/utilisation", headers=staff[1])
     assert page.status_code == 200 and "Hagesesongen 2027" in page.text and 'role="img"' in page.text
     csv = await client.get("/staff/garden/utilisation.csv", headers=staff[1])

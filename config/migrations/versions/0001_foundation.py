@@ -8,8 +8,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-
-import config.database
+import infra.database
 
 revision = '0001'
 down_revision = None
@@ -25,7 +24,7 @@ def upgrade() -> None:
     sa.Column('orgnr', sqlmodel.sql.sqltypes.AutoString(length=9), nullable=False),
     sa.Column('contact_email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
     sa.Column('contact_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-    sa.Column('created_at', config.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.database.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('association', schema=None) as batch_op:
@@ -58,7 +57,7 @@ def upgrade() -> None:
     sa.Column('postal_code', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=False),
     sa.Column('city', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('is_staff', sa.Boolean(), nullable=False),
-    sa.Column('created_at', config.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.database.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('person', schema=None) as batch_op:
@@ -70,10 +69,10 @@ def upgrade() -> None:
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('created_at', config.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', config.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('used_at', config.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', config.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', infra.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('used_at', infra.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', infra.database.UtcDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -88,7 +87,7 @@ def upgrade() -> None:
     sa.Column('fingerprint', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=False),
     sa.Column('body', sa.JSON(), nullable=False),
-    sa.Column('created_at', config.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.database.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('person_id', 'key')
@@ -109,7 +108,7 @@ def upgrade() -> None:
     sa.Column('association_id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
-    sa.Column('created_at', config.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.database.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['association_id'], ['association.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -132,8 +131,8 @@ def upgrade() -> None:
     sa.Column('features', sa.JSON(), nullable=False),
     sa.Column('policy', sa.JSON(), nullable=False),
     sa.Column('in_maintenance', sa.Boolean(), nullable=False),
-    sa.Column('retired_at', config.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('updated_at', config.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('retired_at', infra.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', infra.database.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['location_id'], ['location.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -150,7 +149,7 @@ def upgrade() -> None:
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('every_weeks', sa.Integer(), nullable=False),
     sa.Column('until', sa.Date(), nullable=False),
-    sa.Column('created_at', config.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.database.UtcDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['association_id'], ['association.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['resource_id'], ['resource.id'], ),
@@ -162,8 +161,8 @@ def upgrade() -> None:
     op.create_table('closure',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('resource_id', sa.Integer(), nullable=False),
-    sa.Column('start', config.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('end', config.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('start', infra.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('end', infra.database.UtcDateTime(timezone=True), nullable=False),
     sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.ForeignKeyConstraint(['resource_id'], ['resource.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -191,22 +190,22 @@ def upgrade() -> None:
     sa.Column('association_id', sa.Integer(), nullable=True),
     sa.Column('series_id', sa.Integer(), nullable=True),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-    sa.Column('start', config.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('end', config.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('block_start', config.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('block_end', config.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('start', infra.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('end', infra.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('block_start', infra.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('block_end', infra.database.UtcDateTime(timezone=True), nullable=False),
     sa.Column('exclusive', sa.Boolean(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('attendees', sa.Integer(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
-    sa.Column('created_at', config.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', config.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', infra.database.UtcDateTime(timezone=True), nullable=False),
     sa.Column('decided_by', sa.Integer(), nullable=True),
-    sa.Column('decided_at', config.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', infra.database.UtcDateTime(timezone=True), nullable=True),
     sa.Column('decision_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('cancelled_by', sa.Integer(), nullable=True),
-    sa.Column('cancelled_at', config.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', infra.database.UtcDateTime(timezone=True), nullable=True),
     sa.Column('cancel_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['association_id'], ['association.id'], ),
     sa.ForeignKeyConstraint(['cancelled_by'], ['person.id'], ),
@@ -231,10 +230,10 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('created_at', config.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('next_attempt_at', config.database.UtcDateTime(timezone=True), nullable=False),
-    sa.Column('lease_until', config.database.UtcDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', config.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', infra.database.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('lease_until', infra.database.UtcDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', infra.database.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.ForeignKeyConstraint(['booking_id'], ['booking.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),

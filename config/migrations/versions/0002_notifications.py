@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import config.database
+import infra.database
 
 revision = "0002"
 down_revision = "0001"
@@ -21,9 +21,9 @@ def upgrade() -> None:
         "job_run",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("job", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("tick", config.database.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("tick", infra.database.UtcDateTime(timezone=True), nullable=False),
         sa.Column("owner", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
-        sa.Column("started_at", config.database.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", infra.database.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("job", "tick", name="uq_job_run_tick"),
     )
@@ -33,8 +33,8 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("association_id", sa.Integer(), nullable=True),
         sa.Column("token", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("created_at", config.database.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", config.database.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", infra.database.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", infra.database.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["association_id"], ["association.id"]),
         sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -46,7 +46,7 @@ def upgrade() -> None:
     with op.batch_alter_table("notification", schema=None) as batch_op:
         # Rows already in the outbox get an empty lease owner: nobody holds them.
         batch_op.add_column(sa.Column("lease_owner", sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("last_attempt_at", config.database.UtcDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("last_attempt_at", infra.database.UtcDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("dedupe_key", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True))
         batch_op.create_index("ix_notification_dedupe_key", ["dedupe_key"], unique=True)
 

@@ -7,7 +7,7 @@ Revises: 0002
 import sqlalchemy as sa
 from alembic import op
 
-import config.database
+import infra.database
 
 revision = "0003"
 down_revision = "0002"
@@ -20,10 +20,10 @@ FOREIGN_KEYS = {"fk_booking_checked_out_by_person": "checked_out_by", "fk_bookin
 def upgrade() -> None:
     with op.batch_alter_table("booking") as batch:
         batch.add_column(sa.Column("kit_loan_id", sa.String(length=36), nullable=True))
-        batch.add_column(sa.Column("checked_out_at", config.database.UtcDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("checked_out_at", infra.database.UtcDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("checked_out_by", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("check_out_note", sa.String(), nullable=False, server_default=""))
-        batch.add_column(sa.Column("returned_at", config.database.UtcDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("returned_at", infra.database.UtcDateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("returned_by", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("return_condition", sa.String(length=20), nullable=False, server_default=""))
         batch.add_column(sa.Column("return_note", sa.String(), nullable=False, server_default=""))

@@ -7,14 +7,14 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
-import config.database
+import infra.database
 
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-Utc = config.database.UtcDateTime
+Utc = infra.database.UtcDateTime
 CONSTRAINT = (
     "ALTER TABLE booking ADD CONSTRAINT booking_no_overlap EXCLUDE USING gist "
     "(resource_id WITH =, tstzrange(block_start, block_end, '[)') WITH &&) WHERE (exclusive AND status IN ({}))"

@@ -1,0 +1,1 @@
+"""Equipment loans: hand-over, return, overdue and kits."""

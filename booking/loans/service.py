@@ -1,0 +1,130 @@
+"""Use cases for equipment loans: kits borrowed whole, hand-over at the counter, overdue loans."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import store
+from booking.engine import (
+    NewBooking,
+    booker_for,
+    check_free,
+    check_policy_and_quota,
+    new_row,
+)
+from booking.loans import rules as loan_rules
+from booking.rules import BookingStatus
+from booking.store import HANDED_OUT_VALUES, Booking
+from booking.waitlists import offers
+from infra import outbox
+from infra.database import Db
+from infra.errors import NotFound
+from infra.time import MIDNIGHT, Interval, local_datetime
+from people.actor import Actor, check_staff
+from resources import store as catalogue
+from resources.store import Kit, KitItem
+
+
+async def create_kit_loan(
+    db: Db, actor: Actor, kit_id: int, start: datetime, end: datetime, *, association_id: int | None, title: str, now: datetime
+) -> list[Booking]:
+    """Borrow every item of a kit for one interval, or nothing at all."""
+    booker = booker_for(actor, association_id)
+    kit_loan_id = str(uuid.uuid4())
+    async with db.write() as s:
+        kit = await s.get(Kit, kit_id)
+        if kit is None:
+            raise NotFound(f"No kit {kit_id}", kit_id=kit_id)
+        items = list((await s.execute(select(KitItem).where(KitItem.kit_id == kit_id).order_by(KitItem.resource_id))).scalars())
+        loans = []
+        for item in items:  # locked in resource order, so two kit loans never wait on each other in a circle
+            resource = await store.locked_resource(s, item.resource_id)
+            policy = await catalogue.policy_of(s, resource)
+            wanted = NewBooking(resource.id, start, end, title or kit.name, association_id, None, item.quantity)
+            await check_policy_and_quota(s, resource, policy, booker, wanted, now=now, adds_one=not loans)
+            row = new_row(resource, policy, booker, wanted, await check_free(s, resource, policy, wanted), now=now, kit_loan_id=kit_loan_id)
+            s.add(row)
+            await s.flush()
+            loans.append(row)
+        outbox.record_booking_event(s, "kit_loan_confirmed", loans[0], at=now, kit_loan_id=kit_loan_id, kit=kit.name)
+        return loans
+
+
+async def check_out(db: Db, actor: Actor, booking_id: int, *, at: datetime | None, note: str, now: datetime) -> Booking:
+    """Staff hand a confirmed loan over at the counter, noting the time and the condition."""
+    check_staff(actor)
+    async with db.write() as s:
+        loan = await loan_for_handover(s, booking_id)
+        loan_rules.check_ready_for_check_out(BookingStatus(loan.status))
+        loan.hand_over(actor.person_id, note, at=at or now, now=now)
+        s.add(loan)
+        outbox.record_booking_event(s, "loan_checked_out", loan, at=now)
+        return loan
+
+
+async def check_in(
+    db: Db, actor: Actor, booking_id: int, *, at: datetime | None, condition: str, note: str, missing_units: int, now: datetime
+) -> Booking:
+    """Staff take a loan back: its units are free again; missing units leave the stock."""
+    check_staff(actor)
+    async with db.write() as s:
+        loan = await loan_for_handover(s, booking_id)
+        loan_rules.check_ready_for_check_in(BookingStatus(loan.status), loan.quantity, missing_units)
+        loan.take_back(actor.person_id, condition, note, missing_units, at=at or now, now=now)
+        s.add(loan)
+        if missing_units:
+            resource = await store.locked_resource(s, loan.resource_id)
+            resource.stock = max((resource.stock or 0) - missing_units, 0)
+            s.add(resource)
+        outbox.record_booking_event(s, "loan_returned", loan, at=now, missing_units=missing_units, condition=condition)
+    if (at or now) < loan.end:  # an early return frees units someone may be waiting for
+        await offers.offer_freed_capacity(db, loan.resource_id, now=now)
+    return loan
+
+
+async def loan_for_handover(s: AsyncSession, booking_id: int) -> Booking:
+    loan = await store.get_booking(s, booking_id, for_update=True)
+    if loan.exclusive:
+        raise loan_rules.NotALoan(booking_id=booking_id)
+    return loan
+
+
+async def mark_overdue(db: Db, *, now: datetime) -> list[Booking]:
+    """Loans handed out and not back by their return time become overdue; the borrower hears of it once."""
+    async with db.write() as s:
+        query = select(Booking).where(Booking.exclusive.is_(False), Booking.status == BookingStatus.CHECKED_OUT.value, Booking.end <= now)
+        late = list((await s.execute(query)).scalars())
+        for loan in late:
+            loan.fall_overdue(now=now)
+            s.add(loan)
+            outbox.record_booking_event(s, "loan_overdue", loan, at=now)
+        return late
+
+
+async def overdue_loans(db: Db, actor: Actor, *, now: datetime) -> list[Booking]:
+    """What staff must chase: every loan handed out and past its return time."""
+    check_staff(actor)
+    async with db.read() as s:
+        query = select(Booking).where(Booking.exclusive.is_(False), Booking.status.in_(HANDED_OUT_VALUES), Booking.end <= now)
+        return list((await s.execute(query.order_by(Booking.end))).scalars())
+
+
+async def handovers_on(db: Db, actor: Actor, day: date) -> tuple[list[Booking], list[Booking]]:
+    """The day's pickups (confirmed loans starting that local day) and returns (handed out, due that day)."""
+    check_staff(actor)
+    span = Interval(local_datetime(day, MIDNIGHT), local_datetime(day + timedelta(days=1), MIDNIGHT))
+    loans = select(Booking).where(Booking.exclusive.is_(False)).order_by(Booking.start, Booking.id)
+    async with db.read() as s:
+        pickups = (
+            await s.execute(
+                loans.where(Booking.status == BookingStatus.CONFIRMED.value, Booking.start >= span.start, Booking.start < span.end)
+            )
+        ).scalars()
+        returns = (
+            await s.execute(loans.where(Booking.status.in_(HANDED_OUT_VALUES), Booking.end >= span.start, Booking.end < span.end))
+        ).scalars()
+        return list(pickups), list(returns)

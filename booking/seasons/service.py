@@ -1,0 +1,292 @@
+"""Use cases for garden-bed seasons: create, move through phases, renew, apply, and wait for a bed mid-season."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.rules import BookingStatus, check_well_formed
+from booking.seasons import store as season_store
+from booking.seasons.rules import (
+    DISTRICT_POSTAL_CODES,
+    KEEPS_A_BED,
+    AlreadyApplied,
+    ApplicationKind,
+    ApplicationStatus,
+    NotABed,
+    Phase,
+    TakeUp,
+    check_household_limit,
+    check_phase,
+    check_phase_move,
+    take_up_of,
+    tier_of,
+)
+from booking.seasons.store import Season, SeasonApplication
+from booking.store import Booking
+from booking.waitlists import offers
+from booking.waitlists import store as waitlist_store
+from booking.waitlists.rules import AlreadyWaiting, EntryStatus, WaitKind
+from booking.waitlists.service import Place, place_of
+from booking.waitlists.store import WaitlistEntry
+from infra import outbox
+from infra.database import Db
+from infra.errors import InvalidInput, NotFound
+from people.actor import Actor, check_staff
+from people.rules import check_postal_code, household_key
+from people.store import Person
+from resources.rules import ResourceKind
+from resources.store import Resource
+
+
+async def create_season(
+    db: Db,
+    actor: Actor,
+    *,
+    name: str,
+    start: datetime,
+    end: datetime,
+    previous_season_id: int | None,
+    district_postal_codes: list[str] | None,
+    household_limit: int,
+    offer_days: int,
+    now: datetime,
+) -> Season:
+    check_staff(actor)
+    check_well_formed(start, end)
+    codes = [check_postal_code(c) for c in (district_postal_codes if district_postal_codes is not None else DISTRICT_POSTAL_CODES)]
+    async with db.write() as s:
+        if previous_season_id is not None:
+            await season_store.get_season(s, previous_season_id)
+        season = Season(
+            name=name,
+            start=start,
+            end=end,
+            previous_season_id=previous_season_id,
+            district_postal_codes=codes,
+            household_limit=household_limit,
+            offer_days=offer_days,
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(season)
+        await s.flush()
+        return season
+
+
+async def get_season(db: Db, season_id: int) -> Season:
+    async with db.read() as s:
+        return await season_store.get_season(s, season_id)
+
+
+async def list_seasons(db: Db) -> list[Season]:
+    async with db.read() as s:
+        return list((await s.execute(select(Season).order_by(Season.start.desc(), Season.id.desc()))).scalars())
+
+
+async def move_phase(db: Db, actor: Actor, season_id: int, wanted: Phase, *, now: datetime) -> Season:
+    """Staff move a season on; opening the renewal window invites last season's growers, closing it lapses the silent."""
+    check_staff(actor)
+    async with db.write() as s:
+        season = await season_store.get_season(s, season_id, lock=True)
+        check_phase_move(Phase(season.phase), wanted)
+        if wanted is Phase.OFFERS:
+            raise InvalidInput("Offers go out when the allocation is published: POST …/allocation/publish", phase=str(wanted))
+        if wanted is Phase.RENEWAL:
+            await _invite_renewals(s, season, now=now)
+        if Phase(season.phase) is Phase.RENEWAL:
+            for row in await season_store.applications_of(s, season.id, kind=ApplicationKind.RENEWAL):
+                if row.status == ApplicationStatus.INVITED:
+                    row.status, row.reason, row.updated_at = ApplicationStatus.LAPSED.value, "did not confirm in the renewal window", now
+                    s.add(row)
+        season.phase, season.updated_at = wanted.value, now
+        s.add(season)
+        return season
+
+
+def _household(person: Person) -> str:
+    try:
+        return household_key(person.street, person.postal_code)
+    except InvalidInput:  # an address never given: the person is their own household
+        return f"person:{person.id}"
+
+
+async def _invite_renewals(s: AsyncSession, season: Season, *, now: datetime) -> None:
+    """Holders in good standing (their bed still confirmed at the end of last season) may keep their bed."""
+    if season.previous_season_id is None:
+        return
+    previous = await season_store.get_season(s, season.previous_season_id)
+    invited: set[str] = set()
+    for holding in await season_store.bed_holdings(s, previous):
+        person = await s.get(Person, holding.person_id)
+        key = _household(person)
+        if holding.status != BookingStatus.CONFIRMED.value or key in invited:
+            continue
+        invited.add(key)
+        s.add(
+            SeasonApplication(
+                season_id=season.id,
+                person_id=person.id,
+                kind=ApplicationKind.RENEWAL.value,
+                household_key=key,
+                street=person.street,
+                postal_code=person.postal_code,
+                status=ApplicationStatus.INVITED.value,
+                bed_id=holding.resource_id,
+                tier=tier_of(person.postal_code, season.district_postal_codes),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        outbox.record(
+            s,
+            "renewal_invited",
+            person_id=person.id,
+            at=now,
+            season_id=season.id,
+            season=season.name,
+            bed_id=holding.resource_id,
+            confirm_path=f"/api/v1/seasons/{season.id}/renewal",
+        )
+
+
+async def confirm_renewal(db: Db, actor: Actor, season_id: int, *, now: datetime) -> SeasonApplication:
+    """A grower invited to renew keeps their bed by confirming inside the renewal window."""
+    async with db.write() as s:
+        season = await season_store.get_season(s, season_id, lock=True)
+        check_phase(Phase(season.phase), Phase.RENEWAL)
+        rows = [
+            r
+            for r in await season_store.applications_of(s, season_id, kind=ApplicationKind.RENEWAL, person_id=actor.person_id)
+            if r.status == ApplicationStatus.INVITED
+        ]
+        if not rows:
+            raise NotFound("You have no renewal invitation for this season", season_id=season_id)
+        rows[0].status, rows[0].reason, rows[0].updated_at = ApplicationStatus.RENEWED.value, "confirmed in the renewal window", now
+        s.add(rows[0])
+        return rows[0]
+
+
+async def _check_beds(s: AsyncSession, preferences: dict) -> None:
+    for bed_id in preferences.get("beds") or []:
+        bed = await s.get(Resource, bed_id)
+        if bed is None or bed.kind != ResourceKind.GARDEN_BED.value:
+            raise NotABed(bed_id=bed_id)
+
+
+async def _renewed_beds(s: AsyncSession, season: Season, key: str, person_id: int) -> int:
+    """Beds the household (or the person, under an address since changed) keeps by renewal this season."""
+    rows = await season_store.applications_of(s, season.id, kind=ApplicationKind.RENEWAL)
+    return sum(1 for r in rows if (r.household_key == key or r.person_id == person_id) and r.status in KEEPS_A_BED)
+
+
+async def apply(
+    db: Db, actor: Actor, season_id: int, *, street: str, postal_code: str, preferences: dict, now: datetime
+) -> SeasonApplication:
+    """One application per household (its normalised address) and season, inside the application window."""
+    key = household_key(street, postal_code)
+    code = check_postal_code(postal_code)
+    try:
+        async with db.write() as s:
+            season = await season_store.get_season(s, season_id, lock=True)
+            check_phase(Phase(season.phase), Phase.APPLICATIONS)
+            check_household_limit(
+                await _renewed_beds(s, season, key, actor.person_id) + await season_store.household_beds(s, season, key),
+                season.household_limit,
+            )
+            mine = await season_store.applications_of(s, season_id, kind=ApplicationKind.APPLICATION)
+            if any(r.household_key == key or r.person_id == actor.person_id for r in mine):
+                raise AlreadyApplied(season_id=season_id)
+            await _check_beds(s, preferences)
+            row = SeasonApplication(
+                season_id=season_id,
+                person_id=actor.person_id,
+                household_key=key,
+                street=street.strip(),
+                postal_code=code,
+                preferences=preferences,
+                status=ApplicationStatus.APPLIED.value,
+                tier=tier_of(code, season.district_postal_codes),
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(row)
+            await s.flush()
+            return row
+    except IntegrityError as exc:  # a twin from the same household won the race to the unique key
+        raise AlreadyApplied(season_id=season_id) from exc
+
+
+async def applications(db: Db, actor: Actor, season_id: int) -> list[SeasonApplication]:
+    """Staff see every application and renewal; a resident sees their own."""
+    async with db.read() as s:
+        await season_store.get_season(s, season_id)
+        person_id = None if actor.is_staff else actor.person_id
+        return await season_store.applications_of(s, season_id, person_id=person_id)
+
+
+async def join_bed_waitlist(
+    db: Db, actor: Actor, season_id: int, *, street: str, postal_code: str, preferences: dict, now: datetime
+) -> Place:
+    """After allocation, a household without a bed may wait for one: first come, first served within its tier."""
+    key = household_key(street, postal_code)
+    code = check_postal_code(postal_code)
+    async with db.write() as s:
+        season = await season_store.get_season(s, season_id, lock=True)
+        check_phase(Phase(season.phase), Phase.OFFERS, Phase.RUNNING)
+        check_household_limit(await season_store.household_beds(s, season, key), season.household_limit)
+        await _check_beds(s, preferences)
+        waiting = (EntryStatus.WAITING.value, EntryStatus.OFFERED.value)
+        query = select(WaitlistEntry.id).where(
+            WaitlistEntry.season_id == season_id,
+            WaitlistEntry.status.in_(waiting),
+            (WaitlistEntry.household_key == key) | (WaitlistEntry.person_id == actor.person_id),
+        )
+        if (await s.execute(query)).scalars().first() is not None:
+            raise AlreadyWaiting(season_id=season_id)
+        entry = WaitlistEntry(
+            kind=WaitKind.GARDEN_BED.value,
+            season_id=season_id,
+            start=season.start,
+            end=season.end,
+            person_id=actor.person_id,
+            household_key=key,
+            preferences=preferences,
+            tier=tier_of(code, season.district_postal_codes),
+            joined_at=now,
+            updated_at=now,
+        )
+        entry.position = await waitlist_store.back_of_line(s, entry)
+        s.add(entry)
+        await s.flush()
+        entry_id = entry.id
+    await offer_free_beds(db, now=now)
+    async with db.read() as s:
+        return await place_of(s, await waitlist_store.get_entry(s, entry_id))
+
+
+async def offer_free_beds(db: Db, *, now: datetime) -> None:
+    """A new bed, or one nobody holds: offered to whoever waits for it."""
+    async with db.read() as s:
+        beds = [b.id for b in await season_store.beds(s)]
+    for bed_id in beds:
+        await offers.offer_freed_capacity(db, bed_id, now=now)
+
+
+async def holding(s: AsyncSession, season: Season, booking_id: int) -> Booking:
+    """A bed held this season, by its booking."""
+    for booking in await season_store.bed_holdings(s, season):
+        if booking.id == booking_id:
+            return booking
+    raise NotFound(f"Booking {booking_id} holds no bed this season", booking_id=booking_id)
+
+
+async def garden_take_up(db: Db) -> list[TakeUp]:
+    """Each season's take-up of the garden beds in use, newest season first."""
+    seasons = await list_seasons(db)
+    async with db.read() as s:
+        beds = len(await season_store.beds(s))
+        return [take_up_of(season, beds, await season_store.bed_holdings(s, season)) for season in seasons]

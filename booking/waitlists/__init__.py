@@ -1,0 +1,1 @@
+"""Waiting lists and the offers that hold freed capacity."""

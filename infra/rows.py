@@ -1,0 +1,36 @@
+"""Rows read and written alike on both backends: locked on PostgreSQL, a 404 when missing, inserts that skip conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from infra.errors import NotFound
+
+Row = TypeVar("Row")
+
+
+def is_postgresql(s: AsyncSession) -> bool:
+    return s.bind.dialect.name == "postgresql"
+
+
+def locked(s: AsyncSession, query: Select, *, lock: bool = True, skip_locked: bool = False) -> Select:
+    """On PostgreSQL the rows read stay locked until COMMIT; SQLite's BEGIN IMMEDIATE already serialises writers."""
+    return query.with_for_update(skip_locked=skip_locked) if lock and is_postgresql(s) else query
+
+
+async def get_or_404(s: AsyncSession, model: type[Row], row_id: int, *, what: str, key: str, lock: bool = False) -> Row:
+    """The row by id (locked when asked), or NotFound saying what was looked for, with the id under `key`."""
+    row = (await s.execute(locked(s, select(model).where(model.id == row_id), lock=lock))).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"No {what} {row_id}", **{key: row_id})
+    return row
+
+
+def insert_for(s: AsyncSession) -> Callable[..., Any]:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING on both backends."""
+    return postgresql.insert if is_postgresql(s) else sqlite.insert

@@ -1,0 +1,48 @@
+"""Settings read from ALLMENNING_* environment variables, with defaults that work on a fresh machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+TIMEZONE = ZoneInfo("Europe/Oslo")
+
+
+def async_database_url(url: str) -> str:
+    """Accept the plain URLs people write and name the async driver we use."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite://") and "+aiosqlite" not in url:
+        return "sqlite+aiosqlite://" + url.split("://", 1)[1]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=lambda: f"sqlite+aiosqlite:///{Path('var/allmenning.db').resolve()}")
+    base_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    mail_dir: Path = field(default_factory=lambda: Path("var/mail").resolve())
+    mail_from: str = "Allmenning <post@allmenning.local>"
+    scheduler: bool = True
+    memo_seconds: float = 5.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        defaults = cls()
+        return cls(
+            database_url=async_database_url(env.get("ALLMENNING_DATABASE_URL") or defaults.database_url),
+            base_url=(env.get("ALLMENNING_BASE_URL") or defaults.base_url).rstrip("/"),
+            smtp_url=env.get("ALLMENNING_SMTP_URL") or None,
+            mail_dir=Path(env["ALLMENNING_MAIL_DIR"]).resolve() if env.get("ALLMENNING_MAIL_DIR") else defaults.mail_dir,
+            mail_from=env.get("ALLMENNING_MAIL_FROM") or defaults.mail_from,
+            scheduler=env.get("ALLMENNING_SCHEDULER", "on").lower() not in {"0", "off", "false", "no"},
+            memo_seconds=float(env.get("ALLMENNING_MEMO_SECONDS") or defaults.memo_seconds),
+        )
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
