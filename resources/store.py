@@ -207,6 +207,13 @@ async def closures_by_resource(s: AsyncSession, resource_ids: Iterable[int]) -> 
     return found
 
 
+async def kit_with_items(s: AsyncSession, kit_id: int) -> tuple[Kit, list[KitItem]]:
+    """A kit and its items in resource order: a kit loan locks its items in that order, so two never wait in a circle."""
+    kit = await get_or_404(s, Kit, kit_id, what="kit", key="kit_id")
+    items = (await s.execute(select(KitItem).where(KitItem.kit_id == kit_id).order_by(KitItem.resource_id))).scalars()
+    return kit, list(items)
+
+
 async def items_by_kit(s: AsyncSession, kit_ids: Iterable[int]) -> dict[int, list[KitItem]]:
     found: dict[int, list[KitItem]] = {}
     query = select(KitItem).where(KitItem.kit_id.in_(sorted(set(kit_ids))))

@@ -5,9 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from booking import store
 from booking.engine import (
     NewBooking,
@@ -17,16 +14,15 @@ from booking.engine import (
     new_row,
 )
 from booking.loans import rules as loan_rules
+from booking.loans import store as loan_store
 from booking.rules import BookingStatus
-from booking.store import HANDED_OUT_VALUES, Booking
+from booking.store import Booking
 from booking.waitlists import offers
 from infra import outbox
 from infra.database import Db
-from infra.errors import NotFound
 from infra.time import MIDNIGHT, Interval, local_datetime
 from people.actor import Actor, check_staff
 from resources import store as catalogue
-from resources.store import Kit, KitItem
 
 
 async def create_kit_loan(
@@ -36,10 +32,7 @@ async def create_kit_loan(
     booker = booker_for(actor, association_id)
     kit_loan_id = str(uuid.uuid4())
     async with db.write() as s:
-        kit = await s.get(Kit, kit_id)
-        if kit is None:
-            raise NotFound(f"No kit {kit_id}", kit_id=kit_id)
-        items = list((await s.execute(select(KitItem).where(KitItem.kit_id == kit_id).order_by(KitItem.resource_id))).scalars())
+        kit, items = await catalogue.kit_with_items(s, kit_id)
         loans = []
         for item in items:  # locked in resource order, so two kit loans never wait on each other in a circle
             resource = await store.locked_resource(s, item.resource_id)
@@ -58,7 +51,7 @@ async def check_out(db: Db, actor: Actor, booking_id: int, *, at: datetime | Non
     """Staff hand a confirmed loan over at the counter, noting the time and the condition."""
     check_staff(actor)
     async with db.write() as s:
-        loan = await loan_for_handover(s, booking_id)
+        loan = await loan_store.loan_for_handover(s, booking_id)
         loan_rules.check_ready_for_check_out(BookingStatus(loan.status))
         loan.hand_over(actor.person_id, note, at=at or now, now=now)
         s.add(loan)
@@ -72,7 +65,7 @@ async def check_in(
     """Staff take a loan back: its units are free again; missing units leave the stock."""
     check_staff(actor)
     async with db.write() as s:
-        loan = await loan_for_handover(s, booking_id)
+        loan = await loan_store.loan_for_handover(s, booking_id)
         loan_rules.check_ready_for_check_in(BookingStatus(loan.status), loan.quantity, missing_units)
         loan.take_back(actor.person_id, condition, note, missing_units, at=at or now, now=now)
         s.add(loan)
@@ -86,18 +79,10 @@ async def check_in(
     return loan
 
 
-async def loan_for_handover(s: AsyncSession, booking_id: int) -> Booking:
-    loan = await store.get_booking(s, booking_id, for_update=True)
-    if loan.exclusive:
-        raise loan_rules.NotALoan(booking_id=booking_id)
-    return loan
-
-
 async def mark_overdue(db: Db, *, now: datetime) -> list[Booking]:
     """Loans handed out and not back by their return time become overdue; the borrower hears of it once."""
     async with db.write() as s:
-        query = select(Booking).where(Booking.exclusive.is_(False), Booking.status == BookingStatus.CHECKED_OUT.value, Booking.end <= now)
-        late = list((await s.execute(query)).scalars())
+        late = await loan_store.checked_out_past_return(s, now=now)
         for loan in late:
             loan.fall_overdue(now=now)
             s.add(loan)
@@ -109,22 +94,12 @@ async def overdue_loans(db: Db, actor: Actor, *, now: datetime) -> list[Booking]
     """What staff must chase: every loan handed out and past its return time."""
     check_staff(actor)
     async with db.read() as s:
-        query = select(Booking).where(Booking.exclusive.is_(False), Booking.status.in_(HANDED_OUT_VALUES), Booking.end <= now)
-        return list((await s.execute(query.order_by(Booking.end))).scalars())
+        return await loan_store.out_past_return(s, now=now)
 
 
 async def handovers_on(db: Db, actor: Actor, day: date) -> tuple[list[Booking], list[Booking]]:
     """The day's pickups (confirmed loans starting that local day) and returns (handed out, due that day)."""
     check_staff(actor)
     span = Interval(local_datetime(day, MIDNIGHT), local_datetime(day + timedelta(days=1), MIDNIGHT))
-    loans = select(Booking).where(Booking.exclusive.is_(False)).order_by(Booking.start, Booking.id)
     async with db.read() as s:
-        pickups = (
-            await s.execute(
-                loans.where(Booking.status == BookingStatus.CONFIRMED.value, Booking.start >= span.start, Booking.start < span.end)
-            )
-        ).scalars()
-        returns = (
-            await s.execute(loans.where(Booking.status.in_(HANDED_OUT_VALUES), Booking.end >= span.start, Booking.end < span.end))
-        ).scalars()
-        return list(pickups), list(returns)
+        return await loan_store.handovers_in(s, span)
