@@ -23,7 +23,7 @@ def now() -> datetime:
 
 async def import_catalogue(settings: Settings, path: Path) -> str:
     from resources.catalogue import parse_catalogue
-    from resources.service import import_catalogue as run_import
+    from resources.catalogue_import import import_catalogue as run_import
 
     catalogue = parse_catalogue(path.read_text(encoding="utf-8"))
     db = Db(settings.database_url)

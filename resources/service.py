@@ -1,29 +1,23 @@
-"""Catalogue use cases: import a catalogue, browse it, and let staff maintain resources and their closures."""
+"""Catalogue use cases: browse it, and let staff maintain resources and their closures."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
 
 from infra.database import Db
 from infra.errors import Conflict, ErrorCode, InvalidInput
 from people.actor import Actor, check_staff
 from resources import rules, store
-from resources.catalogue import FEATURES, Catalogue, KitSpec, ResourceSpec
+from resources.catalogue import FEATURES
 from resources.catalogue_values import kind_defaults
 from resources.rules import Policy, ResourceKind, validate_policy
 from resources.store import Closure, Kit, KitItem, Location, Resource
-
-
-class CatalogueConflict(Conflict):
-    code = ErrorCode.CATALOGUE_CONFLICT
-    title = "The catalogue does not fit what is already stored"
 
 
 class KeyTaken(Conflict):
@@ -34,25 +28,6 @@ class KeyTaken(Conflict):
 # Which count belongs to which kind: a room seats people, equipment has units, a bed has a number.
 COUNT_OF = {ResourceKind.ROOM: "capacity", ResourceKind.EQUIPMENT: "stock", ResourceKind.GARDEN_BED: "number"}
 CHANGEABLE = frozenset({"name", "description", "location_id", "capacity", "stock", "number", "features", "in_maintenance", "policy"})
-
-
-@dataclass
-class ImportReport:
-    locations: int = 0
-    resources: int = 0
-    kits: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def count(self, outcome: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-
-    def __str__(self) -> str:
-        return (
-            f"{self.locations} locations, {self.resources} resources, {self.kits} kits "
-            f"(created {self.created}, updated {self.updated}, unchanged {self.unchanged})"
-        )
 
 
 @dataclass(frozen=True)
@@ -76,123 +51,7 @@ class NewResource:
     policy: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # overrides of the kind's defaults
 
 
-# ---------------------------------------------------------------- import
-
-
-def _apply(row: SQLModel, values: Mapping[str, Any]) -> bool:
-    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
-    for name, value in changed.items():
-        setattr(row, name, value)
-    return bool(changed)
-
-
-async def _upsert(s: AsyncSession, table: type, existing: dict, key: str, values: dict, extra: dict) -> tuple[Any, str]:
-    row = existing.get(key)
-    if row is None:
-        row = table(key=key, **values, **extra)
-        s.add(row)
-        await s.flush()
-        existing[key] = row
-        return row, "created"
-    return row, "updated" if _apply(row, values) else "unchanged"
-
-
-def _moment_key(c: rules.Closure | Closure) -> tuple[datetime, datetime, str]:
-    return c.start.astimezone(UTC), c.end.astimezone(UTC), c.reason
-
-
-async def _replace_closures(s: AsyncSession, resource_id: int, wanted: tuple[rules.Closure, ...], have: list[Closure]) -> bool:
-    """The file's closures become the resource's; unchanged ones keep their id so a re-import changes nothing."""
-    wanted_keys = {_moment_key(c) for c in wanted}
-    have_keys = {_moment_key(c) for c in have}
-    for closure in have:
-        if _moment_key(closure) not in wanted_keys:
-            await s.delete(closure)
-    for start, end, reason in sorted(wanted_keys - have_keys):
-        s.add(Closure(resource_id=resource_id, start=start, end=end, reason=reason))
-    return wanted_keys != have_keys
-
-
-async def _import_resources(
-    s: AsyncSession, specs: tuple[ResourceSpec, ...], locations: dict, report: ImportReport, now: datetime
-) -> dict[str, Resource]:
-    resources = await store.by_key(s, Resource, (r.key for r in specs))
-    closures = await store.closures_by_resource(s, [r.id for r in resources.values()])
-    for spec in specs:
-        known = resources.get(spec.key)
-        if known is not None and known.kind != spec.kind:
-            # Bookings were made under the old kind's rules (exclusive or pooled); a new key is a new resource.
-            raise CatalogueConflict(
-                f"{spec.key!r} is a {known.kind}; a key cannot change its kind to {spec.kind}", key=spec.key, field="kind"
-            )
-        values = store.resource_values(spec, locations[spec.location].id)
-        row, outcome = await _upsert(s, Resource, resources, spec.key, values, {"updated_at": now})
-        if await _replace_closures(s, row.id, spec.policy.closures, closures.get(row.id, [])) and outcome == "unchanged":
-            outcome = "updated"
-        if outcome == "updated":
-            row.updated_at = now
-        report.count(outcome)
-    return resources
-
-
-async def _kit_items(s: AsyncSession, spec: KitSpec, resources: dict[str, Resource]) -> dict[int, int]:
-    missing = [key for key, _ in spec.items if key not in resources]
-    resources.update(await store.by_key(s, Resource, missing))  # a kit may lend equipment the file leaves out
-    wanted: dict[int, int] = {}
-    for key, quantity in spec.items:
-        item = resources.get(key)
-        if item is None or item.kind != ResourceKind.EQUIPMENT:
-            raise CatalogueConflict(f"Kit {spec.key!r}: no equipment has the key {key!r}", key=spec.key, field=f"items.{key}")
-        wanted[item.id] = quantity
-    return wanted
-
-
-async def _replace_kit_items(s: AsyncSession, kit_id: int, wanted: dict[int, int], have: list[KitItem]) -> bool:
-    """The kit lends exactly the file's items; returns whether anything changed."""
-    changed = False
-    for item in have:
-        if item.resource_id not in wanted:
-            await s.delete(item)
-            changed = True
-        else:
-            changed |= _apply(item, {"quantity": wanted[item.resource_id]})
-    for resource_id in wanted.keys() - {item.resource_id for item in have}:
-        s.add(KitItem(kit_id=kit_id, resource_id=resource_id, quantity=wanted[resource_id]))
-        changed = True
-    return changed
-
-
-async def _import_kits(s: AsyncSession, specs: tuple[KitSpec, ...], locations: dict, resources: dict, report: ImportReport) -> None:
-    kits = await store.by_key(s, Kit, (k.key for k in specs))
-    items = await store.items_by_kit(s, [k.id for k in kits.values()])
-    for spec in specs:
-        wanted = await _kit_items(s, spec, resources)
-        values = {"name": spec.name, "location_id": locations[spec.location].id}
-        kit, outcome = await _upsert(s, Kit, kits, spec.key, values, {})
-        if await _replace_kit_items(s, kit.id, wanted, items.get(kit.id, [])) and outcome == "unchanged":
-            outcome = "updated"
-        report.count(outcome)
-
-
-async def import_catalogue(db: Db, catalogue: Catalogue, *, now: datetime) -> ImportReport:
-    """Upsert everything in the catalogue by key, in one transaction; what the file leaves out is left alone."""
-    report = ImportReport(len(catalogue.locations), len(catalogue.resources), len(catalogue.kits))
-    async with db.write() as s:
-        locations = await store.by_key(s, Location, (loc.key for loc in catalogue.locations))
-        for spec in catalogue.locations:
-            _, outcome = await _upsert(s, Location, locations, spec.key, store.location_values(spec), {})
-            report.count(outcome)
-        # Resources and kits may stand at a location that an earlier file brought.
-        wanted = {r.location for r in catalogue.resources} | {k.location for k in catalogue.kits}
-        locations |= await store.by_key(s, Location, wanted - locations.keys())
-        if missing := sorted(wanted - locations.keys()):
-            raise CatalogueConflict(f"No location has the key {missing[0]!r}", key=missing[0], field="location")
-        resources = await _import_resources(s, catalogue.resources, locations, report, now)
-        await _import_kits(s, catalogue.kits, locations, resources, report)
-    return report
-
-
-# ---------------------------------------------------------------- browsing
+# ---------------------------------------------------------------- browse
 
 
 async def list_locations(db: Db) -> list[Location]:
@@ -314,7 +173,7 @@ async def update_resource(db: Db, actor: Actor, resource_id: int, changes: Mappi
             values["features"] = sorted(values["features"])
         if "policy" in changes:
             values["policy"] = store.policy_to_json(_policy(store.policy_from_json(resource.policy), changes["policy"]))
-        if _apply(resource, values):
+        if store.apply_changes(resource, values):
             _check_resource(resource)
             resource.updated_at = now
         return await _detail(s, resource)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -135,6 +135,14 @@ async def closures_of(s: AsyncSession, resource_id: int, *, until: datetime | No
     query = select(Closure).where(Closure.resource_id == resource_id)
     rows = (await s.execute(query.order_by(Closure.start))).scalars()
     return tuple(rules.Closure(start=c.start, end=c.end, reason=c.reason) for c in rows)
+
+
+def apply_changes(row: SQLModel, values: Mapping[str, Any]) -> bool:
+    """Set the values that differ on the row; True when any did (so callers stamp `updated_at` only then)."""
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    for name, value in changed.items():
+        setattr(row, name, value)
+    return bool(changed)
 
 
 async def get_resource(s: AsyncSession, resource_id: int, *, lock: bool = False) -> Resource:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from config.cli import DEFAULT_CATALOGUE
 from resources.catalogue import CatalogueError, KitSpec, parse_catalogue
-from resources.service import CatalogueConflict, import_catalogue
+from resources.catalogue_import import CatalogueConflict, import_catalogue
 from resources.store import Closure, Kit, KitItem, Location, Resource
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
