@@ -21,14 +21,14 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def import_catalogue(settings: Settings, path: Path) -> str:
+async def import_catalogue(settings: Settings, path: Path, *, apply: bool) -> str:
     from resources.catalogue import parse_catalogue
     from resources.catalogue_import import import_catalogue as run_import
 
     catalogue = parse_catalogue(path.read_text(encoding="utf-8"))
     db = Db(settings.database_url)
     try:
-        report = await run_import(db, catalogue, now=now())
+        report = await run_import(db, catalogue, now=now(), apply=apply)
     finally:
         await db.dispose()
     return str(report)
@@ -37,14 +37,16 @@ async def import_catalogue(settings: Settings, path: Path) -> str:
 async def prepare(settings: Settings) -> str:
     """Migrate, seed the default catalogue into an empty database, and give the operator a one-time sign-in link."""
     from people import service as people
-    from resources import service as resources
+    from resources.catalogue import parse_catalogue
+    from resources.catalogue_import import seed_catalogue
 
     await migrate.upgrade(settings.database_url)
     db = Db(settings.database_url)
     try:
         # Only the first start seeds: afterwards staff edits are the truth, and `catalogue import` is explicit.
-        seeded = bool(await resources.list_locations(db))
-        report = "kept as it is" if seeded else await import_catalogue(settings, DEFAULT_CATALOGUE)
+        catalogue = parse_catalogue(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
+        seeded = await seed_catalogue(db, catalogue, now=now())
+        report = "kept as it is" if seeded is None else f"seeded the default, {seeded}".split("\n", 1)[0]
         await people.add_person(db, OPERATOR_EMAIL, name="Knutepunkt Strømsø", staff=True, now=now())
         link = await people.create_signin_link(db, settings, OPERATOR_EMAIL, now=now())
     finally:
@@ -104,7 +106,9 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="migrate to the newest schema")
     cat = sub.add_parser("catalogue", help="the catalogue").add_subparsers(dest="action", required=True)
-    cat.add_parser("import", help="import a catalogue TOML file (idempotent)").add_argument("file", type=Path)
+    imp = cat.add_parser("import", help="show what a catalogue TOML file would change; --apply changes it")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--apply", action="store_true", help="make the changes (by default nothing is changed)")
     users = sub.add_parser("users", help="people").add_subparsers(dest="action", required=True)
     add = users.add_parser("add", help="add a person (or update their name and staff flag)")
     add.add_argument("email")
@@ -132,7 +136,7 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> str | None:
             return "database is at the newest schema"
         case ("catalogue", "import"):
             asyncio.run(migrate.upgrade(settings.database_url))
-            return asyncio.run(import_catalogue(settings, args.file))
+            return asyncio.run(import_catalogue(settings, args.file, apply=args.apply))
         case ("users", "add"):
             return asyncio.run(add_user(settings, args.email, args.name, args.staff))
         case ("tokens", "create"):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from infra.database import Db
@@ -22,10 +23,15 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 async def _run(url: str, action: Callable[..., None], revision: str) -> None:
+    """One transaction that instances starting at once take in turns: the first migrates, the next finds it done."""
     db = Db(url)
     try:
-        async with db.engine.begin() as conn:
-            await conn.run_sync(lambda sync: action(alembic_config(sync), revision))
+        async with db.engine.connect() as conn:
+            conn = await conn.execution_options(allmenning_write=True)  # BEGIN IMMEDIATE on SQLite
+            async with conn.begin():
+                if db.engine.dialect.name == "postgresql":
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('migrate'))"))
+                await conn.run_sync(lambda sync: action(alembic_config(sync), revision))
     finally:
         await db.dispose()
 

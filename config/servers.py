@@ -37,8 +37,9 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float 
 
 
 @contextmanager
-def running_servers(database_url: str, count: int, tmp_path: Path, **env: str) -> Iterator[list[str]]:
-    """`count` server processes on one database; yields their base URLs."""
+def running_servers(database_url: str, count: int, tmp_path: Path, *, at_once: bool = False, **env: str) -> Iterator[list[str]]:
+    """`count` server processes on one database; yields their base URLs. By default each starts after the one before
+    is healthy; `at_once` starts them together, as two instances of a deployment do."""
     processes, urls = [], []
     try:
         for i in range(count):
@@ -50,16 +51,13 @@ def running_servers(database_url: str, count: int, tmp_path: Path, **env: str) -
                 "ALLMENNING_MAIL_DIR": str(tmp_path / f"mail{i}"),
                 **env,
             }
-            process = subprocess.Popen(
-                [str(ALLMENNING), "serve", "--port", str(port)],
-                env=environment,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-            processes.append(process)
+            command = [str(ALLMENNING), "serve", "--port", str(port)]
+            processes.append(subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
             urls.append(f"http://127.0.0.1:{port}")
-            wait_until_healthy(urls[-1], process)  # one at a time: each migrates and seeds on start
+            if not at_once:
+                wait_until_healthy(urls[-1], processes[-1])  # one at a time: each migrates and seeds on start
+        for url, process in zip(urls, processes, strict=True):
+            wait_until_healthy(url, process)
         yield urls
     finally:
         for process in processes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,13 @@ async def get_or_404(s: AsyncSession, model: type[Row], row_id: int, *, what: st
     if row is None:
         raise NotFound(f"No {what} {row_id}", **{key: row_id})
     return row
+
+
+async def serialise(s: AsyncSession, name: str) -> None:
+    """Transactions taking the same name run one after another: an advisory lock held to COMMIT on PostgreSQL
+    (on SQLite the write transaction's BEGIN IMMEDIATE already lets one writer in at a time)."""
+    if is_postgresql(s):
+        await s.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
 
 
 def insert_for(s: AsyncSession) -> Callable[..., Any]:

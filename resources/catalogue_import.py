@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.database import Db
 from infra.errors import Conflict, ErrorCode
+from infra.rows import serialise
 from resources import rules, store
 from resources.catalogue import Catalogue, KitSpec, ResourceSpec
 from resources.rules import ResourceKind
@@ -23,32 +24,57 @@ class CatalogueConflict(Conflict):
 
 @dataclass
 class ImportReport:
+    """What a catalogue file holds, what it changes (or would change, unapplied), one line per change."""
+
     locations: int = 0
     resources: int = 0
     kits: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    applied: bool = True
+    changes: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
         setattr(self, outcome, getattr(self, outcome) + 1)
 
+    def note(self, what: str, key: str, outcome: str, fields: dict[str, tuple[Any, Any]]) -> None:
+        self.count(outcome)
+        if outcome == "created":
+            self.changes.append(f"new {what} {key}")
+        for name, (before, after) in fields.items():
+            shown = "changed" if name == "policy" else f"{before!r} → {after!r}"
+            self.changes.append(f"{what} {key}: {name} {shown}")
+
     def __str__(self) -> str:
-        return (
+        counts = (
             f"{self.locations} locations, {self.resources} resources, {self.kits} kits "
             f"(created {self.created}, updated {self.updated}, unchanged {self.unchanged})"
         )
+        if not self.changes:
+            return counts
+        verdict = "Changed:" if self.applied else "Would change (nothing was changed; run again with --apply to change it):"
+        return "\n".join([counts, verdict, *(f"  {line}" for line in self.changes)])
 
 
-async def _upsert(s: AsyncSession, table: type, existing: dict, key: str, values: dict, extra: dict) -> tuple[Any, str]:
+class _NotApplied(Exception):
+    """Raised inside the import's transaction to roll a dry run back once its report is complete."""
+
+
+async def _upsert(
+    s: AsyncSession, table: type, existing: dict, key: str, values: dict, extra: dict
+) -> tuple[Any, str, dict[str, tuple[Any, Any]]]:
+    """The row by key, created or brought up to the file's values; with the fields that changed, before and after."""
     row = existing.get(key)
     if row is None:
         row = table(key=key, **values, **extra)
         s.add(row)
         await s.flush()
         existing[key] = row
-        return row, "created"
-    return row, "updated" if store.apply_changes(row, values) else "unchanged"
+        return row, "created", {}
+    fields = {name: (getattr(row, name), value) for name, value in values.items() if getattr(row, name) != value}
+    store.apply_changes(row, values)
+    return row, "updated" if fields else "unchanged", fields
 
 
 def _moment_key(c: rules.Closure | Closure) -> tuple[datetime, datetime, str]:
@@ -80,12 +106,12 @@ async def _import_resources(
                 f"{spec.key!r} is a {known.kind}; a key cannot change its kind to {spec.kind}", key=spec.key, field="kind"
             )
         values = store.resource_values(spec, locations[spec.location].id)
-        row, outcome = await _upsert(s, Resource, resources, spec.key, values, {"updated_at": now})
-        if await _replace_closures(s, row.id, spec.policy.closures, closures.get(row.id, [])) and outcome == "unchanged":
-            outcome = "updated"
+        row, outcome, fields = await _upsert(s, Resource, resources, spec.key, values, {"updated_at": now})
+        if await _replace_closures(s, row.id, spec.policy.closures, closures.get(row.id, [])) and outcome != "created":
+            outcome, fields = "updated", {**fields, "closures": (len(closures.get(row.id, [])), len(spec.policy.closures))}
         if outcome == "updated":
             row.updated_at = now
-        report.count(outcome)
+        report.note("resource", spec.key, outcome, fields)
     return resources
 
 
@@ -122,28 +148,54 @@ async def _import_kits(s: AsyncSession, specs: tuple[KitSpec, ...], locations: d
     for spec in specs:
         wanted = await _kit_items(s, spec, resources)
         values = {"name": spec.name, "location_id": locations[spec.location].id}
-        kit, outcome = await _upsert(s, Kit, kits, spec.key, values, {})
-        if await _replace_kit_items(s, kit.id, wanted, items.get(kit.id, [])) and outcome == "unchanged":
-            outcome = "updated"
-        report.count(outcome)
+        kit, outcome, fields = await _upsert(s, Kit, kits, spec.key, values, {})
+        if await _replace_kit_items(s, kit.id, wanted, items.get(kit.id, [])) and outcome != "created":
+            outcome, fields = "updated", {**fields, "items": (len(items.get(kit.id, [])), len(wanted))}
+        report.note("kit", spec.key, outcome, fields)
 
 
-async def import_catalogue(db: Db, catalogue: Catalogue, *, now: datetime) -> ImportReport:
-    """Upsert everything in the catalogue by key, in one transaction; what the file leaves out is left alone."""
-    report = ImportReport(len(catalogue.locations), len(catalogue.resources), len(catalogue.kits))
-    async with db.write() as s:
-        locations = await store.by_key(s, Location, (loc.key for loc in catalogue.locations))
-        for spec in catalogue.locations:
-            _, outcome = await _upsert(s, Location, locations, spec.key, store.location_values(spec), {})
-            report.count(outcome)
-        # Resources and kits may stand at a location that an earlier file brought.
-        wanted = {r.location for r in catalogue.resources} | {k.location for k in catalogue.kits}
-        locations |= await store.by_key(s, Location, wanted - locations.keys())
-        if missing := sorted(wanted - locations.keys()):
-            raise CatalogueConflict(f"No location has the key {missing[0]!r}", key=missing[0], field="location")
-        resources = await _import_resources(s, catalogue.resources, locations, report, now)
-        await _import_kits(s, catalogue.kits, locations, resources, report)
+async def _import_into(s: AsyncSession, catalogue: Catalogue, report: ImportReport, now: datetime) -> None:
+    """Upsert everything in the catalogue by key inside the caller's transaction; what it leaves out is left alone."""
+    locations = await store.by_key(s, Location, (loc.key for loc in catalogue.locations))
+    for spec in catalogue.locations:
+        _, outcome, fields = await _upsert(s, Location, locations, spec.key, store.location_values(spec), {})
+        report.note("location", spec.key, outcome, fields)
+    # Resources and kits may stand at a location that an earlier file brought.
+    wanted = {r.location for r in catalogue.resources} | {k.location for k in catalogue.kits}
+    locations |= await store.by_key(s, Location, wanted - locations.keys())
+    if missing := sorted(wanted - locations.keys()):
+        raise CatalogueConflict(f"No location has the key {missing[0]!r}", key=missing[0], field="location")
+    resources = await _import_resources(s, catalogue.resources, locations, report, now)
+    await _import_kits(s, catalogue.kits, locations, resources, report)
+
+
+def _report_for(catalogue: Catalogue, *, applied: bool) -> ImportReport:
+    return ImportReport(len(catalogue.locations), len(catalogue.resources), len(catalogue.kits), applied=applied)
+
+
+async def import_catalogue(db: Db, catalogue: Catalogue, *, now: datetime, apply: bool = False) -> ImportReport:
+    """What the file would change in the stored catalogue, changed only when asked: a staff edit (a lost item, a
+    renamed room) is never put back silently. One transaction either way; a dry run is rolled back."""
+    report = _report_for(catalogue, applied=apply)
+    try:
+        async with db.write() as s:
+            await _import_into(s, catalogue, report, now)
+            if not apply:
+                raise _NotApplied()
+    except _NotApplied:
+        pass
     return report
 
 
-# ---------------------------------------------------------------- browsing
+async def seed_catalogue(db: Db, catalogue: Catalogue, *, now: datetime) -> ImportReport | None:
+    """The first start of an empty database brings the default catalogue; any later start keeps what is stored.
+
+    Instances starting at once on one database take turns (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on
+    SQLite): the first seeds, the others find it seeded (None)."""
+    async with db.write() as s:
+        await serialise(s, "seed the catalogue")
+        if await store.any_location(s):
+            return None
+        report = _report_for(catalogue, applied=True)
+        await _import_into(s, catalogue, report, now)
+        return report

@@ -137,6 +137,10 @@ async def closures_of(s: AsyncSession, resource_id: int, *, until: datetime | No
     return tuple(rules.Closure(start=c.start, end=c.end, reason=c.reason) for c in rows)
 
 
+async def any_location(s: AsyncSession) -> bool:
+    return (await s.execute(select(Location.id).limit(1))).first() is not None
+
+
 def apply_changes(row: SQLModel, values: Mapping[str, Any]) -> bool:
     """Set the values that differ on the row; True when any did (so callers stamp `updated_at` only then)."""
     changed = {k: v for k, v in values.items() if getattr(row, k) != v}

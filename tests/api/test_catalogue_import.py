@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from config.cli import DEFAULT_CATALOGUE
 from resources.catalogue import CatalogueError, KitSpec, parse_catalogue
-from resources.catalogue_import import CatalogueConflict, import_catalogue
+from resources.catalogue_import import CatalogueConflict, import_catalogue, seed_catalogue
 from resources.store import Closure, Kit, KitItem, Location, Resource
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -54,8 +54,8 @@ async def snapshot(db) -> dict[str, list[dict]]:
     return found
 
 
-async def import_text(db, text: str, *, now: datetime = NOW):
-    return await import_catalogue(db, parse_catalogue(text), now=now)
+async def import_text(db, text: str, *, now: datetime = NOW, apply: bool = True):
+    return await import_catalogue(db, parse_catalogue(text), now=now, apply=apply)
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ async def test_a_kit_of_unknown_equipment_rolls_back_everything_it_had_imported(
     # The parser refuses such a kit; a catalogue built in code reaches the database phase with it.
     stray = KitSpec(key="tryllesett", name="Tryllesett", location="knutepunkt-stromso", items=(("tryllestav", 1),))
     with pytest.raises(CatalogueConflict) as refused:
-        await import_catalogue(db, dataclasses.replace(catalogue, kits=catalogue.kits + (stray,)), now=NOW)
+        await import_catalogue(db, dataclasses.replace(catalogue, kits=catalogue.kits + (stray,)), now=NOW, apply=True)
     assert refused.value.extra == {"key": "tryllesett", "field": "items.tryllestav"}
     assert all(rows == [] for rows in (await snapshot(db)).values())
 
@@ -147,14 +147,67 @@ async def test_turning_stored_equipment_into_a_room_changes_nothing(db, loaded):
     assert await snapshot(db) == loaded
 
 
-def run_cli(tmp_path: Path, catalogue: Path) -> subprocess.CompletedProcess:
+def run_cli(tmp_path: Path, catalogue: Path, *flags: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "ALLMENNING_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "ALLMENNING_SCHEDULER": "off"}
-    command = [sys.executable, "-m", "config.cli", "catalogue", "import", str(catalogue)]
+    command = [sys.executable, "-m", "config.cli", "catalogue", "import", str(catalogue), *flags]
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
+async def lower_stock(db, key: str, stock: int) -> None:
+    """What staff do when an item is lost: the stored stock goes down (as `PATCH /api/v1/resources/{id}` does)."""
+    async with db.write() as s:
+        resource = (await s.execute(select(Resource).where(Resource.key == key))).scalar_one()
+        resource.stock = stock
+        s.add(resource)
+
+
+async def stock_of(db, key: str) -> int:
+    async with db.read() as s:
+        return (await s.execute(select(Resource.stock).where(Resource.key == key))).scalar_one()
+
+
+async def test_an_import_without_apply_reports_what_it_would_put_back_and_keeps_the_staff_edit(db, loaded):
+    await lower_stock(db, "grill", 1)
+    report = await import_text(db, DEFAULT_TEXT, now=LATER, apply=False)
+    assert (report.updated, report.applied) == (1, False)
+    assert "resource grill: stock 1 → 2" in report.changes
+    assert "nothing was changed" in str(report) and "--apply" in str(report)
+    assert await stock_of(db, "grill") == 1
+
+
+async def test_an_import_with_apply_puts_the_file_back_and_says_what_it_changed(db, loaded):
+    await lower_stock(db, "grill", 1)
+    report = await import_text(db, DEFAULT_TEXT, now=LATER, apply=True)
+    assert report.changes == ["resource grill: stock 1 → 2"]
+    assert str(report).splitlines()[1] == "Changed:"
+    assert await stock_of(db, "grill") == 2
+
+
+async def test_a_dry_run_into_an_empty_database_creates_nothing(db):
+    report = await import_text(db, DEFAULT_TEXT, apply=False)
+    assert report.created == report.locations + report.resources + report.kits
+    assert all(rows == [] for rows in (await snapshot(db)).values())
+
+
+async def test_seeding_fills_only_an_empty_database(db):
+    catalogue = parse_catalogue(DEFAULT_TEXT)
+    first = await seed_catalogue(db, catalogue, now=NOW)
+    assert first is not None and first.created == first.locations + first.resources + first.kits
+    await lower_stock(db, "grill", 1)
+    assert await seed_catalogue(db, catalogue, now=LATER) is None
+    assert await stock_of(db, "grill") == 1
+
+
+def test_the_command_line_changes_the_catalogue_only_with_apply(tmp_path):
+    shown = run_cli(tmp_path, DEFAULT_CATALOGUE)
+    assert shown.returncode == 0, shown.stderr
+    assert "Would change" in shown.stdout and "new location knutepunkt-stromso" in shown.stdout
+    again = run_cli(tmp_path, DEFAULT_CATALOGUE)
+    assert again.stdout == shown.stdout  # the first run stored nothing, so the second would make the same changes
+
+
 def test_the_command_line_imports_the_default_catalogue_and_refuses_a_broken_one(tmp_path):
-    done = run_cli(tmp_path, DEFAULT_CATALOGUE)
+    done = run_cli(tmp_path, DEFAULT_CATALOGUE, "--apply")
     assert done.returncode == 0, done.stderr
     assert "7 locations" in done.stdout and "unchanged 0" in done.stdout
     broken = tmp_path / "broken.toml"
