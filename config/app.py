@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.db = Db(app.state.settings.database_url, memo_seconds=app.state.settings.memo_seconds)
+        await app.state.db.follow_other_processes()
         scheduler = Scheduler(app.state.db, app.state.settings, app.state.clock) if app.state.settings.scheduler else None
         if scheduler:
             await scheduler.start()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, DateTime, Table, event
+from sqlalchemy import Connection, DateTime, Table, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 from sqlalchemy.ext.asyncio import (
@@ -22,7 +22,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from infra.errors import DomainError
-from infra.memo import Memo, forget_on_writes, memo_for
+from infra.memo import CHANNEL, Memo, MemoFollower, forget_on_writes, memo_for, touched_watched_table
 from infra.sqlite_driver import one_hop_dbapi
 
 # Set in a session's `info` by whatever adds to the outbox; after that transaction commits, the sender is woken.
@@ -92,6 +92,13 @@ async def _insert_queued(session: AsyncSession) -> None:
             await (await session.connection()).execute(table.insert(), rows)
 
 
+async def _tell_other_processes(session: AsyncSession) -> None:
+    """PostgreSQL delivers the notification at COMMIT, and only if it commits: every process's follower forgets."""
+    await session.flush()  # the unit of work's own writes, which COMMIT would otherwise flush after this check
+    if touched_watched_table((await session.connection()).info):
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
 async def _in_savepoint(session: AsyncSession, work: Callable[[AsyncSession], Awaitable[Any]]) -> tuple[Any, BaseException | None]:
     queued = _queued(session)
     try:
@@ -152,6 +159,7 @@ class Db:
             _prepare_sqlite(self.engine)
         self.memo: Memo = memo_for(url, memo_seconds)
         forget_on_writes(self.engine, self.memo)
+        self._follower: MemoFollower | None = None
         writer = self.engine.execution_options(allmenning_write=True)
         self._write_sessions = async_sessionmaker(writer, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
@@ -189,6 +197,7 @@ class Db:
             async with self._write_sessions() as session, session.begin():
                 yield session
                 await _insert_queued(session)
+                await _tell_other_processes(session)
         else:
             async with self._write_lock:
                 async with self._write_sessions() as session, session.begin():
@@ -248,5 +257,14 @@ class Db:
             yield session
             await _insert_queued(session)
 
+    async def follow_other_processes(self) -> None:
+        """On PostgreSQL, hear other processes' changes to what the memo holds at once (a server calls this on start)."""
+        if self.is_postgresql and self._follower is None:
+            dsn = make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
+            self._follower = MemoFollower(self.memo, dsn)
+            await self._follower.start()
+
     async def dispose(self) -> None:
+        if self._follower is not None:
+            await self._follower.stop()
         await self.engine.dispose()
