@@ -59,9 +59,11 @@ class SeriesOutcome:
 
 async def create_series(db: Db, actor: Actor, first: NewBooking, *, every_weeks: int, until: date, now: datetime) -> SeriesOutcome:
     """Book the first occurrence's wall-clock time every N weeks until a date, as far as each date allows."""
+    # Counted before any date is made: the length of the work is bounded before it is done.
+    count = time_rules.weekly_count(first.start, every_weeks=every_weeks, until=until)
+    if count > MAX_OCCURRENCES:
+        raise SeriesTooLong(occurrences=count)
     occurrences = time_rules.weekly_occurrences(first.start, first.end, every_weeks=every_weeks, until=until)
-    if len(occurrences) > MAX_OCCURRENCES:
-        raise SeriesTooLong(occurrences=len(occurrences))
     booker = booker_for(actor, first.association_id)
     async with db.write() as s:
         resource = await store.locked_resource(s, first.resource_id)

@@ -22,6 +22,15 @@ def free_intervals(policy: Policy, span: Interval, taken_blocks: list[Interval],
     return clip(subtract(open_intervals(policy, span), keep_clear), bookable)
 
 
+def weekly_count(start: datetime, *, every_weeks: int, until: date) -> int:
+    """How many dates a series every N weeks from `start` to the local date `until` has, counted without listing
+    them: a series asked to run until 9999-12-31 costs no more to refuse than one asked for a month."""
+    if every_weeks < 1:
+        raise InvalidRecurrence(every_weeks=every_weeks)
+    first_day = start.astimezone(OSLO).date()
+    return 0 if until < first_day else (until - first_day).days // (7 * every_weeks) + 1
+
+
 def weekly_occurrences(start: datetime, end: datetime, *, every_weeks: int, until: date) -> list[tuple[date, datetime, datetime]]:
     """A series at the same Oslo wall-clock time every N weeks up to and including the local date `until`."""
     if every_weeks < 1:
