@@ -61,7 +61,14 @@ def serve(settings: Settings, host: str, port: int) -> None:
 
     print(asyncio.run(prepare(settings)), flush=True)
     print(f"Serving Allmenning at http://{host}:{port}", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 async def add_user(settings: Settings, email: str, name: str, staff: bool) -> str:

@@ -17,9 +17,9 @@ def bearer_or_cookie(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-def session_cookie(settings: Settings, token: str, *, max_age: int) -> Cookie:
-    # Lax keeps the cookie off cross-site POSTs; Secure whenever the site is served over HTTPS.
-    secure = settings.base_url.startswith("https://")
+def session_cookie(settings: Settings, token: str, *, max_age: int, over_https: bool = False) -> Cookie:
+    # Lax keeps the cookie off cross-site POSTs; Secure whenever the site is served, or this request came, over HTTPS.
+    secure = over_https or settings.base_url.startswith("https://")
     return Cookie(key=SESSION_COOKIE, value=token, max_age=max_age, httponly=True, samesite="lax", secure=secure)
 
 

@@ -28,6 +28,8 @@ class Settings:
     mail_from: str = "Allmenning <post@allmenning.local>"
     scheduler: bool = True
     memo_seconds: float = 5.0
+    # Proxies whose X-Forwarded-Proto/For the server believes (so a request that came over https is known as such).
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -41,6 +43,7 @@ class Settings:
             mail_from=env.get("ALLMENNING_MAIL_FROM") or defaults.mail_from,
             scheduler=env.get("ALLMENNING_SCHEDULER", "on").lower() not in {"0", "off", "false", "no"},
             memo_seconds=float(env.get("ALLMENNING_MEMO_SECONDS") or defaults.memo_seconds),
+            forwarded_allow_ips=env.get("ALLMENNING_FORWARDED_ALLOW_IPS") or defaults.forwarded_allow_ips,
         )
 
     @property

@@ -82,7 +82,7 @@ async def sign_in(data: SignInIn, db: Db, settings: Settings, now: datetime) -> 
 
 
 @get("/auth/verify", summary="Follow a sign-in link: sets the session cookie")
-async def verify(db: Db, settings: Settings, now: datetime, token: str = "") -> Redirect:
+async def verify(request: Request, db: Db, settings: Settings, now: datetime, token: str = "") -> Redirect:
     if not token:
         raise service.SigninLinkInvalid()
     session = await service.redeem_signin_link(db, token, now=now)
@@ -90,7 +90,7 @@ async def verify(db: Db, settings: Settings, now: datetime, token: str = "") -> 
     return Redirect(
         "/",
         status_code=303,
-        cookies=[session_cookie(settings, session, max_age=max_age)],
+        cookies=[session_cookie(settings, session, max_age=max_age, over_https=request.url.scheme == "https")],
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 
