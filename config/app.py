@@ -16,7 +16,7 @@ from booking import api as booking_api
 from config.problems import EXCEPTION_HANDLERS
 from config.scheduler import Scheduler
 from infra.database import Db
-from infra.http_policy import CrossSiteGuard, add_security_headers
+from infra.http_policy import RequestGuard, add_security_headers
 from infra.settings import Settings
 from notifications import api as notifications_api
 from people import api as people_api
@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "my_feed_url": Provide(notifications_api.provide_my_feed_url),
         },
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[CrossSiteGuard],
+        middleware=[RequestGuard],
         before_send=[add_security_headers],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="Allmenning", version="1.0.0", path="/schema"),

@@ -54,7 +54,15 @@ def on_validation_error(_: Request, exc: ValidationException) -> Response:
 def on_http_error(_: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     code = ErrorCode.NOT_AUTHENTICATED if isinstance(exc, NotAuthorizedException) else _HTTP_CODES.get(status, ErrorCode.HTTP_ERROR)
-    return problem(status, code, exc.detail or "Request failed")
+    answer = problem(status, code, exc.detail or "Request failed")
+    if allow := (exc.headers or {}).get("allow"):  # a 405 says which methods the path does take
+        answer.headers["allow"] = allow
+    return answer
+
+
+def on_nested_too_deep(_: Request, exc: RecursionError) -> Response:
+    # Only decoding a request body recurses without bound here: the JSON is nested deeper than anyone writes.
+    return problem(400, ErrorCode.BAD_REQUEST, "The JSON is nested too deep")
 
 
 def is_out_of_range(exc: BaseException | None) -> bool:
@@ -91,6 +99,7 @@ EXCEPTION_HANDLERS = {
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
     OverflowError: on_number_out_of_range,
+    RecursionError: on_nested_too_deep,
     DBAPIError: on_database_error,
     Exception: on_unexpected_error,
 }

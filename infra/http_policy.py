@@ -1,4 +1,4 @@
-"""What every answer says about itself (security headers), and the same-origin rule for API writes signed by a cookie."""
+"""What every answer says about itself (security headers), and what no request may bring: a forged cookie write, a NUL."""
 
 from __future__ import annotations
 
@@ -57,8 +57,26 @@ def cross_site_refusal(scope: Scope, base_url: str) -> str | None:
     return None
 
 
-class CrossSiteGuard:
-    """ASGI middleware before every route: a cookie-signed API write that may be forged is refused with a problem."""
+# A NUL is text in no language and PostgreSQL stores it in no text column: refused in any field, raw or escaped
+# (`\u0000` in JSON, `%00` where the input is URL-encoded: a query string or a form).
+JSON_NUL, URL_NUL = (b"\x00", b"\\u0000"), (b"\x00", b"%00")
+
+
+def holds_nul(data: bytes, *, url_encoded: bool) -> bool:
+    lowered = data.lower()
+    return any(form in lowered for form in (URL_NUL if url_encoded else JSON_NUL))
+
+
+async def _body_of(receive: Receive) -> list[Message]:
+    messages = [await receive()]
+    while messages[-1]["type"] == "http.request" and messages[-1].get("more_body"):
+        messages.append(await receive())
+    return messages
+
+
+class RequestGuard:
+    """ASGI middleware before every route: a cookie-signed API write that may be forged, or input holding a NUL,
+    is refused with a problem before any work is done on it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -66,9 +84,24 @@ class CrossSiteGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         base_url = scope["app"].state.settings.base_url  # read per request: tests swap the settings between runs
         if reason := cross_site_refusal(scope, base_url):
-            await _refuse(send, reason)
+            await _refuse(send, 403, ErrorCode.CROSS_SITE_REQUEST, reason)
             return
-        await self.app(scope, receive, send)
+        if scope["type"] == "http" and holds_nul(scope.get("query_string", b""), url_encoded=True):
+            await _refuse(send, 422, ErrorCode.INVALID_INPUT, "The input holds a NUL character")
+            return
+        if scope["type"] != "http" or scope["method"] not in UNSAFE:
+            await self.app(scope, receive, send)
+            return
+        messages = await _body_of(receive)
+        form = _header(scope, b"content-type").startswith("application/x-www-form-urlencoded")
+        if holds_nul(b"".join(m.get("body", b"") for m in messages), url_encoded=form):
+            await _refuse(send, 422, ErrorCode.INVALID_INPUT, "The input holds a NUL character")
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:
@@ -82,10 +115,9 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
         headers.setdefault("strict-transport-security", HSTS)
 
 
-async def _refuse(send: Send, reason: str) -> None:
-    code = ErrorCode.CROSS_SITE_REQUEST
-    body = json.dumps({"type": f"about:blank#{code}", "title": reason, "status": 403, "code": code}).encode()
+async def _refuse(send: Send, status: int, code: ErrorCode, reason: str) -> None:
+    body = json.dumps({"type": f"about:blank#{code}", "title": reason, "status": status, "code": code}).encode()
     headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in HEADERS.items()]
-    await send({"type": "http.response.start", "status": 403, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

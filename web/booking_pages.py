@@ -105,9 +105,15 @@ async def send_booking(
             status=422,
             errors=error_map(refusal),
             values=form,
-            may_wait=refusal.code in WAITABLE and not form.get("weekly"),
+            may_wait=may_wait_after(refusal, weekly=bool(form.get("weekly"))),
         )
     return see_other(f"/my/bookings?done={booking.status}")
+
+
+def may_wait_after(refusal: DomainError, *, weekly: bool) -> bool:
+    """Waiting helps when the time is taken, not when more units are wanted than the item has at all."""
+    more_than_exists = refusal.extra.get("wanted", 0) > refusal.extra.get("stock", float("inf"))
+    return refusal.code in WAITABLE and not weekly and not more_than_exists
 
 
 async def book_weekly(db: Db, actor: Actor, first: NewBooking, until: date, now: datetime) -> Redirect:
