@@ -28,7 +28,7 @@ class NotALoan(DomainError):
 class TooManyMissing(DomainError):
     code = ErrorCode.TOO_MANY_MISSING
     status = 422
-    title = "More units reported missing than were lent"
+    title = "Missing units are counted from none to as many as were lent"
 
 
 HANDED_OUT = frozenset({BookingStatus.CHECKED_OUT, BookingStatus.OVERDUE})
@@ -47,5 +47,5 @@ def check_ready_for_check_out(status: BookingStatus) -> None:
 def check_ready_for_check_in(status: BookingStatus, quantity: int, missing_units: int) -> None:
     if status not in HANDED_OUT:
         raise NotCheckedOut(status=str(status))
-    if missing_units > quantity:
+    if not 0 <= missing_units <= quantity:  # a negative count would add units to the stock that were never bought
         raise TooManyMissing(quantity=quantity, missing_units=missing_units)
