@@ -9,7 +9,8 @@ import msgspec
 from litestar import Response, get, patch, post
 from litestar.params import Parameter
 
-from booking import availability, lifecycle, series, service
+from booking import availability, closures, lifecycle, series, service
+from booking.closure_rules import Choice, Decision
 from booking.loans import api as loan_api
 from booking.representation import (
     BookingIn,
@@ -25,6 +26,7 @@ from booking.waitlists import api as waitlist_api
 from infra.database import Db
 from infra.time import OSLO
 from people.actor import Actor
+from resources.api import ClosureIn, Count, Reason, ResourceChangesIn, closure_json, detail_json
 
 
 class SeriesIn(BookingIn, forbid_unknown_fields=True):
@@ -120,6 +122,93 @@ async def decline(booking_id: int, data: ReasonIn, db: Db, actor: Actor, now: da
     return booking_json(await lifecycle.decide(db, actor, booking_id, approve=False, reason=data.reason, now=now))
 
 
+# ---------------------------------------------------------------- a resource closed, retired or changed, with its bookings
+
+
+class ClosingIn(ClosureIn, forbid_unknown_fields=True):
+    """`covered` is required when the closure covers bookings; `seen`, the ids shown, guards against a stale preview."""
+
+    covered: Choice | None = None  # each booker cancelled is told the closure's reason
+    seen: list[int] | None = None
+
+
+class RetiringIn(msgspec.Struct, forbid_unknown_fields=True):
+    covered: Choice | None = None
+    seen: list[int] | None = None
+    reason: Reason = ""
+
+
+class ChangingIn(ResourceChangesIn, forbid_unknown_fields=True):
+    covered: Choice | None = None
+    seen: list[int] | None = None
+    reason: Reason = ""  # told to each borrower whose loan a lower stock cancels
+
+    def changes(self) -> dict:
+        return {k: v for k, v in super().changes().items() if k not in ("covered", "seen", "reason")}
+
+
+class StockIn(msgspec.Struct, forbid_unknown_fields=True):
+    stock: Count
+
+
+def covered_json(found: list[closures.Covered]) -> dict:
+    items = [
+        {
+            "id": c.id,
+            "start": local(c.start),
+            "end": local(c.end),
+            "status": c.status,
+            "booker": c.booker,
+            "quantity": c.quantity,
+            "on_cancel": c.fate,
+        }
+        for c in found
+    ]
+    return {"items": items, "count": len(items)}
+
+
+def outcome_json(o: closures.Outcome) -> dict:
+    return {"choice": o.choice, "cancelled": list(o.cancelled), "withdrawn": list(o.withdrawn), "kept": list(o.kept)}
+
+
+def decision_of(data: ClosingIn | RetiringIn | ChangingIn) -> Decision:
+    return Decision(data.covered, frozenset(data.seen) if data.seen is not None else None)
+
+
+@post("/api/v1/resources/{resource_id:int}/closures/preview", summary="Staff: the bookings a closure would cover", status_code=200)
+async def preview_closure(resource_id: int, data: ClosureIn, db: Db, actor: Actor, now: datetime) -> dict:
+    return covered_json(await closures.preview_closure(db, actor, resource_id, data.start, data.end, now=now))
+
+
+@post("/api/v1/resources/{resource_id:int}/closures", summary="Staff: close a resource for a while, cancelling or keeping what it covers")
+async def add_closure(resource_id: int, data: ClosingIn, db: Db, actor: Actor, now: datetime) -> Response:
+    closure, outcome = await closures.add_closure(db, actor, resource_id, data.start, data.end, data.reason, decision_of(data), now=now)
+    return Response({**closure_json(closure), "bookings": outcome_json(outcome)}, status_code=201)
+
+
+@post("/api/v1/resources/{resource_id:int}/retire/preview", summary="Staff: the bookings retiring a resource would cover", status_code=200)
+async def preview_retirement(resource_id: int, db: Db, actor: Actor, now: datetime) -> dict:
+    return covered_json(await closures.preview_retirement(db, actor, resource_id, now=now))
+
+
+@post("/api/v1/resources/{resource_id:int}/retire", summary="Staff: retire a resource, cancelling or keeping its bookings", status_code=200)
+async def retire_resource(resource_id: int, db: Db, actor: Actor, now: datetime, data: RetiringIn | None = None) -> dict:
+    data = data or RetiringIn()
+    detail, outcome = await closures.retire_resource(db, actor, resource_id, decision_of(data), data.reason, now=now)
+    return {**detail_json(detail), "bookings": outcome_json(outcome)}
+
+
+@post("/api/v1/resources/{resource_id:int}/stock/preview", summary="Staff: the loans a lower stock could no longer hold", status_code=200)
+async def preview_stock(resource_id: int, data: StockIn, db: Db, actor: Actor, now: datetime) -> dict:
+    return covered_json(await closures.preview_stock(db, actor, resource_id, data.stock, now=now))
+
+
+@patch("/api/v1/resources/{resource_id:int}", summary="Staff: change a resource's details or rules (a lower stock settles its loans)")
+async def update_resource(resource_id: int, data: ChangingIn, db: Db, actor: Actor, now: datetime) -> dict:
+    detail, outcome = await closures.update_resource(db, actor, resource_id, data.changes(), decision_of(data), data.reason, now=now)
+    return {**detail_json(detail), "bookings": outcome_json(outcome)}
+
+
 @get("/api/v1/resources/{resource_id:int}/availability", summary="Free intervals of a room, or free units of an item")
 async def resource_availability(
     resource_id: int,
@@ -170,4 +259,10 @@ ROUTES = [
     decline,
     resource_availability,
     free_rooms,
+    preview_closure,
+    add_closure,
+    preview_retirement,
+    retire_resource,
+    preview_stock,
+    update_resource,
 ]

@@ -99,7 +99,7 @@ async def check_quota(
         return
     if booker.kind is BookerKind.ASSOCIATION and policy.association_hours_per_week is not None:
         week = local_week_of(req.start)
-        booked = await store.hours_booked_by_association(s, booker.association_id, week, excluding=excluding)
+        booked = await store.hours_booked_by_association(s, booker.association_id, resource.id, week, excluding=excluding)
         rules.check_association_quota(policy, booked, (req.end - req.start).total_seconds() / 3600)
     if booker.kind is BookerKind.RESIDENT and policy.max_active_bookings_per_person is not None and adds_one:
         rules.check_person_quota(policy, await store.active_count_of_person(s, booker.person_id, resource.id, after=now))
@@ -198,12 +198,15 @@ async def resource_with_policy(db: Db, resource_id: int) -> tuple[Resource, Poli
 
 
 async def as_locked(s: AsyncSession, resource: Resource, policy: Policy) -> tuple[Resource, Policy]:
-    """On PostgreSQL, the resource's row locked until COMMIT and read afresh, with its policy if another process
-    changed it since we remembered it; SQLite's BEGIN IMMEDIATE already excludes every other writer."""
+    """On PostgreSQL, the resource's row locked until COMMIT and read afresh, with its policy and closures read again if
+    another process changed them since we remembered them (adding a closure stamps the resource's `updated_at`, and
+    takes this same row lock); SQLite's BEGIN IMMEDIATE already excludes every other writer."""
     fresh = await store.lock_resource(s, resource.id)
     if fresh is None:
         return resource, policy
-    return fresh, policy if fresh.policy == resource.policy else catalogue.policy_from_json(fresh.policy, policy.closures)
+    if fresh.updated_at == resource.updated_at and fresh.policy == resource.policy:
+        return fresh, policy
+    return fresh, await catalogue.policy_of(s, fresh)
 
 
 def check_may_see(actor: Actor, booking: Booking) -> None:

@@ -37,20 +37,24 @@ def check_loan_length(policy: Policy, start: datetime, end: datetime) -> None:
         raise LoanTooLong(maximum_days=policy.max_loan / timedelta(days=1))
 
 
-def _check_open_at(policy: Policy, moment: datetime, *, closing_edge: bool) -> None:
-    # A return exactly at closing time is fine: test the instant just before it instead.
-    instant = timedelta(microseconds=1)
-    probe = Interval(moment - instant, moment) if closing_edge else Interval(moment, moment + instant)
-    if is_open_throughout(policy, probe):
+_INSTANT = timedelta(microseconds=1)
+
+
+def _check_open_at(policy: Policy, moment: datetime, *, returning: bool) -> None:
+    # Someone is served at a moment the point is open from (opening time included). A return may also come as it
+    # closes: the item is back by then. A pickup at closing time may not: the loan would begin as the door shuts.
+    after, before = Interval(moment, moment + _INSTANT), Interval(moment - _INSTANT, moment)
+    if is_open_throughout(policy, after) or (returning and is_open_throughout(policy, before)):
         return
-    check_not_closed(policy, probe)
+    check_not_closed(policy, Interval(before.start, after.end) if returning else after)
     raise OutsideOpeningHours(at=as_utc(moment).isoformat())
 
 
 def check_pickup_and_return_inside_windows(policy: Policy, start: datetime, end: datetime) -> None:
-    """Equipment is picked up and returned while the lending point is open; the loan may span closed days."""
-    _check_open_at(policy, start, closing_edge=False)
-    _check_open_at(policy, end, closing_edge=True)
+    """Equipment is picked up while the lending point is open, from opening until just before closing, and returned
+    while it is open, from opening until closing itself; the loan may span closed days."""
+    _check_open_at(policy, start, returning=False)
+    _check_open_at(policy, end, returning=True)
 
 
 def check_loan_quota(policy: Policy, active_loans: int) -> None:

@@ -116,6 +116,11 @@ class TooSoon(DomainError):
     title = "The booking starts too soon"
 
 
+class InThePast(DomainError):
+    code = ErrorCode.IN_THE_PAST
+    title = "The booking would start in the past"
+
+
 class TooFarAhead(DomainError):
     code = ErrorCode.TOO_FAR_AHEAD
     title = "The booking is too far ahead"
@@ -197,10 +202,17 @@ def check_on_grid(policy: Policy, start: datetime, end: datetime) -> None:
         raise OffGrid(granularity_minutes=policy.granularity // timedelta(minutes=1))
 
 
+def check_not_in_the_past(start: datetime, *, now: datetime) -> None:
+    """A booking starts now or later: what has begun can no longer be booked."""
+    if as_utc(start) < as_utc(now):
+        raise InThePast(now=as_utc(now).isoformat())
+
+
 def check_lead_time(policy: Policy, start: datetime, *, now: datetime) -> None:
     """A booking starts no sooner than the lead time from now, and never in the past."""
+    check_not_in_the_past(start, now=now)
     earliest = as_utc(now) + policy.lead_time
-    if as_utc(start) < as_utc(now) or as_utc(start) < earliest:
+    if as_utc(start) < earliest:
         raise TooSoon(earliest=earliest.isoformat())
 
 
@@ -239,7 +251,7 @@ def check_capacity(capacity: int | None, attendees: int | None) -> None:
 
 
 def check_association_quota(policy: Policy, booked_hours_that_week: float, new_hours: float) -> None:
-    """An association books no more hours in a week than the resource allows."""
+    """An association books no more hours of a resource in a week than the resource allows (its hours there only)."""
     quota = policy.association_hours_per_week
     # A small tolerance: hours arrive as floats summed from durations.
     if quota is not None and booked_hours_that_week + new_hours > quota + 1e-9:

@@ -264,16 +264,24 @@ async def get_booking(s: AsyncSession, booking_id: int, *, for_update: bool = Fa
     return await get_or_404(s, Booking, booking_id, what="booking", key="booking_id", lock=for_update)
 
 
-async def hours_booked_by_association(s: AsyncSession, association_id: int, span: Interval, *, excluding: int | None = None) -> float:
-    query = select(Booking.start, Booking.end).where(
-        Booking.association_id == association_id,
-        Booking.status.in_(ACTIVE_VALUES),
-        Booking.start < span.end,
-        Booking.end > span.start,
-    )
-    if excluding is not None:
-        query = query.where(Booking.id != excluding)
-    rows = (await s.execute(query)).all()
+# An association's active bookings of one resource meeting a span (built once: every association's booking runs it).
+# A resource's quota is its own policy's, so it counts that resource's hours only: never another room's, never loans.
+ASSOCIATION_HOURS = select(Booking.start, Booking.end).where(
+    Booking.resource_id == bindparam("resource_id"),
+    Booking.association_id == bindparam("association_id"),
+    one_of(Booking.status, ACTIVE_VALUES),
+    Booking.start < bindparam("span_end"),
+    Booking.end > bindparam("span_start"),
+    Booking.id != bindparam("excluding"),
+)
+
+
+async def hours_booked_by_association(
+    s: AsyncSession, association_id: int, resource_id: int, span: Interval, *, excluding: int | None = None
+) -> float:
+    """The hours of the span (a week) the association holds of one resource; `excluding` a booking being moved."""
+    params = {"resource_id": resource_id, "association_id": association_id, "span_start": span.start, "span_end": span.end}
+    rows = (await (await s.connection()).execute(ASSOCIATION_HOURS, {**params, "excluding": excluding or 0})).all()
     return sum((min(end, span.end) - max(start, span.start)).total_seconds() for start, end in rows) / 3600
 
 

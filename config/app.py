@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 from sqlalchemy import text
 
 from booking import api as booking_api
+from config.openapi import document_problems
 from config.problems import EXCEPTION_HANDLERS
 from config.scheduler import Scheduler
 from infra.database import Db
@@ -63,16 +64,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     def provide_settings(state: State) -> Settings:
         return state.settings
 
+    api = [healthz, *people_api.ROUTES, *resources_api.ROUTES, *booking_api.ROUTES, *notifications_api.ROUTES]
+    document_problems(api)
     return Litestar(
-        route_handlers=[
-            healthz,
-            *people_api.ROUTES,
-            *resources_api.ROUTES,
-            *booking_api.ROUTES,
-            *notifications_api.ROUTES,
-            web_site.ROUTER,
-            web_site.STATIC,
-        ],
+        route_handlers=[*api, web_site.ROUTER, web_site.STATIC],
         template_config=web_site.TEMPLATES,
         dependencies={
             "db": Provide(provide_db, sync_to_thread=False),

@@ -15,7 +15,7 @@ from notifications import feeds, rules, service
 from people.actor import Actor
 from people.store import Person
 
-CALENDAR = "text/calendar; charset=utf-8"
+CALENDAR = "text/calendar"  # Litestar adds "; charset=utf-8" to every text/* type it is given
 Id = Annotated[int, Parameter(ge=1, le=2_147_483_647)]  # what an id column holds: larger numbers are no one's id
 REFRESH_SECONDS = int(rules.FEED_REFRESH.total_seconds())
 

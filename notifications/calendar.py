@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -170,6 +171,16 @@ class CalendarEvent:
     location: str = ""
     description: str = ""
     url: str = ""
+    all_day: bool = False  # whole Oslo days (a bed's season), written as dates
+
+    @property
+    def transparency(self) -> str:
+        """A bed held for a season leaves the grower's days free for everything else; a booked time is busy."""
+        return "TRANSPARENT" if self.all_day else "OPAQUE"
+
+    @property
+    def days(self) -> tuple[date, date]:
+        return rules.local_days(self.start, self.end)
 
 
 def booking_event(booking: rules.BookingFacts, *, base_url: str, host: str, stamp: datetime) -> CalendarEvent:
@@ -186,6 +197,7 @@ def booking_event(booking: rules.BookingFacts, *, base_url: str, host: str, stam
         location=booking.place.line,
         description="\n\n".join(p for p in (booking.place.access_notes, link) if p),
         url=link,
+        all_day=rules.is_all_day(booking),
     )
 
 
@@ -206,11 +218,16 @@ def _event(event: CalendarEvent, zone: ZoneInfo, organizer: Party, attendee: Par
     component.add("UID", event.uid)
     component.add("SEQUENCE", event.sequence)
     component.add("DTSTAMP", event.stamp.astimezone(UTC))
-    component.add("DTSTART", event.start.astimezone(zone))
-    component.add("DTEND", event.end.astimezone(zone))
+    if event.all_day:
+        first, after = event.days
+        component.add("DTSTART", first)
+        component.add("DTEND", after)
+    else:
+        component.add("DTSTART", event.start.astimezone(zone))
+        component.add("DTEND", event.end.astimezone(zone))
     component.add("SUMMARY", event.summary)
     component.add("STATUS", event.status)
-    component.add("TRANSP", "OPAQUE")
+    component.add("TRANSP", event.transparency)
     for name, value in (("LOCATION", event.location), ("DESCRIPTION", event.description), ("URL", event.url)):
         if value:
             component.add(name, value)
@@ -254,11 +271,10 @@ def feed(name: str, events: list[CalendarEvent], *, refresh: timedelta) -> bytes
             f"UID:{escape(event.uid)}",
             f"SEQUENCE:{event.sequence}",
             f"DTSTAMP:{utc_text(event.stamp)}",
-            f"DTSTART:{utc_text(event.start)}",
-            f"DTEND:{utc_text(event.end)}",
+            *_span(event),
             f"SUMMARY:{escape(event.summary)}",
             f"STATUS:{event.status}",
-            "TRANSP:OPAQUE",
+            f"TRANSP:{event.transparency}",
         ]
         lines += [
             f"{n}:{escape(v) if n != 'URL' else v}"
@@ -270,11 +286,20 @@ def feed(name: str, events: list[CalendarEvent], *, refresh: timedelta) -> bytes
     return "".join(fold(line) + "\r\n" for line in lines).encode()
 
 
+def _span(event: CalendarEvent) -> tuple[str, str]:
+    if not event.all_day:
+        return f"DTSTART:{utc_text(event.start)}", f"DTEND:{utc_text(event.end)}"
+    first, after = event.days
+    return f"DTSTART;VALUE=DATE:{date_text(first)}", f"DTEND;VALUE=DATE:{date_text(after)}"
+
+
 BusyBlock = tuple[str, str, str, int, str]  # uid, start, end, sequence, stamp; times already in iCalendar UTC form
+ClosedBlock = tuple[str, str, str, str, str]  # uid, start, end, summary, stamp; times in iCalendar UTC form
 
 
-def busy_feed(name: str, blocks: list[BusyBlock], *, summary: str, refresh: timedelta) -> bytes:
-    """Busy time only, one word and no one's details: the shape a 10,000-booking public feed is written fast in."""
+def busy_feed(name: str, blocks: list[BusyBlock], *, summary: str, refresh: timedelta, closed: Sequence[ClosedBlock] = ()) -> bytes:
+    """Busy time only, one word and no one's details: the shape a 10,000-booking public feed is written fast in; and the
+    few closures, each with the reason staff gave it."""
     head = "".join(line + "\r\n" for line in _calendar_head(name, refresh))
     what = fold(f"SUMMARY:{escape(summary)}")
     events = "".join(
@@ -282,12 +307,21 @@ def busy_feed(name: str, blocks: list[BusyBlock], *, summary: str, refresh: time
         f"DTEND:{end}\r\n{what}\r\nSTATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n"
         for uid, start, end, sequence, stamp in blocks
     )
-    return (head + events + "END:VCALENDAR\r\n").encode()
+    closures = "".join(
+        f"BEGIN:VEVENT\r\n{fold('UID:' + uid)}\r\nSEQUENCE:0\r\nDTSTAMP:{stamp}\r\nDTSTART:{start}\r\n"
+        f"DTEND:{end}\r\n{fold('SUMMARY:' + escape(said))}\r\nSTATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n"
+        for uid, start, end, said, stamp in closed
+    )
+    return (head + events + closures + "END:VCALENDAR\r\n").encode()
 
 
 def utc_text(moment: datetime) -> str:
     m = moment.astimezone(UTC)
     return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}Z"
+
+
+def date_text(day: date) -> str:
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def duration(span: timedelta) -> str:

@@ -13,7 +13,7 @@ from booking.store import Booking
 from infra.rows import is_postgresql, locked
 from notifications.rules import BookingFacts, Place
 from people.store import Association, Membership, Person
-from resources.store import Location, Resource
+from resources.store import Closure, Location, Resource
 
 _BOOKING_COLUMNS = (
     Booking.id,
@@ -30,6 +30,9 @@ _BOOKING_COLUMNS = (
     Location.city,
     Location.access_notes,
     Association.name,
+    Resource.kind,
+    Booking.quantity,
+    Booking.kit_loan_id,
 )
 
 
@@ -42,9 +45,10 @@ def _with_place(query: Select) -> Select:
 
 
 def _facts(row: Row) -> tuple[BookingFacts, datetime]:
-    (id_, title, start, end, status, sequence, updated_at, resource, location, address, postal_code, city, access, association) = row
+    (id_, title, start, end, status, sequence, updated_at, resource, location, address, postal_code, city, access, *rest) = row
+    association, kind, quantity, kit_loan_id = rest
     place = Place(resource, location, address, postal_code, city, access)
-    return BookingFacts(id_, title, start, end, status, sequence, place, association or ""), updated_at
+    return BookingFacts(id_, title, start, end, status, sequence, place, association or "", kind, quantity, kit_loan_id), updated_at
 
 
 async def bookings_by_id(s: AsyncSession, ids: set[int]) -> dict[int, BookingFacts]:
@@ -62,6 +66,17 @@ async def series_bookings(s: AsyncSession, series_ids: set[int]) -> dict[int, li
     found: dict[int, list[BookingFacts]] = {}
     for row in (await s.execute(query.order_by(Booking.start))).all():
         found.setdefault(row[0], []).append(_facts(row[1:])[0])
+    return found
+
+
+async def kit_loans(s: AsyncSession, kit_loan_ids: set[str]) -> dict[str, list[BookingFacts]]:
+    """The loans of each kit loan, item by item in the order they were made."""
+    if not kit_loan_ids:
+        return {}
+    query = _with_place(select(*_BOOKING_COLUMNS)).where(Booking.kit_loan_id.in_(kit_loan_ids))
+    found: dict[str, list[BookingFacts]] = {}
+    for facts, _ in map(_facts, (await s.execute(query.order_by(Booking.id))).all()):
+        found.setdefault(facts.kit_loan_id, []).append(facts)
     return found
 
 
@@ -110,6 +125,12 @@ async def busy_blocks(s: AsyncSession, resource_id: int, *, since: datetime) -> 
     query = query.where(Booking.resource_id == resource_id, Booking.status.in_(ACTIVE), Booking.block_end >= since)
     connection = await s.connection()  # plain rows: the ORM's result machinery would double the time
     return (await connection.execute(query.order_by(Booking.block_start, Booking.id))).all()
+
+
+async def closures_of(s: AsyncSession, resource_id: int, *, since: datetime) -> list[Closure]:
+    """The resource's closures not long past: staff wrote their reasons for everyone to read."""
+    query = select(Closure).where(Closure.resource_id == resource_id, Closure.end >= since)
+    return list((await s.execute(query.order_by(Closure.start, Closure.id))).scalars())
 
 
 async def loans_of(s: AsyncSession, resource_id: int, *, since: datetime) -> list[Loan]:

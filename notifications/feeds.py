@@ -11,7 +11,7 @@ from notifications import calendar, facts, rules, store
 from notifications.mail import Site
 from people.store import Association, Person
 from resources.rules import EXCLUSIVE_KINDS, ResourceKind
-from resources.store import Resource
+from resources.store import Closure, Resource
 
 
 class FeedNotFound(NotFound):
@@ -41,7 +41,7 @@ async def private_feed(db: Db, settings: Settings, token: str, *, now: datetime)
 
 
 async def resource_feed(db: Db, settings: Settings, resource_id: int, language: str, *, now: datetime) -> bytes:
-    """A resource's busy times for anyone: when it is taken, never by whom or for what."""
+    """A resource's busy times for anyone: when it is taken, never by whom or for what; and when it is closed, and why."""
     words, host, since = rules.FEED_WORDS[rules.language_of(language)], rules.host_of(settings.base_url), now - rules.FEED_HISTORY
     async with db.read() as s:
         resource = await s.get(Resource, resource_id)
@@ -54,8 +54,25 @@ async def resource_feed(db: Db, settings: Settings, resource_id: int, language: 
             ]
         else:
             blocks = pooled_busy(await facts.loans_of(s, resource_id, since=since), resource, host)
+        closed = closed_blocks(await facts.closures_of(s, resource_id, since=since), resource, host, words)
     name = words["resource"].format(name=resource.name)
-    return calendar.busy_feed(name, blocks, summary=words["busy"], refresh=rules.FEED_REFRESH)
+    return calendar.busy_feed(name, blocks, summary=words["busy"], refresh=rules.FEED_REFRESH, closed=closed)
+
+
+def closed_blocks(closures: list[Closure], resource: Resource, host: str, words: dict[str, str]) -> list[calendar.ClosedBlock]:
+    """Each closure as a busy block named by its reason, which staff write for the public ("Closed: Christmas break");
+    stamped with the resource's last change, which adding or removing a closure is."""
+    stamp = calendar.utc_text(resource.updated_at)
+    return [
+        (
+            f"closure-{c.id}@{host}",
+            calendar.utc_text(c.start),
+            calendar.utc_text(c.end),
+            words["closed_for"].format(reason=c.reason.strip()) if c.reason.strip() else words["closed"],
+            stamp,
+        )
+        for c in closures
+    ]
 
 
 def pooled_busy(loans: list[facts.Loan], resource: Resource, host: str) -> list[calendar.BusyBlock]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from booking.seasons import rules as seasons
 from infra.i18n import Speaker
 from infra.settings import TIMEZONE, Settings
 from notifications import calendar, rules
@@ -57,6 +58,7 @@ class Letter:
     booking: BookingFacts | None  # None only for news of a season as a whole (results, renewals)
     details: dict = field(default_factory=dict)  # the outbox payload: reason, deadline, season, outcome…
     series: tuple[BookingFacts, ...] = ()
+    items: tuple[BookingFacts, ...] = ()  # a kit's loans, for news told once for the whole kit
 
 
 def render(letter: Letter, site: Site) -> EmailMessage:
@@ -77,32 +79,63 @@ def context_of(letter: Letter, site: Site, speak: Speaker) -> dict:
     booking, details = letter.booking, letter.details
     wording = rules.wording_of(letter.kind, details)
     season = str(details.get("season") or "")
-    what = season if rules.meaning_of(letter.kind).template == "season" or not booking else booking.place.resource
+    what = season if rules.meaning_of(letter.kind).template == "season" or not booking else what_of(booking, letter)
     deadline = details.get("deadline")
+    name = letter.recipient.name
     return {
         "_": speak,
         "lang": letter.language,
-        "name": letter.recipient.name or letter.recipient.email,
-        "subject": speak(wording.subject, what=what, when=speak.short_when(booking.start) if booking else ""),
+        "greeting": speak(rules.GREETING_BY_NAME, name=name) if name else speak(rules.GREETING),
+        "subject": speak(wording.subject, what=what, when=short_when(booking, speak) if booking else ""),
         "headline": speak(wording.headline),
         "reason": str(details.get("reason") or ""),
+        "outcome": season_outcome(details, booking, speak),
+        "message": str(details.get("message_to_resident") or ""),  # a season adjustment's words staff wrote to the resident
         "refused": int(details.get("refused") or 0),
         "has_calendar": rules.meaning_of(letter.kind).method is not None,
         "season": season,
         "deadline": speak.when(datetime.fromisoformat(deadline)) if deadline else "",
         "series": [speak.span(b.start, b.end) for b in letter.series],
         "link": rules.manage_url(site.base_url, booking.id) if booking else f"{site.base_url}/",
-        "b": booking and booking_context(booking, speak),
+        "b": booking and booking_context(booking, speak, letter),
     }
 
 
-def booking_context(booking: BookingFacts, speak: Speaker) -> dict:
-    """The booking as the templates tell it: what, when and where, and its status in words."""
+def season_outcome(details: dict, booking: BookingFacts | None, speak: Speaker) -> str:
+    """A season result's outcome as its code tells it, the bed by its name: never the audit text or a staff note."""
+    bed = booking.place.resource if booking else ""
+    said = seasons.told(str(details.get("reason_code") or ""), details.get("reason_params") or {}, bed=bed)
+    return speak(said[0], **said[1]) if said else ""
+
+
+def what_of(booking: BookingFacts, letter: Letter) -> str:
+    """What a booking is called: its resource, or for a kit's news the kit (a kit loan is titled by its kit)."""
+    if not letter.items:
+        return booking.place.resource
+    return str(letter.details.get("kit") or booking.title or booking.place.resource)
+
+
+def short_when(booking: BookingFacts, speak: Speaker) -> str:
+    return speak.short_day(booking.start) if rules.is_all_day(booking) else speak.short_when(booking.start)
+
+
+def when_of(booking: BookingFacts, speak: Speaker) -> str:
+    """A booking's time as a person reads it; a bed's season as its first and last day, not midnight to midnight."""
+    if not rules.is_all_day(booking):
+        return speak.span(booking.start, booking.end)
+    first, after = rules.local_days(booking.start, booking.end)
+    return f"{speak.day(first)} – {speak.day(after - timedelta(days=1))}"
+
+
+def booking_context(booking: BookingFacts, speak: Speaker, letter: Letter) -> dict:
+    """The booking as the templates tell it: what, when and where (a kit's items), and its status in words."""
     status = booking.status  # a status with no words of its own (an offer's) is told by its code
+    what = what_of(booking, letter)
     return {
-        "what": booking.place.resource,
-        "title": booking.title,
-        "when": speak.span(booking.start, booking.end),
+        "what": what,
+        "title": booking.title if booking.title != what else "",
+        "kit_items": [speak(rules.KIT_ITEM, quantity=b.quantity, name=b.place.resource) for b in letter.items],
+        "when": when_of(booking, speak),
         "place": booking.place.line,
         "access": booking.place.access_notes,
         "association": booking.association,

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
+from booking.loans.rules import HANDED_OUT
+from booking.rules import BookingStatus
 from infra.errors import DomainError, ErrorCode
 from infra.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, NC_, Phrasebook
+from infra.time import OSLO
+from resources.rules import ResourceKind
 
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=2)
@@ -140,7 +144,17 @@ STATUSES = {  # a booking's status as a mail tells it; a status with no words of
     "declined": N_("declined"),
 }
 
-FEED_WORDS = Phrasebook({"mine": N_("Allmenning: my bookings"), "busy": N_("Busy"), "resource": N_("{name}: busy")})
+FEED_WORDS = Phrasebook(
+    {
+        "mine": N_("Allmenning: my bookings"),
+        "busy": N_("Busy"),
+        "resource": N_("{name}: busy"),
+        "closed": NC_("feed", "Closed"),
+        "closed_for": N_("Closed: {reason}"),
+    }
+)
+# A mail greets by name, or without one when no name is known: an email address is not a name.
+GREETING, GREETING_BY_NAME = N_("Hello,"), N_("Hello {name},")
 
 
 def wording_of(kind: str, payload: dict) -> Wording:
@@ -191,6 +205,9 @@ class BookingFacts:
     sequence: int
     place: Place
     association: str = ""
+    resource_kind: str = ""
+    quantity: int = 1
+    kit_loan_id: str | None = None
 
 
 def summary_of(booking: BookingFacts) -> str:
@@ -202,6 +219,38 @@ def as_of(facts: BookingFacts, payload: dict) -> BookingFacts:
     changes = {k: payload[k] for k in ("title", "status", "sequence") if k in payload}
     changes.update({k: datetime.fromisoformat(payload[k]) for k in ("start", "end") if k in payload})
     return replace(facts, **changes)
+
+
+def is_all_day(booking: BookingFacts) -> bool:
+    """A garden bed is held day by day for a whole season: a calendar shows it as days, not as a six-month meeting."""
+    return booking.resource_kind == ResourceKind.GARDEN_BED
+
+
+def local_days(start: datetime, end: datetime) -> tuple[date, date]:
+    """The first Oslo day of a span and the day after its last (an all-day event's DTSTART and exclusive DTEND):
+    an end at midnight closes the day before it, any later end its own day."""
+    first, last = start.astimezone(OSLO), end.astimezone(OSLO)
+    after = last.date() if last.time() == time(0) else last.date() + timedelta(days=1)
+    return first.date(), max(after, first.date() + timedelta(days=1))
+
+
+# ---------------------------------------------------------------- kits
+
+# The loans of a kit are borrowed, picked up and returned together: these are told once for the kit, listing its items.
+TOLD_PER_KIT = frozenset({"kit_loan_confirmed", "pickup_reminder", "return_reminder", "loan_overdue"})
+KIT_ITEM = N_("{quantity} × {name}")
+LOAN_STAGES = (frozenset({BookingStatus.REQUESTED, BookingStatus.CONFIRMED}), HANDED_OUT)
+
+
+def is_told_per_kit(kind: str, booking: BookingFacts | None) -> bool:
+    return kind in TOLD_PER_KIT and booking is not None and booking.kit_loan_id is not None
+
+
+def kit_items(told: BookingFacts, kit: list[BookingFacts]) -> tuple[BookingFacts, ...]:
+    """The items a kit's notice lists: its loans at the stage the told loan was at (still to pick up for a pickup,
+    out for a return or an overdue notice, even if fallen overdue since); the told loan alone when none is any more."""
+    stage = next((s for s in LOAN_STAGES if told.status in s), frozenset({told.status}))
+    return tuple(b for b in kit if b.status in stage) or (told,)
 
 
 # ---------------------------------------------------------------- retries
@@ -247,9 +296,11 @@ def is_reminder_due(moment: datetime, last_heard: datetime, *, now: datetime, le
     return opens <= now < moment and last_heard < opens
 
 
-def reminder_key(reminder: Reminder, booking_id: int) -> str:
-    """One reminder per booking and moment: a moved booking is reminded of again, a repeated sweep is not."""
-    return f"{reminder.kind}:{booking_id}:{reminder.moment.astimezone(UTC):%Y%m%dT%H%M}"
+def reminder_key(reminder: Reminder, booking_id: int, kit_loan_id: str | None = None) -> str:
+    """One reminder per booking (per kit, for a kit's loans) and moment: a moved booking is reminded of again, a
+    repeated sweep is not."""
+    about = f"kit-{kit_loan_id}" if kit_loan_id else booking_id
+    return f"{reminder.kind}:{about}:{reminder.moment.astimezone(UTC):%Y%m%dT%H%M}"
 
 
 def tick_of(now: datetime, every: timedelta = SWEEP_EVERY) -> datetime:

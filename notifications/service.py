@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,35 +114,56 @@ class Drain:
             log.info("notification %s (%s) will be retried at %s: %s", notification.id, notification.kind, retry_at, error)
 
 
-Known = tuple[dict[int, Person], dict[int, BookingFacts], dict[int, list[BookingFacts]]]
+class Known(NamedTuple):
+    """What the leased rows' mails tell, read in one go: recipients, bookings, series' dates and kits' loans."""
+
+    people: dict[int, Person]
+    bookings: dict[int, BookingFacts]
+    series: dict[int, list[BookingFacts]]
+    kits: dict[str, list[BookingFacts]]
 
 
 async def read_facts(s: AsyncSession, claimed: list[Notification]) -> Known:
     people = await facts.people_by_id(s, {n.person_id for n in claimed})
     bookings = await facts.bookings_by_id(s, {n.booking_id for n in claimed if n.booking_id is not None})
     series = await facts.series_bookings(s, {int(n.payload["series_id"]) for n in claimed if "series_id" in n.payload})
-    return people, bookings, series
+    kits = await facts.kit_loans(s, {kit for n in claimed if (kit := kit_of(n, bookings))})
+    return Known(people, bookings, series, kits)
+
+
+def kit_of(n: Notification, bookings: dict[int, BookingFacts]) -> str | None:
+    """The kit loan whose news the notification tells for all its items, if it does."""
+    booking = bookings.get(n.booking_id) if n.booking_id is not None else None
+    return booking.kit_loan_id if booking and rules.is_told_per_kit(n.kind, booking) else None
 
 
 def letter_of(
-    n: Notification, people: dict[int, Person], bookings: dict[int, BookingFacts], series: dict[int, list[BookingFacts]]
+    n: Notification,
+    people: dict[int, Person],
+    bookings: dict[int, BookingFacts],
+    series: dict[int, list[BookingFacts]],
+    kits: dict[str, list[BookingFacts]] | None = None,
 ) -> Letter:
-    """The mail's content: the recipient in their language, the booking as the event saw it."""
+    """The mail's content: the recipient in their language, the booking as the event saw it (with its kit's items)."""
     meaning = rules.meaning_of(n.kind)
     person = people.get(n.person_id)
     booking = bookings.get(n.booking_id) if n.booking_id is not None else None
     if person is None or (booking is None and meaning.template != "season"):
         raise LookupError(f"person {n.person_id} or booking {n.booking_id} no longer exists")
     occurrences = tuple(series.get(int(n.payload["series_id"]), ())) if "series_id" in n.payload else ()
+    told = booking and rules.as_of(booking, n.payload)
+    kit = kit_of(n, bookings)
+    items = rules.kit_items(told, (kits or {}).get(kit, [])) if kit else ()
     return Letter(
         notification_id=n.id,
         kind=n.kind,
         created_at=n.created_at,
         recipient=Party(person.name, person.email),
         language=rules.language_of(person.language),
-        booking=booking and rules.as_of(booking, n.payload),
+        booking=told,
         details=dict(n.payload),
         series=occurrences,
+        items=items,
     )
 
 
@@ -165,7 +187,8 @@ async def record_reminders(db: Db, *, now: datetime) -> int:
             reminder = rules.reminder_for(resource_kind, booking.exclusive, booking.status, booking.start, booking.end)
             if reminder is None or not rules.is_reminder_due(reminder.moment, booking.updated_at, now=now):
                 continue
-            key = rules.reminder_key(reminder, booking.id)
+            # A kit's loans share one key: the kit is reminded of once, in a mail listing its items.
+            key = rules.reminder_key(reminder, booking.id, booking.kit_loan_id)
             added += await outbox.record_once(
                 s, reminder.kind, key, person_id=booking.person_id, booking_id=booking.id, at=now, **outbox.as_of(booking)
             )

@@ -89,6 +89,11 @@ _SUFFIXES = {
 }
 _BOLIGNUMMER = re.compile(r"^[hulk]\d{4}$")  # H0101: floor type, floor number, flat on the floor
 _UNIT_WORDS = {"leil", "leilighet", "leilnr", "nr", "bolignr", "bolig"}
+# Words for "number" written before the house number: "Tordenskiolds gate nr 12" is number 12 of that street.
+_NUMBER_WORDS = {"nr", "no", "nummer"}
+# A floor in words ("1. etg", "2. etasje", "underetasje") says which floor, not which flat: only the bolignummer
+# (H0101, on every flat's letterbox) tells flats apart, so adding a floor cannot make a second household.
+_FLOOR_WORDS = {"etg", "etasje", "et", "underetasje", "kjeller", "loft", "loftet", "sokkel", "st", "stue", "stuen"}
 
 
 def check_postal_code(postal_code: str) -> str:
@@ -131,7 +136,11 @@ def _unit(words: list[str]) -> str:
     for word in words:
         if _BOLIGNUMMER.fullmatch(word):
             return word
-    unit = [w for w in words if w not in _UNIT_WORDS]
+    unit = []
+    for i, word in enumerate(words):
+        floor_number = word.isdigit() and i + 1 < len(words) and words[i + 1] in _FLOOR_WORDS  # the "1" of "1. etg"
+        if word not in _UNIT_WORDS and word not in _FLOOR_WORDS and not floor_number:
+            unit.append(word)
     return "-".join(unit)
 
 
@@ -140,15 +149,32 @@ def household_key(street: str, postal_code: str) -> str:
     code = check_postal_code(postal_code)
     words = _tokens(street or "")
     number_at = next((i for i, (w, _) in enumerate(words) if w.isdigit()), len(words))
-    name = _street_name(words[:number_at])
+    named = words[:number_at]
+    if len(named) > 1 and named[-1][0] in _NUMBER_WORDS:
+        named = named[:-1]
+    name = _street_name(named)
     if not name:
         raise InvalidAddress(f"{street!r} has no street name", field="street")
     after = [w for w, _ in words[number_at:]]
-    number = after[0] if after else ""
+    number = after[0].lstrip("0") or "0" if after else ""
     rest = after[1:]
     letter = rest.pop(0) if rest and len(rest[0]) == 1 and rest[0].isalpha() else ""
     unit = _unit(rest)
     return " ".join(part for part in (code, name, number + letter, unit) if part)
+
+
+def building_of(key: str) -> str:
+    """The postal code, street and house number of a household key: flats of one building share it."""
+    parts = key.split(" ")
+    return " ".join(parts[:3])
+
+
+def near_duplicates(keys: list[str]) -> list[list[str]]:
+    """Households that live in one building under different flat numbers (or none): for staff to look at twice."""
+    by_building: dict[str, set[str]] = {}
+    for key in keys:
+        by_building.setdefault(building_of(key), set()).add(key)
+    return [sorted(found) for _, found in sorted(by_building.items()) if len(found) > 1]
 
 
 class AssociationNotFound(NotFound):

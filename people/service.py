@@ -132,10 +132,12 @@ async def request_signin(db: Db, settings: Settings, email: str, *, now: datetim
 SIGNIN_MAIL = (  # subject and body, English messages of the one catalogue (infra/locale)
     N_("Sign in to Allmenning"),
     N_(
-        "Hello {name},\n\nFollow this link to sign in to Allmenning. It works once, for {minutes} minutes:\n\n{link}\n\n"
+        "Follow this link to sign in to Allmenning. It works once, for {minutes} minutes:\n\n{link}\n\n"
         "If you did not ask to sign in, you can ignore this email.\n\nKnutepunkt Strømsø\n"
     ),
 )
+# Greeted by name, or without one when none is known: an email address is not a name (the same words as other mail).
+GREETING, GREETING_BY_NAME = N_("Hello,"), N_("Hello {name},")
 
 
 async def deliver_signin_mail(settings: Settings, person: Person, link: str) -> None:
@@ -148,7 +150,8 @@ async def deliver_signin_mail(settings: Settings, person: Person, link: str) -> 
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain="allmenning.local")
     minutes = int(EMAILED_LINK_LIFETIME.total_seconds() // 60)
-    message.set_content(speak(body, name=person.name or person.email, minutes=minutes, link=link))
+    greeting = speak(GREETING_BY_NAME, name=person.name) if person.name else speak(GREETING)
+    message.set_content(f"{greeting}\n\n{speak(body, minutes=minutes, link=link)}")
     await mail.deliver_now(settings, message)
 
 

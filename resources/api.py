@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Response, delete, get, patch, post
+from litestar import Response, delete, get, post
 from msgspec import UNSET, UnsetType
 
 from infra.database import Db
@@ -240,20 +240,7 @@ async def create_resource(data: ResourceIn, db: Db, actor: Actor, now: datetime)
     return Response(detail_json(await service.create_resource(db, actor, data.spec(), now=now)), status_code=201)
 
 
-@patch("/api/v1/resources/{resource_id:int}", summary="Staff: change a resource's details or rules")
-async def update_resource(resource_id: int, data: ResourceChangesIn, db: Db, actor: Actor, now: datetime) -> dict:
-    return detail_json(await service.update_resource(db, actor, resource_id, data.changes(), now=now))
-
-
-@post("/api/v1/resources/{resource_id:int}/retire", summary="Staff: retire a resource", status_code=200)
-async def retire_resource(resource_id: int, db: Db, actor: Actor, now: datetime) -> dict:
-    return detail_json(await service.retire_resource(db, actor, resource_id, now=now))
-
-
-@post("/api/v1/resources/{resource_id:int}/closures", summary="Staff: close a resource for a while")
-async def add_closure(resource_id: int, data: ClosureIn, db: Db, actor: Actor, now: datetime) -> Response:
-    closure = await service.add_closure(db, actor, resource_id, data.start, data.end, data.reason, now=now)
-    return Response(closure_json(closure), status_code=201)
+# Changing, retiring and closing a resource may cancel its bookings: their handlers are booking's (`booking.api`).
 
 
 @delete("/api/v1/resources/{resource_id:int}/closures/{closure_id:int}", summary="Staff: lift a closure")
@@ -282,9 +269,6 @@ ROUTES = [
     list_resources,
     get_resource,
     create_resource,
-    update_resource,
-    retire_resource,
-    add_closure,
     remove_closure,
     list_kits,
 ]

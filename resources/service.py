@@ -159,50 +159,59 @@ async def create_resource(db: Db, actor: Actor, spec: NewResource, *, now: datet
         return await _detail(s, resource)
 
 
-async def update_resource(db: Db, actor: Actor, resource_id: int, changes: Mapping[str, Any], *, now: datetime) -> ResourceDetail:
-    """Staff change a resource's details or rules; its key and kind stay, as bookings and the catalogue rely on them."""
-    check_staff(actor)
+def check_changeable(changes: Mapping[str, Any]) -> None:
+    """A resource's key and kind stay, as bookings and the catalogue rely on them."""
     if unknown := sorted(set(changes) - CHANGEABLE):
         raise InvalidInput(f"These cannot be changed: {unknown}", field=unknown[0])
-    async with db.write() as s:
-        resource = await store.get_resource(s, resource_id, lock=True)
-        values = {k: v for k, v in changes.items() if k != "policy"}
-        if "location_id" in values:
-            await store.get_location(s, values["location_id"])
-        if "features" in values:
-            values["features"] = sorted(values["features"])
-        if "policy" in changes:
-            values["policy"] = store.policy_to_json(_policy(store.policy_from_json(resource.policy), changes["policy"]))
-        if store.apply_changes(resource, values):
-            _check_resource(resource)
-            resource.updated_at = now
-        return await _detail(s, resource)
 
 
-async def retire_resource(db: Db, actor: Actor, resource_id: int, *, now: datetime) -> ResourceDetail:
+# Closing, retiring and changing a resource may cancel bookings of it, which is booking's to decide
+# (`booking.closures`): these take its write transaction and the resource it has locked.
+
+
+async def change_resource(s: AsyncSession, resource: Resource, changes: Mapping[str, Any], *, now: datetime) -> None:
+    """Staff's changes to a resource's details or rules, checked and applied."""
+    check_changeable(changes)
+    values = {k: v for k, v in changes.items() if k != "policy"}
+    if "location_id" in values:
+        await store.get_location(s, values["location_id"])
+    if "features" in values:
+        values["features"] = sorted(values["features"])
+    if "policy" in changes:
+        values["policy"] = store.policy_to_json(_policy(store.policy_from_json(resource.policy), changes["policy"]))
+    if store.apply_changes(resource, values):
+        _check_resource(resource)
+        resource.updated_at = now
+
+
+def retire(resource: Resource, *, now: datetime) -> None:
     """A retired resource takes no new bookings and leaves the lists; it stays for the history that names it."""
-    check_staff(actor)
-    async with db.write() as s:
-        resource = await store.get_resource(s, resource_id, lock=True)
-        if resource.retired_at is None:
-            resource.retired_at = resource.updated_at = now
-        return await _detail(s, resource)
+    if resource.retired_at is None:
+        resource.retired_at = resource.updated_at = now
 
 
-async def add_closure(db: Db, actor: Actor, resource_id: int, start: datetime, end: datetime, reason: str, *, now: datetime) -> Closure:
-    check_staff(actor)
+def closure_of(start: datetime, end: datetime, reason: str) -> rules.Closure:
     for field_name, moment in (("start", start), ("end", end)):
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise InvalidInput("Give the time with its offset, like 2026-12-21T00:00+01:00", field=field_name)
-    closure = rules.Closure(start=start, end=end, reason=reason)
-    async with db.write() as s:
-        resource = await store.get_resource(s, resource_id, lock=True)
-        validate_policy(dataclasses.replace(store.policy_from_json(resource.policy), closures=(closure,)))
-        row = Closure(resource_id=resource_id, start=start, end=end, reason=reason)
-        s.add(row)
-        resource.updated_at = now
-        await s.flush()
-        return row
+    return rules.Closure(start=start, end=end, reason=reason)
+
+
+def check_closure(resource: Resource, closure: rules.Closure) -> None:
+    """The closure agrees with the resource's rules (it ends after it starts); nothing is written."""
+    validate_policy(dataclasses.replace(store.policy_from_json(resource.policy), closures=(closure,)))
+
+
+async def save_closure(s: AsyncSession, resource: Resource, closure: rules.Closure, *, now: datetime) -> Closure:
+    row = Closure(resource_id=resource.id, start=closure.start, end=closure.end, reason=closure.reason)
+    s.add(row)
+    resource.updated_at = now
+    await s.flush()
+    return row
+
+
+async def detail_of(s: AsyncSession, resource: Resource) -> ResourceDetail:
+    return await _detail(s, resource)
 
 
 async def remove_closure(db: Db, actor: Actor, resource_id: int, closure_id: int, *, now: datetime) -> None:

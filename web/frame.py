@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import quote
@@ -31,7 +32,17 @@ YEAR = 365 * 24 * 3600
 async def provide_viewer(request: Request, db: Db, now: datetime) -> Actor | None:
     """The signed-in person, or None: public pages are for everyone."""
     token = bearer_or_cookie(request)
-    return await people.authenticate(db, token, now=now) if token else None
+    viewer = await people.authenticate(db, token, now=now) if token else None
+    return await follow_language_switch(request, db, viewer, now=now)
+
+
+async def follow_language_switch(request: Request, db: Db, viewer: Actor | None, *, now: datetime) -> Actor | None:
+    """A signed-in person who switches the pages' language gets their mail in it too: one choice, not two to find."""
+    asked = request.query_params.get("lang")
+    if viewer is None or asked not in LANGUAGES or asked == viewer.language:
+        return viewer
+    await people.update_me(db, viewer, language=asked, now=now)
+    return replace(viewer, language=asked)
 
 
 def signed_in(viewer: Actor | None) -> Actor:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from booking.seasons import allocation
 from booking.seasons import service as seasons
-from booking.seasons.rules import ORDER, Phase
+from booking.seasons.rules import ORDER, Phase, told
 from booking.waitlists import offers
 from booking.waitlists import service as waitlist
 from infra.database import Db
 from infra.errors import DomainError
 from infra.settings import Settings
 from people.actor import Actor
+from people.rules import near_duplicates
 from people.service import persons_by_id
 from resources import service as catalogue
 from web.frame import error_map, number_value, posted, render, see_other, signed_in
@@ -24,6 +26,12 @@ from web.staff_pages import staff
 
 def wishes(form: dict[str, str]) -> dict:
     return {"beds": [], "raised": bool(form.get("raised")), "any": True}
+
+
+def outcome_of(a: Any, beds: dict) -> tuple[str, dict] | None:
+    """What a resident reads of their published outcome: its code's words with the bed's name, never the audit text."""
+    bed = beds.get((a.outcome_params or {}).get("bed_id") or a.bed_id)
+    return told(a.outcome, a.outcome_params or {}, bed=bed.name if bed else "")
 
 
 async def garden_page(
@@ -40,6 +48,8 @@ async def garden_page(
     mine = {s.id: await seasons.applications(db, viewer, s.id) for s in every} if viewer else {}
     places = [p for p in await waitlist.my_places(db, viewer) if p.entry.season_id is not None] if viewer else []
     beds = {r.id: r for r in await catalogue.list_resources(db, kind="garden_bed")}
+    published = {s.id for s in every if s.published_at is not None}  # a preview is staff's until it is published
+    outcomes = {a.id: outcome_of(a, beds) for sid, rows in mine.items() if sid in published for a in rows}
     return render(
         request,
         settings,
@@ -52,6 +62,7 @@ async def garden_page(
         mine=mine,
         places=places,
         beds=beds,
+        outcomes=outcomes,
         done=request.query_params.get("done", ""),
     )
 
@@ -112,6 +123,11 @@ async def season_page(
     season = await seasons.get_season(db, season_id)
     rows = await seasons.applications(db, actor, season_id)
     position = ORDER.index(Phase(season.phase))
+    # One building under different flat numbers (or none): staff look twice before the draw.
+    by_key = {}
+    for row in rows:
+        by_key.setdefault(row.household_key, []).append(row)
+    doubles = [[r for key in group for r in by_key[key]] for group in near_duplicates(list(by_key))]
     return render(
         request,
         settings,
@@ -121,6 +137,7 @@ async def season_page(
         errors=errors or {},
         season=season,
         rows=rows,
+        doubles=doubles,
         next_phase=ORDER[position + 1] if position + 1 < len(ORDER) else None,
         people=await persons_by_id(db, {r.person_id for r in rows}),
         beds={r.id: r for r in await catalogue.list_resources(db, kind="garden_bed")},
@@ -161,7 +178,8 @@ async def adjust(
     form = await posted(request)
     try:
         bed = number_value(form, "bed_id")
-        await allocation.adjust(db, actor, season_id, application_id, bed_id=bed, reason=form.get("reason", ""), now=now)
+        note, message = form.get("reason", ""), form.get("message_to_resident", "")
+        await allocation.adjust(db, actor, season_id, application_id, bed_id=bed, reason=note, message_to_resident=message, now=now)
     except DomainError as refusal:
         return await season_page(
             request, db, settings, actor, season_id, status=422, errors={f"application-{application_id}": error_map(refusal, "reason")}

@@ -7,11 +7,13 @@ from datetime import date, datetime
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
+from booking import closures as closing
 from booking import lifecycle
 from booking import service as bookings
+from booking.closure_rules import Choice, Decision
 from booking.loans import service as loans
 from infra.database import Db
-from infra.errors import DomainError
+from infra.errors import DomainError, ErrorCode
 from infra.settings import Settings
 from people.actor import Actor, check_staff
 from people.service import persons_by_id
@@ -100,6 +102,16 @@ async def handovers(request: Request, db: Db, settings: Settings, viewer: Actor 
     return await handovers_page(request, db, settings, staff(viewer), chosen_day)
 
 
+def returned_as(form: dict[str, str]) -> dict:
+    """What the check-in form says of a return: its condition, a note, units missing, and whether it goes to repair."""
+    return {
+        "condition": form.get("condition") if form.get("condition") in ("ok", "damaged", "dirty") else "ok",
+        "note": form.get("note", ""),
+        "missing_units": number_value(form, "missing_units", default=0) or 0,
+        "to_maintenance": bool(form.get("to_maintenance")),  # an unticked box is not sent at all
+    }
+
+
 @post("/staff/loans/{booking_id:int}/{step:str}", name="hand_over")
 async def hand_over(
     request: Request, booking_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime
@@ -112,11 +124,7 @@ async def hand_over(
         if step == "check-out":
             await loans.check_out(db, actor, booking_id, at=None, note=form.get("note", ""), now=now)
         else:
-            condition = form.get("condition") if form.get("condition") in ("ok", "damaged", "dirty") else "ok"
-            missing = number_value(form, "missing_units", default=0) or 0
-            await loans.check_in(
-                db, actor, booking_id, at=None, condition=condition, note=form.get("note", ""), missing_units=missing, now=now
-            )
+            await loans.check_in(db, actor, booking_id, at=None, now=now, **returned_as(form))
     except DomainError as refusal:
         return await handovers_page(
             request, db, settings, actor, date.fromisoformat(day), status=422, errors={f"booking-{booking_id}": error_map(refusal, "note")}
@@ -157,6 +165,7 @@ async def closures_page(
     status: int = 200,
     errors: dict | None = None,
     values: dict | None = None,
+    covered: list[closing.Covered] | None = None,
 ) -> Template:
     detail = await catalogue.get_resource(db, resource_id)
     return render(
@@ -169,6 +178,9 @@ async def closures_page(
         values=values or {},
         resource=detail.resource,
         closures=detail.closures,
+        covered=covered or [],
+        done=request.query_params.get("done", ""),
+        count=request.query_params.get("count", ""),
     )
 
 
@@ -181,14 +193,35 @@ async def closures(request: Request, resource_id: int, db: Db, settings: Setting
 async def add_closure(
     request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime
 ) -> Template | Redirect:
+    """Asked first, the bookings the closure covers are shown to cancel or keep; nothing is saved until staff choose."""
     actor = staff(viewer)
     form = await posted(request)
     try:
         start, end = moment_value(form, "start_date", "start"), moment_value(form, "end_date", "end")
-        await catalogue.add_closure(db, actor, resource_id, start, end, form.get("reason", ""), now=now)
+        if "seen" not in form and (covered := await closing.preview_closure(db, actor, resource_id, start, end, now=now)):
+            return await closures_page(request, db, settings, actor, resource_id, values=form, covered=covered)
+        _, outcome = await closing.add_closure(db, actor, resource_id, start, end, form.get("reason", ""), decision_of(form), now=now)
     except DomainError as refusal:
-        return await closures_page(request, db, settings, actor, resource_id, status=422, errors=error_map(refusal, "end"), values=form)
-    return see_other(f"/staff/resources/{resource_id}/closures")
+        covered = await covered_again(db, actor, resource_id, form, refusal, now=now)
+        errors = error_map(refusal, "end")
+        return await closures_page(request, db, settings, actor, resource_id, status=422, errors=errors, values=form, covered=covered)
+    told = len(outcome.cancelled) + len(outcome.withdrawn)
+    return see_other(f"/staff/resources/{resource_id}/closures?done={outcome.choice or 'closed'}&count={told}")
+
+
+def decision_of(form: dict[str, str]) -> Decision:
+    """The choice made, and the bookings shown (none, when the closure covered none on the first asking)."""
+    choice = form.get("covered", "")
+    seen = frozenset(int(part) for part in form.get("seen", "").split(",") if part.isdigit())
+    return Decision(Choice(choice) if choice in set(Choice) else None, seen)
+
+
+async def covered_again(db: Db, actor: Actor, resource_id: int, form: dict[str, str], refusal: DomainError, *, now: datetime) -> list:
+    """The covered bookings as they are now, shown again when the choice was refused (missing, stale, or without a reason)."""
+    if refusal.code not in (ErrorCode.COVERED_CHOICE_REQUIRED, ErrorCode.COVERED_BOOKINGS_CHANGED, ErrorCode.REASON_REQUIRED):
+        return []
+    start, end = moment_value(form, "start_date", "start"), moment_value(form, "end_date", "end")
+    return await closing.preview_closure(db, actor, resource_id, start, end, now=now)
 
 
 @post("/staff/resources/{resource_id:int}/closures/{closure_id:int}/remove", name="remove_closure")

@@ -33,6 +33,8 @@ class CheckInIn(msgspec.Struct, forbid_unknown_fields=True):
     condition: Annotated[str, msgspec.Meta(pattern="^(ok|damaged|dirty)$")] = "ok"
     note: Note = ""
     missing_units: Annotated[int, msgspec.Meta(ge=0)] = 0
+    # A damaged or incomplete item goes to repair in the same step: it is lent to no one until staff clear it.
+    to_maintenance: bool = False
 
 
 @post("/api/v1/kits/{kit_id:int}/loans", summary="Borrow a whole kit: every item or none")
@@ -53,7 +55,15 @@ async def check_out(booking_id: int, db: Db, actor: Actor, now: datetime, data: 
 async def check_in(booking_id: int, db: Db, actor: Actor, now: datetime, data: CheckInIn | None = None) -> dict:
     body = data or CheckInIn()
     loan = await loans.check_in(
-        db, actor, booking_id, at=body.at, condition=body.condition, note=body.note, missing_units=body.missing_units, now=now
+        db,
+        actor,
+        booking_id,
+        at=body.at,
+        condition=body.condition,
+        note=body.note,
+        missing_units=body.missing_units,
+        to_maintenance=body.to_maintenance,
+        now=now,
     )
     return booking_json(loan)
 

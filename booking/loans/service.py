@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from booking import store
 from booking.engine import (
     NewBooking,
@@ -60,33 +62,56 @@ async def check_out(db: Db, actor: Actor, booking_id: int, *, at: datetime | Non
 
 
 async def check_in(
-    db: Db, actor: Actor, booking_id: int, *, at: datetime | None, condition: str, note: str, missing_units: int, now: datetime
+    db: Db,
+    actor: Actor,
+    booking_id: int,
+    *,
+    at: datetime | None,
+    condition: str,
+    note: str,
+    missing_units: int,
+    to_maintenance: bool = False,
+    now: datetime,
 ) -> Booking:
-    """Staff take a loan back: its units are free again; missing units leave the stock."""
+    """Staff take a loan back: its units are free again; missing units leave the stock, and an item sent to
+    maintenance takes no new loans, both in the same transaction as the return."""
     check_staff(actor)
     async with db.write() as s:
         loan = await loan_store.loan_for_handover(s, booking_id)
         loan_rules.check_ready_for_check_in(BookingStatus(loan.status), loan.quantity, missing_units)
         loan.take_back(actor.person_id, condition, note, missing_units, at=at or now, now=now)
         s.add(loan)
-        if missing_units:
-            resource = await store.locked_resource(s, loan.resource_id)
-            resource.stock = max((resource.stock or 0) - missing_units, 0)
-            s.add(resource)
+        await _item_after_return(s, loan.resource_id, missing_units=missing_units, to_maintenance=to_maintenance, now=now)
         outbox.record_booking_event(s, "loan_returned", loan, at=now, missing_units=missing_units, condition=condition)
     if (at or now) < loan.end:  # an early return frees units someone may be waiting for
         await offers.offer_freed_capacity(db, loan.resource_id, now=now)
     return loan
 
 
+async def _item_after_return(s: AsyncSession, resource_id: int, *, missing_units: int, to_maintenance: bool, now: datetime) -> None:
+    """Missing units leave the item's stock; an item sent to maintenance takes no new loans until staff clear it."""
+    if not (missing_units or to_maintenance):
+        return
+    resource = await store.locked_resource(s, resource_id)
+    resource.stock = max((resource.stock or 0) - missing_units, 0)
+    resource.in_maintenance = resource.in_maintenance or to_maintenance
+    resource.updated_at = now
+    s.add(resource)
+
+
 async def mark_overdue(db: Db, *, now: datetime) -> list[Booking]:
-    """Loans handed out and not back by their return time become overdue; the borrower hears of it once."""
+    """Loans handed out and not back by their return time become overdue; the borrower hears of it once, for a kit
+    once for all its items (its mail lists them)."""
     async with db.write() as s:
         late = await loan_store.checked_out_past_return(s, now=now)
+        told: set[str] = set()
         for loan in late:
             loan.fall_overdue(now=now)
             s.add(loan)
-            outbox.record_booking_event(s, "loan_overdue", loan, at=now)
+            if loan.kit_loan_id is None or loan.kit_loan_id not in told:
+                outbox.record_booking_event(s, "loan_overdue", loan, at=now)
+            if loan.kit_loan_id is not None:
+                told.add(loan.kit_loan_id)
         return late
 
 

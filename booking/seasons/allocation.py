@@ -26,7 +26,6 @@ from booking.seasons.rules import (
     Phase,
     allocate,
     check_phase,
-    drawn,
 )
 from booking.seasons.service import holding
 from booking.seasons.store import Season, SeasonApplication
@@ -72,9 +71,7 @@ async def preview(db: Db, actor: Actor, season_id: int, *, seed: int | None, now
         beds = [Bed(b.id, "raised" in (b.features or [])) for b in await season_store.beds(s)]
         placements = allocate([_applicant(r) for r in rows], beds, seed=season.seed, household_limit=season.household_limit)
         for row, placed in zip(rows, placements, strict=True):
-            row.bed_id, row.lottery_rank, row.reason = placed.bed_id, placed.lottery_rank or None, placed.reason
-            row.status = drawn(placed.bed_id).value
-            row.adjusted_by, row.adjust_reason, row.updated_at = None, "", now
+            row.redrawn(placed, now=now)
             s.add(row)
         season.updated_at = now
         s.add(season)
@@ -82,9 +79,18 @@ async def preview(db: Db, actor: Actor, season_id: int, *, seed: int | None, now
 
 
 async def adjust(
-    db: Db, actor: Actor, season_id: int, application_id: int, *, bed_id: int | None, reason: str, now: datetime
+    db: Db,
+    actor: Actor,
+    season_id: int,
+    application_id: int,
+    *,
+    bed_id: int | None,
+    reason: str,
+    message_to_resident: str = "",
+    now: datetime,
 ) -> SeasonApplication:
-    """Staff give an application another bed (or none), saying why; the reason stays on the record."""
+    """Staff give an application another bed (or none), saying why; the reason stays on the record for staff, and the
+    resident hears only the outcome and what staff chose to write to them."""
     check_staff(actor)
     if not reason.strip():
         raise ReasonRequired("An adjustment of the allocation must say why")
@@ -94,19 +100,22 @@ async def adjust(
         if season.seed is None:
             raise NotPreviewed()
         row = await season_store.get_application(s, season_id, application_id)
-        others = [r for r in await season_store.applications_of(s, season_id) if r.id != row.id and r.status == ApplicationStatus.ALLOCATED]
         if bed_id is not None:
-            if bed_id not in {b.id for b in await season_store.beds(s)}:
-                raise NotABed(bed_id=bed_id)
-            if holder := next((r for r in others if r.bed_id == bed_id), None):
-                raise BedTaken(bed_id=bed_id, application_id=holder.id)
-            if sum(1 for r in others if r.household_key == row.household_key) >= season.household_limit:
-                raise HouseholdHasBed(limit=season.household_limit)
-        row.bed_id, row.status = bed_id, drawn(bed_id).value
-        row.adjusted_by, row.adjust_reason, row.updated_at = actor.person_id, reason.strip(), now
-        row.reason = f"{row.reason.split('; adjusted by staff:')[0]}; adjusted by staff: {reason.strip()}"
+            await _check_may_take(s, season, row, bed_id)
+        row.adjust(bed_id, by=actor.person_id, note=reason.strip(), message=message_to_resident.strip(), now=now)
         s.add(row)
         return row
+
+
+async def _check_may_take(s: AsyncSession, season: Season, row: SeasonApplication, bed_id: int) -> None:
+    """A bed of the season that no other allocation (renewals included) holds, within the household limit."""
+    others = [r for r in await season_store.applications_of(s, season.id) if r.id != row.id and r.status == ApplicationStatus.ALLOCATED]
+    if bed_id not in {b.id for b in await season_store.beds(s)}:
+        raise NotABed(bed_id=bed_id)
+    if holder := next((r for r in others if r.bed_id == bed_id), None):
+        raise BedTaken(bed_id=bed_id, application_id=holder.id)
+    if sum(1 for r in others if r.household_key == row.household_key) >= season.household_limit:
+        raise HouseholdHasBed(limit=season.household_limit)
 
 
 async def publish(db: Db, actor: Actor, season_id: int, *, now: datetime) -> tuple[Season, list[SeasonApplication]]:
@@ -140,7 +149,15 @@ async def _publish_one(s: AsyncSession, season: Season, row: SeasonApplication, 
         joined_at=now,
         updated_at=now,
     )
-    result = {"season_id": season.id, "season": season.name, "application_id": row.id, "reason": row.reason}
+    # The resident's mail tells the outcome by its code; the audit text and staff notes stay on the record.
+    result = {
+        "season_id": season.id,
+        "season": season.name,
+        "application_id": row.id,
+        "reason_code": row.outcome,
+        "reason_params": row.outcome_params or {},
+        "message_to_resident": row.message_to_resident,
+    }
     if row.status == ApplicationStatus.WAITLISTED:
         s.add(entry)
         await s.flush()

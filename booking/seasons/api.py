@@ -57,7 +57,8 @@ class RunIn(msgspec.Struct, forbid_unknown_fields=True):
 class AdjustIn(msgspec.Struct, forbid_unknown_fields=True):
     application_id: int
     bed_id: int | None
-    reason: Reason = ""
+    reason: Reason = ""  # staff's note: kept on the record, never told the resident
+    message_to_resident: Reason = ""  # the only words of an adjustment the resident reads
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -81,7 +82,11 @@ def season_json(x: Season) -> dict[str, Any]:
     }
 
 
-def application_json(a: SeasonApplication) -> dict[str, Any]:
+def application_json(a: SeasonApplication, *, for_staff: bool) -> dict[str, Any]:
+    """Staff read the audit record (reason and their notes); a resident reads the outcome's code and parameters and
+    any message staff wrote to them."""
+    told = {"outcome": a.outcome or None, "outcome_params": a.outcome_params or {}, "message_to_resident": a.message_to_resident or None}
+    audit = {"reason": a.reason or None, "adjust_reason": a.adjust_reason or None} if for_staff else {}
     return {
         "id": a.id,
         "season_id": a.season_id,
@@ -95,8 +100,8 @@ def application_json(a: SeasonApplication) -> dict[str, Any]:
         "tier": a.tier,
         "lottery_rank": a.lottery_rank,
         "bed_id": a.bed_id,
-        "reason": a.reason or None,
-        "adjust_reason": a.adjust_reason or None,
+        **told,
+        **audit,
         "booking_id": a.booking_id,
         "created_at": local(a.created_at),
     }
@@ -104,7 +109,7 @@ def application_json(a: SeasonApplication) -> dict[str, Any]:
 
 def run_json(season: Season, rows: list[SeasonApplication]) -> dict[str, Any]:
     ordered = sorted(rows, key=lambda a: (a.lottery_rank or 0, a.id))
-    return {"season": season_json(season), "seed": season.seed, "items": [application_json(a) for a in ordered]}
+    return {"season": season_json(season), "seed": season.seed, "items": [application_json(a, for_staff=True) for a in ordered]}
 
 
 @post("/api/v1/seasons", summary="Staff: create a season (draft)")
@@ -141,18 +146,18 @@ async def phase(season_id: int, data: PhaseIn, db: Db, actor: Actor, now: dateti
 
 @post("/api/v1/seasons/{season_id:int}/renewal", summary="Keep my bed: confirm a renewal invitation", status_code=200)
 async def renew(season_id: int, db: Db, actor: Actor, now: datetime) -> dict:
-    return application_json(await seasons.confirm_renewal(db, actor, season_id, now=now))
+    return application_json(await seasons.confirm_renewal(db, actor, season_id, now=now), for_staff=actor.is_staff)
 
 
 @post("/api/v1/seasons/{season_id:int}/applications", summary="Apply for a bed (one application per household)")
 async def apply(season_id: int, data: ApplicationIn, db: Db, actor: Actor, now: datetime) -> dict:
     row = await seasons.apply(db, actor, season_id, street=data.street, postal_code=data.postal_code, preferences=data.wishes(), now=now)
-    return application_json(row)
+    return application_json(row, for_staff=actor.is_staff)
 
 
 @get("/api/v1/seasons/{season_id:int}/applications", summary="Applications and renewals (staff: all; residents: their own)")
 async def applications(season_id: int, db: Db, actor: Actor) -> dict:
-    return {"items": [application_json(a) for a in await seasons.applications(db, actor, season_id)]}
+    return {"items": [application_json(a, for_staff=actor.is_staff) for a in await seasons.applications(db, actor, season_id)]}
 
 
 @post("/api/v1/seasons/{season_id:int}/allocation", summary="Staff: run (or re-run) the allocation as a preview", status_code=200)
@@ -163,13 +168,21 @@ async def run(season_id: int, db: Db, actor: Actor, now: datetime, data: RunIn |
 
 @post(
     "/api/v1/seasons/{season_id:int}/allocation/adjust",
-    summary="Staff: give an application another bed or none, with a reason",
+    summary="Staff: give an application another bed or none, with a reason (and, if wanted, a message to the resident)",
     status_code=200,
 )
 async def adjust(season_id: int, data: AdjustIn, db: Db, actor: Actor, now: datetime) -> dict:
-    return application_json(
-        await allocation.adjust(db, actor, season_id, data.application_id, bed_id=data.bed_id, reason=data.reason, now=now)
+    row = await allocation.adjust(
+        db,
+        actor,
+        season_id,
+        data.application_id,
+        bed_id=data.bed_id,
+        reason=data.reason,
+        message_to_resident=data.message_to_resident,
+        now=now,
     )
+    return application_json(row, for_staff=True)
 
 
 @post(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ClassVar
 
 from booking.rules import BookingStatus
 from infra.errors import Conflict, DomainError, ErrorCode
+from infra.i18n import N_
 
 # Strømsø's postal codes (Drammen sentrum sør): residents there are the first tier.
 DISTRICT_POSTAL_CODES = ("3040", "3041", "3042", "3043", "3044", "3045", "3046")
@@ -56,6 +58,52 @@ KEEPS_A_BED = frozenset({ApplicationStatus.RENEWED, ApplicationStatus.ALLOCATED}
 def drawn(bed_id: int | None) -> ApplicationStatus:
     """An application the draw gave a bed is allocated; one it did not waits."""
     return ApplicationStatus.ALLOCATED if bed_id is not None else ApplicationStatus.WAITLISTED
+
+
+class Outcome(StrEnum):
+    """Why an application got the bed it got, or none: a code with parameters (tier, rank, bed_id) that residents are
+    told in their language. Staff read the audit text (`reason`, with their notes) beside it."""
+
+    RENEWED = "renewed"  # kept last season's bed
+    WON_WISHED_BED = "won_wished_bed"
+    WON_BED = "won_bed"  # named no bed and was drawn for a suitable one
+    WON_OTHER_BED = "won_other_bed"  # the named beds were taken: drawn for another
+    WISHES_TAKEN = "wishes_taken"  # would take only the named beds, and they were taken
+    NO_BED_LEFT = "no_bed_left"
+    HOUSEHOLD_HAS_BED = "household_has_bed"
+    MOVED_BY_STAFF = "moved_by_staff"  # staff gave this bed
+    NO_BED_BY_STAFF = "no_bed_by_staff"  # staff took the drawn bed away
+
+    WITH_BED: ClassVar[frozenset[Outcome]]
+
+
+Outcome.WITH_BED = frozenset({Outcome.RENEWED, Outcome.WON_WISHED_BED, Outcome.WON_BED, Outcome.WON_OTHER_BED, Outcome.MOVED_BY_STAFF})
+
+# What a resident reads of an outcome, with the bed by its name; {rank} is the place in the whole draw, tiers first.
+OUTCOME_WORDS: dict[Outcome, str] = {
+    Outcome.RENEWED: N_("You keep {bed}, your bed from last season."),
+    Outcome.WON_WISHED_BED: N_("You were number {rank} in the draw and got {bed}, a bed you wished for."),
+    Outcome.WON_BED: N_("You were number {rank} in the draw and got {bed}."),
+    Outcome.WON_OTHER_BED: N_("You were number {rank} in the draw. The beds you wished for were taken, so you got {bed}."),
+    Outcome.WISHES_TAKEN: N_("You were number {rank} in the draw, and the beds you wished for were already taken."),
+    Outcome.NO_BED_LEFT: N_("You were number {rank} in the draw, and no suitable bed was left."),
+    Outcome.HOUSEHOLD_HAS_BED: N_("Your household already has a bed this season."),
+    Outcome.MOVED_BY_STAFF: N_("After a review, we have given you {bed}."),
+    Outcome.NO_BED_BY_STAFF: N_("After a review, we could not give you a bed this time."),
+}
+
+
+def adjusted(bed_id: int | None) -> Outcome:
+    """Staff's adjustment gives the application this bed, or takes its bed away."""
+    return Outcome.MOVED_BY_STAFF if bed_id is not None else Outcome.NO_BED_BY_STAFF
+
+
+def told(outcome: str, params: dict, *, bed: str) -> tuple[str, dict[str, object]] | None:
+    """What a resident is told of an outcome: the catalogue's English message and its values, the bed by its name.
+    Nothing else of the record (the audit text, a staff note) is ever told."""
+    if outcome not in OUTCOME_WORDS:
+        return None
+    return OUTCOME_WORDS[Outcome(outcome)], {"bed": bed, "rank": params.get("rank") or "", "tier": params.get("tier") or ""}
 
 
 class PhaseOutOfOrder(Conflict):
@@ -140,7 +188,9 @@ class Placement:
     bed_id: int | None
     tier: int
     lottery_rank: int  # 1-based place in the whole draw (tiers first), the waitlist order of those without a bed
-    reason: str
+    reason: str  # the audit text staff read
+    outcome: Outcome
+    params: dict = field(default_factory=dict)  # tier, rank and bed_id, for the outcome's words
 
 
 @dataclass
@@ -174,37 +224,44 @@ def lottery_order(applicants: list[Applicant], seed: int) -> list[Applicant]:
     return sorted(by_id, key=lambda a: (a.tier, ticket[a.id]))
 
 
-def _choose(applicant: Applicant, free: _FreeBeds) -> tuple[int | None, str]:
+def _choose(applicant: Applicant, free: _FreeBeds) -> tuple[int | None, Outcome, str]:
     for bed_id in applicant.beds:
         if free.take(bed_id):
-            return bed_id, f"got wished bed {bed_id}"
+            return bed_id, Outcome.WON_WISHED_BED, f"got wished bed {bed_id}"
     if applicant.beds and not applicant.any_bed:
-        return None, "the wished beds were taken"
+        return None, Outcome.WISHES_TAKEN, "the wished beds were taken"
     bed_id = free.first(raised_only=applicant.raised)
     if bed_id is None:
-        return None, "no suitable bed was left"
+        return None, Outcome.NO_BED_LEFT, "no suitable bed was left"
     wished = "the wished beds were taken; " if applicant.beds else ""
-    return bed_id, f"{wished}got {'raised ' if applicant.raised else ''}bed {bed_id}"
+    outcome = Outcome.WON_OTHER_BED if applicant.beds else Outcome.WON_BED
+    return bed_id, outcome, f"{wished}got {'raised ' if applicant.raised else ''}bed {bed_id}"
+
+
+def _placed(a: Applicant, bed_id: int | None, rank: int, outcome: Outcome, why: str) -> Placement:
+    reason = f"renewed bed {bed_id}" if outcome is Outcome.RENEWED else f"tier {a.tier}, lottery rank {rank}: {why}"
+    return Placement(a.id, bed_id, a.tier, rank, reason, outcome, {"tier": a.tier, "rank": rank or None, "bed_id": bed_id})
 
 
 def allocate(applicants: list[Applicant], beds: list[Bed], *, seed: int, household_limit: int = 1) -> list[Placement]:
-    """Renewals keep their beds; then, in lottery order, each application takes its first suitable free bed."""
+    """Renewals keep their beds; then, in lottery order, each application takes its first suitable free bed. The
+    household limit holds for both: a renewal beyond it is drawn like an application."""
     free = _FreeBeds({b.id: None for b in beds if not b.raised}, {b.id: None for b in beds if b.raised})
     held: dict[str, int] = {}
     placements: dict[int, Placement] = {}
     for a in applicants:  # renewals first: they kept their bed in the renewal window
-        if a.renews is not None and free.take(a.renews):
+        if a.renews is not None and held.get(a.household, 0) < household_limit and free.take(a.renews):
             held[a.household] = held.get(a.household, 0) + 1
-            placements[a.id] = Placement(a.id, a.renews, a.tier, 0, f"renewed bed {a.renews}")
+            placements[a.id] = _placed(a, a.renews, 0, Outcome.RENEWED, "")
     drawn = [a for a in lottery_order(applicants, seed) if a.id not in placements]
     for rank, a in enumerate(drawn, start=1):
         if held.get(a.household, 0) >= household_limit:
-            bed_id, why = None, "the household already has a bed"
+            bed_id, outcome, why = None, Outcome.HOUSEHOLD_HAS_BED, "the household already has a bed"
         else:
-            bed_id, why = _choose(a, free)
+            bed_id, outcome, why = _choose(a, free)
         if bed_id is not None:
             held[a.household] = held.get(a.household, 0) + 1
-        placements[a.id] = Placement(a.id, bed_id, a.tier, rank, f"tier {a.tier}, lottery rank {rank}: {why}")
+        placements[a.id] = _placed(a, bed_id, rank, outcome, why)
     return [placements[a.id] for a in applicants]
 
 

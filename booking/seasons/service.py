@@ -114,37 +114,47 @@ def _household(person: Person) -> str:
         return f"person:{person.id}"
 
 
+async def _renewal_of(s: AsyncSession, season: Season, holding: Booking, person: Person, *, now: datetime) -> SeasonApplication:
+    """A renewal is of the household that won the bed: its application's, or its offer's place in line; else the person's."""
+    street, code = person.street, person.postal_code
+    if renewed := await season_store.application_holding(s, season.previous_season_id, holding.id):
+        key, street, code = renewed.household_key, renewed.street, renewed.postal_code
+        tier = tier_of(code, season.district_postal_codes)
+    elif entry := await season_store.entry_holding(s, season.previous_season_id, holding.id):
+        key, tier = entry.household_key, entry.tier  # a place in line keeps no address, only its household and tier
+    else:
+        key, tier = _household(person), tier_of(code, season.district_postal_codes)
+    return SeasonApplication(
+        season_id=season.id,
+        person_id=person.id,
+        kind=ApplicationKind.RENEWAL.value,
+        household_key=key,
+        street=street,
+        postal_code=code,
+        status=ApplicationStatus.INVITED.value,
+        bed_id=holding.resource_id,
+        tier=tier,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 async def _invite_renewals(s: AsyncSession, season: Season, *, now: datetime) -> None:
     """Holders in good standing (their bed still confirmed at the end of last season) may keep their bed."""
     if season.previous_season_id is None:
         return
     previous = await season_store.get_season(s, season.previous_season_id)
     invited: set[str] = set()
-    for holding in await season_store.bed_holdings(s, previous):
-        person = await s.get(Person, holding.person_id)
-        key = _household(person)
-        if holding.status != BookingStatus.CONFIRMED.value or key in invited:
+    for holding in [h for h in await season_store.bed_holdings(s, previous) if h.status == BookingStatus.CONFIRMED.value]:
+        row = await _renewal_of(s, season, holding, await s.get(Person, holding.person_id), now=now)
+        if row.household_key in invited:
             continue
-        invited.add(key)
-        s.add(
-            SeasonApplication(
-                season_id=season.id,
-                person_id=person.id,
-                kind=ApplicationKind.RENEWAL.value,
-                household_key=key,
-                street=person.street,
-                postal_code=person.postal_code,
-                status=ApplicationStatus.INVITED.value,
-                bed_id=holding.resource_id,
-                tier=tier_of(person.postal_code, season.district_postal_codes),
-                created_at=now,
-                updated_at=now,
-            )
-        )
+        invited.add(row.household_key)
+        s.add(row)
         outbox.record(
             s,
             "renewal_invited",
-            person_id=person.id,
+            person_id=row.person_id,
             at=now,
             season_id=season.id,
             season=season.name,

@@ -8,9 +8,9 @@ from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from booking.seasons.rules import ApplicationKind
+from booking.seasons.rules import ApplicationKind, Placement, adjusted, drawn
 from booking.store import ACTIVE_VALUES, Booking
-from booking.waitlists.store import WaitlistEntry
+from booking.waitlists.store import WaitlistEntry, WaitlistOffer
 from infra.database import UtcDateTime
 from infra.errors import NotFound
 from infra.rows import get_or_404
@@ -59,12 +59,28 @@ class SeasonApplication(SQLModel, table=True):
     tier: int = 0
     lottery_rank: int | None = None
     bed_id: int | None = Field(default=None, foreign_key="resource.id")
-    reason: str = ""
+    reason: str = ""  # the audit text, for staff only: it names beds by id and carries staff notes
+    outcome: str = Field(default="", max_length=24)  # rules.Outcome: what residents are told, in their language
+    outcome_params: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # tier, rank, bed_id
     adjusted_by: int | None = Field(default=None, foreign_key="person.id")
-    adjust_reason: str = ""
+    adjust_reason: str = ""  # staff's note: stays internal
+    message_to_resident: str = ""  # what staff chose to tell the resident of an adjustment
     booking_id: int | None = Field(default=None, foreign_key="booking.id")
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+    def redrawn(self, placed: Placement, *, now: datetime) -> None:
+        """The draw's placement, afresh: an earlier draw's adjustments and messages go with it."""
+        self.bed_id, self.lottery_rank, self.reason = placed.bed_id, placed.lottery_rank or None, placed.reason
+        self.status, self.outcome, self.outcome_params = drawn(placed.bed_id).value, placed.outcome.value, placed.params
+        self.adjusted_by, self.adjust_reason, self.message_to_resident, self.updated_at = None, "", "", now
+
+    def adjust(self, bed_id: int | None, *, by: int, note: str, message: str, now: datetime) -> None:
+        """Staff give another bed or none: the note joins the audit text, the resident is told the outcome and message."""
+        self.bed_id, self.status, self.outcome = bed_id, drawn(bed_id).value, adjusted(bed_id).value
+        self.outcome_params = {"tier": self.tier, "rank": self.lottery_rank, "bed_id": bed_id}
+        self.adjusted_by, self.adjust_reason, self.message_to_resident, self.updated_at = by, note, message, now
+        self.reason = f"{self.reason.split('; adjusted by staff:')[0]}; adjusted by staff: {note}"
 
 
 async def get_season(s: AsyncSession, season_id: int, *, lock: bool = False) -> Season:
@@ -87,6 +103,22 @@ async def get_application(s: AsyncSession, season_id: int, application_id: int) 
     if row is None or row.season_id != season_id:
         raise NotFound(f"No application {application_id} in season {season_id}", application_id=application_id)
     return row
+
+
+async def application_holding(s: AsyncSession, season_id: int, booking_id: int) -> SeasonApplication | None:
+    """The season's application (or renewal) that the booking of a bed answered."""
+    query = select(SeasonApplication).where(SeasonApplication.season_id == season_id, SeasonApplication.booking_id == booking_id)
+    return (await s.execute(query.order_by(SeasonApplication.id))).scalars().first()
+
+
+async def entry_holding(s: AsyncSession, season_id: int, booking_id: int) -> WaitlistEntry | None:
+    """The place in the season's line whose offer became the booking of a bed (a bed taken mid-season)."""
+    query = (
+        select(WaitlistEntry)
+        .join(WaitlistOffer, WaitlistOffer.entry_id == WaitlistEntry.id)
+        .where(WaitlistEntry.season_id == season_id, WaitlistOffer.booking_id == booking_id)
+    )
+    return (await s.execute(query)).scalars().first()
 
 
 async def beds(s: AsyncSession) -> list[Resource]:

@@ -34,6 +34,7 @@ from booking.waitlists.rules import (
     check_offer_is_for,
     check_offer_open,
     offer_deadline,
+    wish_still_fits_when,
 )
 from booking.waitlists.store import WaitlistEntry, WaitlistOffer
 from infra import outbox
@@ -155,6 +156,8 @@ def terms_for(entry: WaitlistEntry, season: Any) -> OfferTerms:
 async def _hold(
     s: AsyncSession, resource: Resource, policy: Policy, entry: WaitlistEntry, terms: OfferTerms, *, now: datetime
 ) -> Booking | None:
+    if not wish_still_fits_when(WaitKind(entry.kind), policy, entry.start, entry.end):
+        return None
     wanted = NewBooking(resource.id, entry.start, entry.end, "", entry.association_id, None, entry.quantity)
     booker = Booker(entry.person_id, BookerKind.ASSOCIATION if entry.association_id else BookerKind.RESIDENT, entry.association_id)
     try:  # eligible: within their quotas, nothing overdue, and the wish fits the freed capacity

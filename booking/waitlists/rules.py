@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
-from booking.rules import BookingStatus
+from booking.pooled_rules import check_pickup_and_return_inside_windows
+from booking.rules import BookingStatus, check_inside_windows
 from infra.errors import Conflict, DomainError, ErrorCode, Forbidden
-from infra.time import OSLO, as_utc, is_public_holiday, local_datetime
+from infra.time import OSLO, Interval, as_utc, is_public_holiday, local_datetime
+from resources.rules import OutsideBookingWindow, Policy, ResourceClosed
 
 
 class WaitKind(StrEnum):
@@ -31,9 +33,10 @@ class OfferOutcome(StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"  # staff closed, retired or cut the stock under it before it was answered
 
 
-ANSWERED = frozenset({OfferOutcome.ACCEPTED, OfferOutcome.DECLINED, OfferOutcome.EXPIRED})
+ANSWERED = frozenset({OfferOutcome.ACCEPTED, OfferOutcome.DECLINED, OfferOutcome.EXPIRED, OfferOutcome.WITHDRAWN})
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,12 @@ class InvalidPosition(DomainError):
     code = ErrorCode.INVALID_POSITION
     status = 422
     title = "Positions start at 1"
+
+
+class MoreThanStock(DomainError):
+    code = ErrorCode.MORE_THAN_STOCK
+    status = 422
+    title = "More units than the item has: no return would ever free them"
 
 
 # ---------------------------------------------------------------- offers
@@ -155,6 +164,12 @@ def check_offer_is_for(offer_person_id: int, offer_association_id: int | None, *
 # ---------------------------------------------------------------- the line
 
 
+def check_within_stock(stock: int, quantity: int) -> None:
+    """One waits for no more units than the item has: more could never be offered."""
+    if quantity > stock:
+        raise MoreThanStock(stock=stock, wanted=quantity)
+
+
 @dataclass(frozen=True)
 class AfterAnswer:
     status: EntryStatus
@@ -194,3 +209,18 @@ def bed_suits(preferences: dict, bed_id: int, features: list[str]) -> bool:
     if preferences.get("raised") and "raised" not in features:
         return False
     return preferences.get("any", True) or not wanted
+
+
+def wish_still_fits_when(kind: WaitKind, policy: Policy, start: datetime, end: datetime) -> bool:
+    """The wished time is still one the resource may be booked for: no closure since fell on it, and a room's
+    windows or a lending point's opening hours still hold it (an offer of a closed slot is no offer)."""
+    try:
+        if kind is WaitKind.EQUIPMENT:
+            check_pickup_and_return_inside_windows(policy, start, end)
+        elif kind is WaitKind.ROOM_SLOT:
+            check_inside_windows(policy, start, end)
+        else:  # a bed is held for its whole season, holidays and all: only a closure staff made stands in the way
+            return not any(closure.interval.overlaps(Interval(start, end)) for closure in policy.closures)
+    except (ResourceClosed, OutsideBookingWindow):
+        return False
+    return True

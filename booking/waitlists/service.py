@@ -24,6 +24,7 @@ from booking.waitlists.rules import (
     NotTaken,
     NotWaiting,
     WaitKind,
+    check_within_stock,
     moved_to,
 )
 from booking.waitlists.store import WaitlistEntry, WaitlistOffer
@@ -61,6 +62,8 @@ async def join(db: Db, actor: Actor, wanted: NewBooking, *, now: datetime) -> Pl
         raise UseSeasonWaitlist()
     booker = booker_for(actor, wanted.association_id)
     check_policy(resource, policy, booker, wanted, now=now)
+    if kind is WaitKind.EQUIPMENT:
+        check_within_stock(resource.stock or 0, wanted.quantity)
     async with db.write() as s:
         await store.lock_resource(s, resource.id)
         try:

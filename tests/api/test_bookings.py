@@ -66,7 +66,7 @@ async def test_the_cleaning_buffer_keeps_the_next_booking_away(client, db, alice
         (at("2026-12-05", "10:00", "15:00"), "too_long"),
         (at("2026-11-30", "18:10", "19:10"), "off_grid"),
         (at("2027-06-07", "18:00", "20:00"), "too_far_ahead"),
-        (at("2026-11-20", "18:00", "20:00"), "too_soon"),
+        (at("2026-11-20", "18:00", "20:00"), "in_the_past"),
         ({"start": "2026-11-30T20:00:00+01:00", "end": "2026-11-30T18:00:00+01:00"}, "invalid_interval"),
         ({"start": "2026-11-30T18:00:00", "end": "2026-11-30T20:00:00"}, "naive_timestamp"),
     ],
@@ -109,6 +109,23 @@ async def test_an_association_cannot_book_beyond_its_weekly_hours(client, db, al
     assert first.status_code == 201, first.text
     assert_problem(await book(client, alice[1], room, organisation_id=club, **at("2026-12-01", "18:00", "20:00")), 422, "over_quota")
     assert (await book(client, alice[1], room, organisation_id=club, **at("2026-12-07", "18:00", "20:00"))).status_code == 201
+
+
+async def test_an_association_quota_counts_only_its_hours_in_that_room_never_loans_or_other_rooms(client, db, alice):
+    # Each room carries its own policy: even a second room with the very same rules keeps its own count.
+    music_room = await builders.room(db, key="musikkrom", policy=builders.room_policy(association_hours_per_week=4))
+    hall = await builders.room(db, key="sal", policy=builders.room_policy(association_hours_per_week=4))
+    tent = await builders.item(db, "telt", stock=2)
+    band = await builders.association(db, "Bandet", "974760673", {alice[0]: "member"})
+    tent_loan = {"start": "2026-11-30T12:00:00+01:00", "end": "2026-12-01T12:00:00+01:00"}  # 24 hours
+    assert (await book(client, alice[1], tent, organisation_id=band, **tent_loan)).status_code == 201
+    assert (await book(client, alice[1], hall, organisation_id=band, **at("2026-11-30", "18:00", "22:00"))).status_code == 201
+    first = await book(client, alice[1], music_room, organisation_id=band, **at("2026-12-01", "18:00", "19:00"))
+    assert first.status_code == 201, first.text
+    assert (await book(client, alice[1], music_room, organisation_id=band, **at("2026-12-02", "18:00", "21:00"))).status_code == 201
+    over = await book(client, alice[1], music_room, organisation_id=band, **at("2026-12-03", "18:00", "19:00"))
+    assert_problem(over, 422, "over_quota")
+    assert (over.json()["quota_hours"], over.json()["booked_hours"]) == (4.0, 4.0)
 
 
 async def test_a_person_cannot_hold_more_active_bookings_than_allowed(client, db, alice):

@@ -187,6 +187,27 @@ async def test_on_postgresql_a_booking_follows_a_policy_another_process_changed_
     assert refused.status_code == 422 and refused.json()["code"] == "too_long"
 
 
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def test_on_postgresql_a_booking_is_refused_inside_a_closure_another_process_added_a_moment_ago(client, db, db_url, alice, room_id):
+    monday = {"start": "2026-11-30T18:00:00+01:00", "end": "2026-11-30T20:00:00+01:00"}
+    tuesday = {"start": "2026-12-01T18:00:00+01:00", "end": "2026-12-01T20:00:00+01:00"}
+    first = await client.post("/api/v1/bookings", json={"resource_id": room_id, "title": "Styremøte", **monday}, headers=alice[1])
+    assert first.status_code == 201  # the policy and its closures are now remembered by this process
+    other_process = create_async_engine(db_url)
+    try:
+        async with other_process.begin() as conn:  # staff elsewhere close the room on Tuesday for a water leak
+            await conn.execute(text("SELECT id FROM resource WHERE id = :id FOR UPDATE"), {"id": room_id})
+            await conn.execute(
+                text("INSERT INTO closure (resource_id, start, \"end\", reason) VALUES (:id, :start, :end, 'Vannlekkasje')"),
+                {"id": room_id, "start": datetime(2026, 12, 1, 8, tzinfo=UTC), "end": datetime(2026, 12, 1, 22, tzinfo=UTC)},
+            )
+            await conn.execute(text("UPDATE resource SET updated_at = now() WHERE id = :id"), {"id": room_id})
+    finally:
+        await other_process.dispose()
+    refused = await client.post("/api/v1/bookings", json={"resource_id": room_id, "title": "Styremøte", **tuesday}, headers=alice[1])
+    assert refused.status_code == 422 and refused.json()["code"] == "resource_closed", refused.text
+
+
 async def test_the_memo_keeps_no_more_than_its_limit_however_many_tokens_are_tried():
     memo = Memo(seconds=60, limit=100)
 

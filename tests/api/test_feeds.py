@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import vobject
 
+from booking.store import Booking
 from resources.store import Location, Resource
 from tests import builders
 from tests.api.test_bookings import MONDAY_EVENING, assert_problem, at, book
@@ -182,3 +184,48 @@ async def test_me_names_my_private_feed_and_it_answers_with_my_bookings(client, 
     feed = await client.get(urlsplit(url).path)
     assert feed.status_code == 200
     assert "Strikkekafé" in feed.text
+
+
+async def a_season_of(db, person_id: int) -> int:
+    """A garden bed held by the person from 15 April to 1 November 2027, midnight to midnight in Oslo."""
+    bed = await builders.room(db, key="pallekarm-01", kind="garden_bed", capacity=None)
+    start, end = datetime(2027, 4, 14, 22, tzinfo=UTC), datetime(2027, 10, 31, 23, tzinfo=UTC)
+    async with db.write() as s:
+        row = Booking(resource_id=bed, person_id=person_id, start=start, end=end, block_start=start, block_end=end, status="confirmed")
+        row.created_at = row.updated_at = start
+        s.add(row)
+    return bed
+
+
+async def test_a_garden_beds_season_is_an_all_day_event_in_the_private_feed_that_leaves_the_days_free(client, db, alice, room_id):
+    await book(client, alice[1], room_id, title="Lesesirkel", **MONDAY_EVENING)
+    await a_season_of(db, alice[0])
+    room, season = vobject.readOne((await client.get(await feed_url(client, alice[1]))).text).vevent_list
+    assert isinstance(room.dtstart.value, datetime) and room.transp.value == "OPAQUE"
+    assert not isinstance(season.dtstart.value, datetime) and season.dtstart.params["VALUE"] == ["DATE"]
+    assert (season.dtstart.value, season.dtend.value) == (date(2027, 4, 15), date(2027, 11, 1))  # DTEND: the day after the last
+    assert season.transp.value == "TRANSPARENT"
+
+
+async def test_a_feed_says_its_charset_once(client, alice, room_id):
+    for url in (await feed_url(client, alice[1]), f"/calendar/resources/{room_id}.ics"):
+        assert (await client.get(url)).headers["content-type"] == "text/calendar; charset=utf-8"
+
+
+async def test_a_resource_feed_shows_its_closures_with_their_reasons_and_a_new_closure_changes_its_etag(client, db, alice, room_id):
+    _, staff = await builders.person(db, "staff@knutepunkt.no", staff=True)
+    await book(client, alice[1], room_id, **MONDAY_EVENING)
+    url = f"/calendar/resources/{room_id}.ics"
+    etag = (await client.get(url)).headers["etag"]
+    assert (await client.get(url, headers={"If-None-Match": etag})).status_code == 304
+    for closure in ({"reason": "Juleferie", **at("2026-12-21", "00:00", "23:59")}, {"reason": " ", **at("2027-01-04", "00:00", "23:59")}):
+        added = await client.post(f"/api/v1/resources/{room_id}/closures", json=closure, headers=staff)
+        assert added.status_code == 201, added.text
+    changed = await client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    events = vobject.readOne(changed.text).vevent_list
+    assert [e.summary.value for e in events] == ["Opptatt", "Stengt: Juleferie", "Stengt"]
+    assert (events[1].dtstart.value.isoformat(), events[1].transp.value) == ("2026-12-20T23:00:00+00:00", "OPAQUE")
+    english = vobject.readOne((await client.get(url + "?lang=en")).text).vevent_list
+    assert [e.summary.value for e in english] == ["Busy", "Closed: Juleferie", "Closed"]
+    assert (await client.get(url, headers={"If-None-Match": changed.headers["etag"]})).status_code == 304

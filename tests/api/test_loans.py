@@ -61,6 +61,9 @@ async def test_stock_is_checked_against_the_busiest_instant_not_the_sum_of_loans
         (loan("2026-11-30", "12:00", "2026-12-06", "12:00"), "outside_opening_hours"),  # a Sunday
         (loan("2026-11-30", "12:00", "2026-12-08", "12:00"), "loan_too_long"),
         (loan("2026-12-25", "12:00", "2026-12-28", "12:00"), "resource_closed"),  # første juledag
+        (loan("2026-11-30", "19:00", "2026-12-01", "12:00"), "outside_opening_hours"),  # a pickup as the point closes
+        (loan("2026-11-30", "12:00", "2026-12-01", "09:45"), "outside_opening_hours"),  # a return before it opens
+        (loan("2026-11-20", "12:00", "2026-11-24", "12:00"), "in_the_past"),
     ],
 )
 async def test_a_loan_outside_the_lending_rules_is_refused_with_its_own_code(client, alice, chairs, when, code):
@@ -71,6 +74,13 @@ async def test_a_loan_outside_the_lending_rules_is_refused_with_its_own_code(cli
 async def test_a_loan_may_span_days_the_lending_point_is_closed(client, alice, chairs):
     response = await book(client, alice[1], chairs, **loan("2026-12-04", "12:00", "2026-12-07", "12:00"))
     assert response.status_code == 201, response.text
+
+
+async def test_a_loan_may_be_returned_as_the_lending_point_opens_as_well_as_when_it_closes(client, alice, chairs):
+    returned_at_ten = await book(client, alice[1], chairs, **loan("2026-11-30", "12:00", "2026-12-01", "10:00"))
+    assert returned_at_ten.status_code == 201, returned_at_ten.text
+    picked_up_at_ten = await book(client, alice[1], chairs, **loan("2026-12-01", "10:00", "2026-12-01", "19:00"))
+    assert picked_up_at_ten.status_code == 201, picked_up_at_ten.text
 
 
 async def test_an_item_in_maintenance_takes_no_loans(client, db, alice, chairs):
@@ -113,6 +123,31 @@ async def test_missing_units_at_check_in_leave_the_stock(client, db, alice, staf
     )
     assert (back.json()["missing_units"], back.json()["return_condition"]) == (1, "damaged")
     assert (await client.get(f"/api/v1/resources/{chairs}")).json()["stock"] == 3
+
+
+async def test_a_damaged_item_sent_to_maintenance_at_check_in_takes_no_new_loans(client, db, alice, bob, staff):
+    projectors = await builders.item(db, "projektor", stock=2)
+    lent = (await book(client, alice[1], projectors, **MON_TO_TUE)).json()
+    await client.post(f"/api/v1/bookings/{lent['id']}/check-out", json={}, headers=staff[1])
+    back = await client.post(
+        f"/api/v1/bookings/{lent['id']}/check-in",
+        json={"condition": "damaged", "note": "Knust linse", "to_maintenance": True},
+        headers=staff[1],
+    )
+    assert (back.status_code, back.json()["status"], back.json()["return_condition"]) == (200, "returned", "damaged")
+    assert (await client.get(f"/api/v1/resources/{projectors}")).json()["in_maintenance"] is True
+    assert_problem(await book(client, bob[1], projectors, **WED_TO_THU), 409, "in_maintenance")
+
+
+async def test_a_refused_check_in_sends_nothing_to_maintenance(client, db, alice, bob, staff, chairs):
+    lent = (await book(client, alice[1], chairs, quantity=2, **MON_TO_TUE)).json()
+    await client.post(f"/api/v1/bookings/{lent['id']}/check-out", json={}, headers=staff[1])
+    refused = await client.post(
+        f"/api/v1/bookings/{lent['id']}/check-in", json={"missing_units": 3, "to_maintenance": True}, headers=staff[1]
+    )
+    assert_problem(refused, 422, "too_many_missing")
+    assert (await client.get(f"/api/v1/resources/{chairs}")).json()["in_maintenance"] is False
+    assert (await book(client, bob[1], chairs, **WED_TO_THU)).status_code == 201
 
 
 async def test_a_late_loan_is_overdue_visible_to_staff_and_blocks_the_next_loan_until_returned(client, clock, db, alice, staff, chairs):

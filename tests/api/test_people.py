@@ -98,6 +98,29 @@ async def test_the_sign_in_mail_is_in_english_for_a_person_who_chose_english(cli
     assert "Follow this link" in mail.get_content()
 
 
+@pytest.mark.parametrize(("language", "greeting"), [("nb", "Hei,\n\nTrykk på lenken"), ("en", "Hello,\n\nFollow this link")])
+async def test_the_sign_in_mail_greets_a_person_whose_name_is_not_known_without_one_not_by_their_address(
+    client, settings, language, greeting
+):
+    await emailed_link(client, settings, "ola@example.no", language=language)
+    [mail] = mails_in(settings.mail_dir)
+    assert mail.get_content().startswith(greeting) and mail.get_content().count("ola@example.no") == 0
+
+
+async def test_the_sign_in_mail_greets_a_person_by_name(client, settings):
+    await emailed_link(client, settings, "ola@example.no", name="Ola Nordmann")
+    assert mails_in(settings.mail_dir)[0].get_content().startswith("Hei Ola Nordmann,\n\nTrykk på lenken")
+
+
+async def test_switching_the_pages_language_while_signed_in_switches_the_persons_mail_language_too(client, settings, alice):
+    assert '<html lang="en">' in (await client.get("/?lang=en", headers=alice[1])).text
+    assert (await client.get("/api/v1/me", headers=alice[1])).json()["language"] == "en"
+    await client.get("/?lang=nb", headers=alice[1])
+    assert (await client.get("/api/v1/me", headers=alice[1])).json()["language"] == "nb"
+    await client.get("/?lang=sv", headers=alice[1])  # not a language we speak: nothing changes
+    assert (await client.get("/api/v1/me", headers=alice[1])).json()["language"] == "nb"
+
+
 async def test_a_sign_in_request_does_not_change_an_existing_persons_name(client, settings, alice):
     link = await emailed_link(client, settings, "alice@example.no", name="Mallory")
     await client.get(link, follow_redirects=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from booking.store import ACTIVE_BLOCKS, INSERT_UNLESS_OVERLAPPING, STANDING
+from booking.store import ACTIVE_BLOCKS, ASSOCIATION_HOURS, INSERT_UNLESS_OVERLAPPING, STANDING
 
 
 async def plan(db, statement) -> list[str]:
@@ -30,3 +30,9 @@ async def test_a_borrowers_check_reads_only_loans_out_now_and_loans_not_yet_ende
             f"SEARCH booking USING INDEX ix_booking_{borrower}_handed_out ({who}=?)",
             f"SEARCH booking USING INDEX ix_booking_{borrower}_end ({who}=? AND end>?)",
         ]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_an_association_quota_reads_only_its_bookings_not_yet_ended_when_the_week_starts(db):
+    searches = [line for line in await plan(db, ASSOCIATION_HOURS) if line.split(" ")[1:2] == ["booking"]]
+    assert searches == ["SEARCH booking USING INDEX ix_booking_association_end (association_id=? AND end>?)"]

@@ -237,3 +237,75 @@ async def test_an_unanswered_bed_offer_expires_and_passes_down_the_waitlist(clie
     assert len((await client.get("/api/v1/offers", headers=waiting[1])).json()["items"]) == 1
     assert await kinds(db, silent[0]) == ["season_result", "offer_expired"]
     assert await kinds(db, waiting[0]) == ["season_result", "offer_made"]
+
+
+async def grower_of_last_season(client, staff, person, street: str) -> int:
+    """A first season in which `person` applies from `street`, wins a bed and accepts it, then closes: its id."""
+    sid = (await season(client, staff, **LAST_SEASON))["id"]
+    assert (await apply(client, person, sid, street)).status_code == 201
+    await to_phase(client, staff, sid, "allocation")
+    await client.post(f"/api/v1/seasons/{sid}/allocation", json={"seed": 1}, headers=staff[1])
+    await client.post(f"/api/v1/seasons/{sid}/allocation/publish", headers=staff[1])
+    [offer] = (await client.get("/api/v1/offers", headers=person[1])).json()["items"]
+    assert (await client.post(offer["accept"], headers=person[1])).json()["status"] == "confirmed"
+    for phase in ("running", "closed"):
+        await to_phase(client, staff, sid, phase)
+    return sid
+
+
+async def test_a_renewal_keeps_the_household_of_the_application_it_renews_so_no_housemate_gets_a_second_bed(
+    client, staff, alice, dave, two_beds
+):
+    last = await grower_of_last_season(client, staff, alice, "Elvegata 1")  # alice's profile has no address
+    [won] = (await client.get(f"/api/v1/seasons/{last}/applications", headers=staff[1])).json()["items"]
+    sid = (await season(client, staff, phase="renewal", previous_season_id=last))["id"]
+    renewed = (await client.post(f"/api/v1/seasons/{sid}/renewal", headers=alice[1])).json()
+    assert (renewed["household"], renewed["street"], renewed["tier"]) == (won["household"], "Elvegata 1", 1)
+    await to_phase(client, staff, sid, "applications")
+    assert_problem(await apply(client, dave, sid, "elvegata 1"), 409, "household_has_bed")  # alice's housemate
+    await to_phase(client, staff, sid, "allocation")
+    await client.post(f"/api/v1/seasons/{sid}/allocation", json={"seed": 2}, headers=staff[1])
+    await client.post(f"/api/v1/seasons/{sid}/allocation/publish", headers=staff[1])
+    await to_phase(client, staff, sid, "running")
+    join = f"/api/v1/seasons/{sid}/waitlist"
+    assert_problem(await client.post(join, json={"street": "Elvegata 1", "postal_code": "3044"}, headers=dave[1]), 409, "household_has_bed")
+
+
+async def test_a_resident_reads_the_outcome_and_the_message_staff_wrote_but_never_the_staff_note(client, db, staff, alice, bob, two_beds):
+    sid = (await season(client, staff))["id"]
+    for person, street in ((alice, "Elvegata 1"), (bob, "Elvegata 2")):
+        assert (await apply(client, person, sid, street)).status_code == 201
+    await to_phase(client, staff, sid, "allocation")
+    placed = by_person((await client.post(f"/api/v1/seasons/{sid}/allocation", json={"seed": 4}, headers=staff[1])).json())
+    adjust = f"/api/v1/seasons/{sid}/allocation/adjust"
+    note, sorry, welcome = "Private: the neighbours complained about her", "We will call you about the school garden.", "Welcome!"
+    taken = {"application_id": placed[alice[0]]["id"], "bed_id": None, "reason": note, "message_to_resident": sorry}
+    assert (await client.post(adjust, json=taken, headers=staff[1])).json()["outcome"] == "no_bed_by_staff"
+    moved = {"application_id": placed[bob[0]]["id"], "bed_id": placed[alice[0]]["bed_id"], "reason": "swap", "message_to_resident": welcome}
+    assert (await client.post(adjust, json=moved, headers=staff[1])).json()["outcome"] == "moved_by_staff"
+    await client.post(f"/api/v1/seasons/{sid}/allocation/publish", headers=staff[1])
+
+    [alices] = (await client.get(f"/api/v1/seasons/{sid}/applications", headers=alice[1])).json()["items"]
+    assert (alices["outcome"], alices["outcome_params"]["rank"], alices["message_to_resident"]) == (
+        "no_bed_by_staff",
+        placed[alice[0]]["lottery_rank"],
+        sorry,
+    )
+    assert "reason" not in alices and "adjust_reason" not in alices and note not in str(alices)
+    [bobs] = (await client.get(f"/api/v1/seasons/{sid}/applications", headers=bob[1])).json()["items"]
+    assert (bobs["outcome"], bobs["outcome_params"]["bed_id"], bobs["message_to_resident"]) == (
+        "moved_by_staff",
+        placed[alice[0]]["bed_id"],
+        welcome,
+    )
+    audit = by_person({"items": (await client.get(f"/api/v1/seasons/{sid}/applications", headers=staff[1])).json()["items"]})
+    assert (audit[alice[0]]["adjust_reason"], audit[alice[0]]["reason"].endswith(f"adjusted by staff: {note}")) == (note, True)
+    async with db.read() as s:
+        results = {
+            n.person_id: n.payload for n in (await s.execute(select(Notification).where(Notification.kind == "season_result"))).scalars()
+        }
+    assert {p: (r["reason_code"], r["message_to_resident"]) for p, r in results.items()} == {
+        alice[0]: ("no_bed_by_staff", sorry),
+        bob[0]: ("moved_by_staff", welcome),
+    }
+    assert all("reason" not in r and note not in str(r) for r in results.values())  # mail is written from these

@@ -152,6 +152,17 @@ async def test_an_early_return_offers_the_units_to_whoever_waits_for_them(client
     assert_problem(await book(client, alice[1], tents, quantity=2, **MON_TO_TUE), 409, "insufficient_stock")
 
 
+async def test_one_cannot_wait_for_more_units_than_the_item_has(client, db, alice, bob, staff):
+    tables = await builders.item(db, "bord", stock=20)
+    assert (await book(client, alice[1], tables, quantity=20, **MON_TO_TUE)).status_code == 201
+    refused = await wait(client, bob[1], tables, quantity=25, **MON_TO_TUE)
+    assert_problem(refused, 422, "more_than_stock")
+    assert (refused.json()["stock"], refused.json()["wanted"]) == (20, 25)
+    assert (await client.get(f"/api/v1/waitlist?resource_id={tables}", headers=staff[1])).json()["items"] == []
+    every_table = await wait(client, bob[1], tables, quantity=20, **MON_TO_TUE)
+    assert (every_table.status_code, every_table.json()["status"]) == (201, "waiting")
+
+
 async def test_staff_reorder_a_line_with_a_recorded_reason(client, room_id, alice, bob, carol, staff):
     _, [bobs, carols] = await taken_slot_with_waiters(client, room_id, alice, bob, carol)
     assert_problem(

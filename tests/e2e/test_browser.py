@@ -90,6 +90,7 @@ def test_a_resident_books_a_room_sees_it_in_my_bookings_and_cancels_it(chromium,
     page.goto("/?lang=en")
     assert page.locator("html").get_attribute("lang") == "en"
     check_page(page, "resident-front-english")
+    page.goto("/?lang=nb")  # the switch is remembered for Amina (her mail follows it): she goes back to bokmål
 
 
 def test_the_same_journey_works_without_javascript(chromium, site):

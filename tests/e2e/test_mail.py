@@ -8,7 +8,7 @@ import email.policy
 import threading
 import time
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall
 
 import httpx
@@ -16,13 +16,17 @@ import pytest
 import vobject
 from aiosmtpd.controller import Controller
 
+from booking.loans import service as loans
+from booking.store import Booking
 from config.servers import free_port, running_servers
+from infra import outbox
 from infra.mail_transport import SmtpTransport
 from infra.time import OSLO, is_public_holiday, local_datetime
 from notifications import service
 from notifications.mail import Site
 from tests import builders
 from tests.api.test_bookings import MONDAY_EVENING, at, book
+from tests.api.test_loans import MON_TO_TUE
 from tests.conftest import _truncate_all
 
 
@@ -148,3 +152,127 @@ async def test_two_server_processes_on_postgresql_mail_each_booking_once_within_
     ids = inbox.message_ids()
     assert len(ids) == 20 and len(set(ids)) == 20
     assert waited < 10, f"mail took {waited:.1f} s; the sender should be woken by the commit, not by the 30 s safety net"
+
+
+# ---------------------------------------------------------------- kits, languages and garden beds
+
+DAY_BEFORE_PICKUP = datetime(2026, 11, 29, 11, tzinfo=UTC)  # 24 hours before the kit is picked up at 12:00 on Monday
+PICKUP, DAY_BEFORE_RETURN, OVERDUE = (DAY_BEFORE_PICKUP + timedelta(hours=h) for h in (23, 24, 49))
+
+
+async def a_kit_loan(client, db, person) -> list[dict]:
+    """A tent, four tables and twenty chairs borrowed together, from Monday to Tuesday noon."""
+    tent, tables, chairs = (await builders.item(db, "telt", 1), await builders.item(db, "bord", 10), await builders.item(db, "stol", 40))
+    kit = await builders.kit(db, "arrangementspakke", {tent: 1, tables: 4, chairs: 20})
+    borrowed = await client.post(f"/api/v1/kits/{kit}/loans", json=MON_TO_TUE, headers=person)
+    assert borrowed.status_code == 201, borrowed.text
+    return borrowed.json()["items"]
+
+
+def text_of(message: email.message.EmailMessage) -> str:
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+async def test_a_kit_loan_gets_one_pickup_reminder_listing_its_items(client, db, settings, clock):
+    _, alice = await builders.person(db, "alice@example.no", name="Alice Ås")
+    await a_kit_loan(client, db, alice)
+    assert await service.record_reminders(db, now=DAY_BEFORE_PICKUP) == 1
+    port = free_port()
+    with smtp_server(port) as inbox:
+        assert (await drain(db, settings, port, DAY_BEFORE_PICKUP)).sent == 2  # the kit's confirmation, and its reminder
+    confirmed, reminded = inbox.messages
+    assert reminded["Subject"] == "Husk å hente: Arrangementspakke, man. 30. nov. 12:00"
+    assert "I pakken:\n- 1 × Telt\n- 4 × Bord\n- 20 × Stol\n" in text_of(reminded) and "- 20 × Stol\n" in text_of(confirmed)
+
+
+async def test_a_kit_loan_out_gets_one_return_reminder_and_one_overdue_notice_listing_its_items(client, db, settings, clock):
+    _, alice = await builders.person(db, "alice@example.no", name="Alice Ås")
+    _, staff = await builders.person(db, "staff@knutepunkt.no", staff=True)
+    items = await a_kit_loan(client, db, alice)
+    clock.now = PICKUP
+    for item in items:
+        assert (await client.post(f"/api/v1/bookings/{item['id']}/check-out", json={}, headers=staff)).status_code == 200
+    assert await service.record_reminders(db, now=DAY_BEFORE_RETURN) == 1
+    assert len(await loans.mark_overdue(db, now=OVERDUE)) == 3
+    port = free_port()
+    with smtp_server(port) as inbox:
+        report = await drain(db, settings, port, OVERDUE)
+    assert report.sent == 6  # confirmed, three hand-overs at the counter, due back, and one overdue notice for the kit
+    *_, due_back, overdue = inbox.messages
+    assert [m["Subject"].split(":")[0] for m in (due_back, overdue)] == ["Husk å levere", "Forsinket"]
+    for message in (due_back, overdue):
+        assert "I pakken:\n- 1 × Telt\n- 4 × Bord\n- 20 × Stol\n" in text_of(message)
+
+
+async def test_a_person_who_switches_the_pages_to_english_gets_their_mail_in_english(client, db, settings, clock):
+    _, alice = await builders.person(db, "alice@example.no", name="Alice Ås")
+    assert '<html lang="en">' in (await client.get("/?lang=en", headers=alice)).text
+    booking = await book(client, alice, await builders.room(db), **MONDAY_EVENING)
+    assert booking.status_code == 201, booking.text
+    port = free_port()
+    with smtp_server(port) as inbox:
+        await drain(db, settings, port, clock())
+    [message] = inbox.messages
+    assert (message["Content-Language"], message["Subject"]) == ("en", "Confirmed: Moterom, Mon 30 Nov 18:00")
+    assert text_of(message).startswith("Hello Alice Ås,\n\nYour booking is confirmed.")
+
+
+async def test_a_garden_beds_season_arrives_as_an_all_day_event_that_leaves_the_days_free(db, settings, clock):
+    person_id, _ = await builders.person(db, "alice@example.no", name="Alice Ås")
+    bed = await builders.room(db, key="pallekarm-01", kind="garden_bed", capacity=None)
+    start, end = datetime(2027, 4, 14, 22, tzinfo=UTC), datetime(2027, 10, 31, 23, tzinfo=UTC)  # 15 April to 1 November in Oslo
+    async with db.write() as s:
+        row = Booking(resource_id=bed, person_id=person_id, start=start, end=end, block_start=start, block_end=end, status="confirmed")
+        row.created_at = row.updated_at = clock()
+        s.add(row)
+        await s.flush()
+        outbox.record_booking_event(s, "booking_confirmed", row, at=clock())
+    port = free_port()
+    with smtp_server(port) as inbox:
+        await drain(db, settings, port, clock())
+    _, calendar = invitation_of(inbox.messages[0])
+    event = calendar.vevent
+    assert (event.dtstart.value, event.dtend.value) == (date(2027, 4, 15), date(2027, 11, 1))  # dates; DTEND the day after the last
+    assert event.dtstart.params["VALUE"] == ["DATE"] and event.transp.value == "TRANSPARENT"
+    assert "Når: torsdag 15. april 2027 – søndag 31. oktober 2027" in text_of(inbox.messages[0])
+
+
+async def test_a_season_result_mail_tells_the_outcome_in_the_residents_language_by_the_beds_name_and_never_the_staff_note(
+    client, db, settings, clock
+):
+    from people.store import Person
+    from resources.store import Resource
+    from tests.api.test_seasons import apply, by_person, season, to_phase
+
+    staff = await builders.person(db, "staff@knutepunkt.no", staff=True)
+    alice, bob = await builders.person(db, "alice@example.no", name="Alice Ås"), await builders.person(db, "bob@example.no", name="Bob")
+    beds = [
+        await builders.room(db, key=f"pallekarm-{n}", kind="garden_bed", capacity=None, features=f)
+        for n, f in ((18, ()), (19, ("raised",)))
+    ]
+    async with db.write() as s:
+        (await s.get(Person, bob[0])).language = "en"
+        for n, bed in zip((18, 19), beds, strict=True):
+            (await s.get(Resource, bed)).name = f"Pallekarm {n}"
+    sid = (await season(client, staff))["id"]
+    await apply(client, alice, sid, "Elvegata 1", beds=[beds[0]])
+    await apply(client, bob, sid, "Elvegata 2", raised=True)
+    await to_phase(client, staff, sid, "allocation")
+    placed = by_person((await client.post(f"/api/v1/seasons/{sid}/allocation", json={"seed": 7}, headers=staff[1])).json())
+    note = "Private: still owes the key deposit"
+    body = {"application_id": placed[bob[0]]["id"], "bed_id": beds[1], "reason": note, "message_to_resident": "Welcome back!"}
+    assert (await client.post(f"/api/v1/seasons/{sid}/allocation/adjust", json=body, headers=staff[1])).status_code == 200
+    await client.post(f"/api/v1/seasons/{sid}/allocation/publish", headers=staff[1])
+    port = free_port()
+    with smtp_server(port) as inbox:
+        await drain(db, settings, port, clock())
+    mails = {m["To"].addresses[0].username: m for m in inbox.messages}
+    rank = placed[alice[0]]["lottery_rank"]
+    assert f"Du var nummer {rank} i trekningen og fikk Pallekarm 18, en pallekarm du ønsket deg." in text_of(mails["alice"])
+    assert "After a review, we have given you Pallekarm 19." in text_of(mails["bob"])
+    assert "A message for you: Welcome back!" in text_of(mails["bob"])
+    assert "<strong>A message for you:</strong> Welcome back!" in mails["bob"].get_body(("html",)).get_content()
+    for message in mails.values():
+        for part in (message.get_body(("plain",)), message.get_body(("html",))):
+            said = part.get_content()
+            assert note not in said and "lottery rank" not in said and f"bed {beds[0]}" not in said and f"bed {beds[1]}" not in said

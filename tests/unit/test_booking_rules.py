@@ -28,6 +28,7 @@ from booking.rules import (
     BookingStatus,
     CancellationTooLate,
     InsufficientStock,
+    InThePast,
     InvalidInterval,
     InvalidQuantity,
     InvalidRecurrence,
@@ -237,8 +238,8 @@ def test_a_booking_starting_exactly_at_the_lead_time_is_fine():
     check_lead_time(ROOM, NOW + timedelta(hours=2), now=NOW)
 
 
-def test_a_booking_in_the_past_is_too_soon_even_without_a_lead_time():
-    with pytest.raises(TooSoon):
+def test_a_booking_in_the_past_is_refused_as_in_the_past_even_without_a_lead_time():
+    with pytest.raises(InThePast):
         check_lead_time(replace(ROOM, lead_time=timedelta(0)), NOW - timedelta(minutes=1), now=NOW)
     check_lead_time(replace(ROOM, lead_time=timedelta(0)), NOW, now=NOW)
 
@@ -639,6 +640,7 @@ def test_peak_units_matches_counting_every_minute(loans, span_start, span_length
         (TooLong, "too_long", 422),
         (OffGrid, "off_grid", 422),
         (TooSoon, "too_soon", 422),
+        (InThePast, "in_the_past", 422),
         (TooFarAhead, "too_far_ahead", 422),
         (BookerNotAllowed, "booker_not_allowed", 403),
         (OverCapacity, "over_capacity", 422),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -147,3 +147,36 @@ def test_a_feed_reads_back_the_same_in_icalendar_and_vobject():
     cal = vobject.readOne(body.decode())
     assert [v.uid.value for v in cal.vevent_list] == ["booking-1@allmenning.local", "booking-2@x"]
     assert cal.contents["refresh-interval"][0].value == "PT1H" and cal.x_published_ttl.value == "PT1H"
+
+
+SEASON_START, SEASON_END = datetime(2027, 4, 15, tzinfo=OSLO), datetime(2027, 11, 1, tzinfo=OSLO)  # the bed's whole season
+
+
+def test_a_garden_beds_season_is_an_all_day_free_event_in_an_invitation():
+    bed = event(SEASON_START, end=SEASON_END, summary="Pallekarm 1", all_day=True)
+    cal = parsed(calendar.invitation("REQUEST", [bed], OSLO, organizer=ORGANIZER, attendee=ATTENDEE))
+    start, end = cal.vevent.dtstart.value, cal.vevent.dtend.value
+    assert not isinstance(start, datetime) and (start, end) == (date(2027, 4, 15), date(2027, 11, 1))  # DTEND: the day after the last
+    assert cal.vevent.dtstart.params["VALUE"] == ["DATE"] and cal.vevent.transp.value == "TRANSPARENT"
+
+
+def test_a_garden_beds_season_is_an_all_day_free_event_in_a_feed_and_a_booked_time_stays_busy():
+    bed = event(SEASON_START, end=SEASON_END, summary="Pallekarm 1", all_day=True, uid="booking-2@x")
+    body = calendar.feed("Allmenning: mine bestillinger", [event(datetime(2026, 11, 30, 18, tzinfo=OSLO)), bed], refresh=timedelta(hours=1))
+    room, season = vobject.readOne(body.decode()).vevent_list
+    assert isinstance(room.dtstart.value, datetime) and room.transp.value == "OPAQUE"
+    assert not isinstance(season.dtstart.value, datetime) and (season.dtstart.value, season.dtend.value) == (
+        date(2027, 4, 15),
+        date(2027, 11, 1),
+    )
+    assert season.transp.value == "TRANSPARENT"
+    read = icalendar.Calendar.from_ical(body).walk("VEVENT")[1]
+    assert (read.decoded("DTSTART"), read.decoded("DTEND"), str(read["TRANSP"])) == (date(2027, 4, 15), date(2027, 11, 1), "TRANSPARENT")
+
+
+def test_a_closures_reason_is_the_summary_of_its_busy_block_in_a_public_feed():
+    closure = ("closure-1@x", "20261220T230000Z", "20270101T230000Z", "Stengt: Juleferie, vask", "20261123T090000Z")
+    body = calendar.busy_feed("Møterom: opptatt", [], summary="Opptatt", refresh=timedelta(hours=1), closed=[closure])
+    event_ = vobject.readOne(body.decode()).vevent
+    assert (event_.summary.value, event_.transp.value) == ("Stengt: Juleferie, vask", "OPAQUE")
+    assert event_.dtstart.value == datetime(2026, 12, 21, tzinfo=OSLO)

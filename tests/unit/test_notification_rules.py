@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -202,3 +203,68 @@ def test_html_mail_escapes_what_people_typed():
     letter = Letter(9, "booking_confirmed", T0, Party("<b>Ola</b>", "ola@example.no"), "nb", facts(title="<script>x</script>"))
     html = mail.render(letter, Site("https://allmenning.example", "post@allmenning.example")).get_body(("html",)).get_content()
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>Ola</b>" not in html
+
+
+# ---------------------------------------------------------------- a garden bed's season, kits, greetings
+
+
+def test_a_season_from_midnight_to_midnight_is_its_days_with_the_end_the_day_after_the_last():
+    start, end = datetime(2027, 4, 14, 22, tzinfo=UTC), datetime(2027, 10, 31, 23, tzinfo=UTC)  # 15 April and 1 November, 00:00 in Oslo
+    assert rules.local_days(start, end) == (date(2027, 4, 15), date(2027, 11, 1))
+    assert rules.local_days(start, end + timedelta(hours=18)) == (date(2027, 4, 15), date(2027, 11, 2))  # an end at 18:00 keeps its day
+    assert rules.is_all_day(facts(resource_kind="garden_bed")) and not rules.is_all_day(facts(resource_kind="room"))
+
+
+def test_a_kits_loans_are_reminded_of_under_one_key():
+    reminder = rules.Reminder("pickup_reminder", EVENING)
+    assert rules.reminder_key(reminder, 7, "kit-a") == rules.reminder_key(reminder, 8, "kit-a") != rules.reminder_key(reminder, 7)
+
+
+def test_a_kits_notice_lists_the_items_that_stand_as_its_own_loan_stood():
+    tent, tables = facts(id=1, kit_loan_id="a", status="checked_out"), facts(id=2, kit_loan_id="a", status="confirmed")
+    assert rules.kit_items(tables, [tent, tables]) == (tables,)  # the tent is picked up already
+    assert rules.kit_items(tent, [replace(tent, status="overdue"), replace(tables, status="overdue")]) == (
+        replace(tent, status="overdue"),
+        replace(tables, status="overdue"),
+    )  # a return reminder sent late, after its items fell overdue, still lists them all
+    assert rules.kit_items(tent, [replace(tent, status="returned")]) == (tent,)
+
+
+def a_kit() -> tuple[BookingFacts, ...]:
+    """A tent and twenty chairs borrowed together: a kit loan is titled by its kit."""
+    return (
+        facts(id=5, kit_loan_id="a", quantity=1, place=Place("Partytelt", "Huset"), title="Arrangementspakke"),
+        facts(id=6, kit_loan_id="a", quantity=20, place=Place("Stol", "Huset"), title="Arrangementspakke"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "listed"), [("nb", "I pakken:\n- 1 × Partytelt\n- 20 × Stol\n"), ("en", "In the kit:\n- 1 × Partytelt\n")]
+)
+def test_a_kit_pickup_reminder_is_about_the_kit_and_lists_its_items(language, listed):
+    kit = a_kit()
+    letter = Letter(9, "pickup_reminder", T0, Party("Ola", "ola@example.no"), language, kit[0], items=kit)
+    message = mail.render(letter, Site("https://allmenning.example", "post@allmenning.example"))
+    text, html = message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+    assert "Arrangementspakke" in message["Subject"] and listed in text and "Title" not in text and "Tittel" not in text
+    assert "<li>20 × Stol</li>" in html
+
+
+@pytest.mark.parametrize(("language", "greeting"), [("nb", "Hei,"), ("en", "Hello,")])
+@pytest.mark.parametrize("kind", ["booking_confirmed", "series_booked", "season_result"])
+def test_a_person_whose_name_is_not_known_is_greeted_without_one_not_by_their_address(kind, language, greeting):
+    letter = Letter(9, kind, T0, Party("", "ola@example.no"), language, facts(), SEASON, (facts(),))
+    message = mail.render(letter, Site("https://allmenning.example", "post@allmenning.example"))
+    text, html = message.get_body(("plain",)).get_content(), message.get_body(("html",)).get_content()
+    assert text.startswith(f"{greeting}\n") and f"<p>{greeting}</p>" in html and "ola@example.no" not in text + html
+    named = mail.render(replace(letter, recipient=Party("Ola", "ola@example.no")), Site("https://a.example", "p@a.example"))
+    assert named.get_body(("plain",)).get_content().startswith(f"{greeting[:-1]} Ola,\n")
+
+
+def test_a_garden_beds_mail_tells_its_season_by_days_not_by_midnights():
+    bed = facts(resource_kind="garden_bed", start=datetime(2027, 4, 14, 22, tzinfo=UTC), end=datetime(2027, 10, 31, 23, tzinfo=UTC))
+    message = mail.render(
+        Letter(9, "offer_accepted", T0, Party("Ola", "o@example.no"), "nb", bed), Site("https://a.example", "p@a.example")
+    )
+    text = message.get_body(("plain",)).get_content()
+    assert "Når: torsdag 15. april 2027 – søndag 31. oktober 2027\n" in text and "00:00" not in text + message["Subject"]

@@ -11,6 +11,7 @@ from people.rules import (
     MemberRole,
     check_orgnr,
     household_key,
+    near_duplicates,
     normalise_email,
     valid_orgnr,
 )
@@ -132,3 +133,22 @@ def test_an_address_without_a_street_name_is_refused():
 def test_languages_and_roles_are_their_stored_strings():
     assert [str(x) for x in Language] == ["nb", "en"]
     assert [str(x) for x in MemberRole] == ["admin", "member"]
+
+
+@pytest.mark.parametrize(
+    "street", ["Tordenskiolds gate 012", "Tordenskiolds gate nr 12", "Tordenskiolds gate nr. 12", "Tordenskiolds gate 12, 1. etg"]
+)
+def test_a_house_number_with_leading_zeros_a_nr_or_a_floor_is_the_same_household(street):
+    assert household_key(street, "3044") == household_key("Tordenskiolds gate 12", "3044")
+
+
+def test_a_floor_cannot_make_a_second_household_but_a_bolignummer_or_flat_number_does():
+    assert household_key("Tordenskiolds gate 12, 2. etasje", "3044") == household_key("Tordenskiolds gate 12, 1. etg", "3044")
+    assert household_key("Tordenskiolds gate 12, H0201, 2. etg", "3044") == household_key("Tordenskiolds gate 12 H0201", "3044")
+    assert household_key("Tordenskiolds gate 12 leil 3", "3044") != household_key("Tordenskiolds gate 12 leil 4", "3044")
+
+
+def test_households_of_one_building_are_shown_to_staff_as_near_duplicates():
+    keys = [household_key(s, "3044") for s in ("Tordenskiolds gate 12", "Tordenskiolds gate 12 H0101", "Tordenskiolds gate 14")]
+    assert near_duplicates(keys) == [[household_key("Tordenskiolds gate 12", "3044"), household_key("Tordenskiolds gate 12 H0101", "3044")]]
+    assert near_duplicates(keys[1:]) == []

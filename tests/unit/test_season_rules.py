@@ -9,9 +9,11 @@ import pytest
 from booking.seasons.rules import (
     DISTRICT_TIER,
     OTHERS_TIER,
+    OUTCOME_WORDS,
     Applicant,
     Bed,
     HouseholdHasBed,
+    Outcome,
     OutsideWindow,
     Phase,
     PhaseOutOfOrder,
@@ -21,7 +23,9 @@ from booking.seasons.rules import (
     check_phase_move,
     lottery_order,
     tier_of,
+    told,
 )
+from infra.i18n import Speaker
 from people.rules import household_key
 
 DISTRICT = ("3044", "3045")
@@ -139,3 +143,39 @@ def test_those_without_a_bed_are_ranked_for_the_waitlist_in_lottery_order():
     losers = sorted((p for p in placed if p.bed_id is None), key=lambda p: p.lottery_rank)
     assert [p.lottery_rank for p in losers] == [4, 5, 6, 7, 8]
     assert all("no suitable bed was left" in p.reason for p in losers)
+
+
+def test_a_renewal_counts_against_its_households_limit_in_the_draw():
+    people = [Applicant(1, "grower's flat", 1, renews=101), Applicant(2, "grower's flat", 1), Applicant(3, "next door", 1)]
+    placed = {p.application_id: p for p in allocate(people, beds(3), seed=4)}
+    assert placed[1].bed_id == 101 and placed[2].bed_id is None and placed[3].bed_id is not None
+    assert "household already has a bed" in placed[2].reason
+
+
+def test_a_household_keeps_no_more_beds_by_renewal_than_the_limit():
+    people = [Applicant(1, "one flat", 1, renews=101), Applicant(2, "one flat", 1, renews=102)]
+    placed = {p.application_id: p for p in allocate(people, beds(3), seed=4, household_limit=1)}
+    assert sorted(p.bed_id is not None for p in placed.values()) == [False, True]
+
+
+def test_every_placement_carries_its_outcome_as_a_code_with_tier_rank_and_bed():
+    people = [Applicant(1, "grower", 1, renews=101), Applicant(2, "a", 1, beds=(102,)), Applicant(3, "grower", 2), Applicant(4, "b", 2)]
+    placed = {p.application_id: p for p in allocate(people, beds(2), seed=6)}
+    assert (placed[1].outcome, placed[1].params) == (Outcome.RENEWED, {"tier": 1, "rank": None, "bed_id": 101})
+    assert (placed[2].outcome, placed[2].params) == (Outcome.WON_WISHED_BED, {"tier": 1, "rank": 1, "bed_id": 102})
+    assert placed[3].outcome is Outcome.HOUSEHOLD_HAS_BED and placed[4].outcome is Outcome.NO_BED_LEFT
+    assert {p.params["rank"] for p in (placed[3], placed[4])} == {2, 3}
+    assert all((p.outcome in Outcome.WITH_BED) == (p.bed_id is not None) for p in placed.values())
+
+
+def test_a_resident_is_told_the_outcome_in_their_language_with_the_beds_name_and_nothing_of_the_audit_text():
+    message, values = told("won_other_bed", {"tier": 2, "rank": 73, "bed_id": 36}, bed="Pallekarm 18")
+    assert (
+        Speaker("en")(message, **values) == "You were number 73 in the draw. The beds you wished for were taken, so you got Pallekarm 18."
+    )
+    assert (
+        Speaker("nb")(message, **values) == "Du var nummer 73 i trekningen. Pallekarmene du ønsket deg, var tatt, så du fikk Pallekarm 18."
+    )
+    assert told("", {}, bed="") is None  # a row never drawn (a renewal confirmed, or lapsed) tells nothing
+    assert set(OUTCOME_WORDS) == set(Outcome)
+    assert all(("{bed}" in OUTCOME_WORDS[o]) == (o in Outcome.WITH_BED) for o in Outcome)

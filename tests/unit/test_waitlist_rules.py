@@ -11,6 +11,7 @@ from booking.waitlists.rules import (
     TERMS,
     EntryStatus,
     InvalidPosition,
+    MoreThanStock,
     NotYourOffer,
     OfferExpired,
     OfferNotOpen,
@@ -21,6 +22,7 @@ from booking.waitlists.rules import (
     bed_suits,
     check_offer_is_for,
     check_offer_open,
+    check_within_stock,
     is_closed_day,
     moved_to,
     offer_deadline,
@@ -122,6 +124,13 @@ def test_staff_can_move_an_entry_to_any_place_in_the_line():
     assert moved_to([1, 2, 3, 4], 2, 99) == [1, 3, 4, 2]
     with pytest.raises(InvalidPosition):
         moved_to([1, 2], 1, 0)
+
+
+def test_one_waits_for_at_most_every_unit_an_item_has():
+    check_within_stock(20, 20)
+    with pytest.raises(MoreThanStock) as refused:
+        check_within_stock(20, 25)
+    assert (refused.value.code, refused.value.status, refused.value.extra) == ("more_than_stock", 422, {"stock": 20, "wanted": 25})
 
 
 def test_a_bed_suits_those_who_named_it_need_what_it_offers_or_take_any():

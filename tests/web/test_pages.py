@@ -192,6 +192,30 @@ async def test_staff_hand_out_and_take_back_a_loan(client, db, alice, staff):
     assert back.headers["location"] == "/staff/handovers?day=2026-11-26&done=check-in"
 
 
+async def test_staff_send_a_damaged_item_to_repair_as_they_take_it_back(client, db, alice, staff):
+    projector = await builders.item(db, "projektor", stock=1)
+    form = {"date": "2026-11-24", "start": "12:00", "end_date": "2026-11-26", "end": "12:00", "quantity": "1"}
+    assert (await post_form(client, f"/resources/{projector}/book", form, alice[1])).status_code == 303
+    pickups = await client.get("/staff/handovers?day=2026-11-24", headers=staff[1])
+    loan = re.search(r"/staff/loans/(\d+)/check-out", pickups.text).group(1)
+    await post_form(client, f"/staff/loans/{loan}/check-out", {"day": "2026-11-24"}, staff[1], from_page="/staff/handovers?day=2026-11-24")
+    returns = await client.get("/staff/handovers?day=2026-11-26", headers=staff[1])
+    box = f'<input type="checkbox" id="repair-{loan}" name="to_maintenance" value="1">'
+    assert box in returns.text and f'<label for="repair-{loan}">Send utstyret til reparasjon' in returns.text
+    english = await client.get("/staff/handovers?day=2026-11-26&lang=en", headers=staff[1])
+    assert "Send the item to repair: no one can borrow it until it is fixed" in english.text
+    back = await post_form(
+        client,
+        f"/staff/loans/{loan}/check-in",
+        {"day": "2026-11-26", "condition": "damaged", "missing_units": "0", "to_maintenance": "1"},
+        staff[1],
+        from_page="/staff/handovers?day=2026-11-26",
+    )
+    assert back.headers["location"] == "/staff/handovers?day=2026-11-26&done=check-in"
+    catalogue = await client.get("/staff/catalogue", headers=staff[1])
+    assert "Projektor</a> (in repair)" in catalogue.text  # in English, as chosen above
+
+
 async def test_utilisation_has_an_accessible_chart_a_table_and_a_csv(client, alice, staff, room):
     await post_form(client, f"/resources/{room}/book", ROOM_FORM, alice[1])
     page = await client.get(f"/staff/resources/{room}/utilisation?start=2026-11-23", headers=staff[1])

@@ -76,3 +76,42 @@ async def test_a_phase_cannot_be_skipped_and_staff_are_told_why(client, staff, s
     page = f"/staff/seasons/{season}"
     response = await post_form(client, f"{page}/phase", {"phase": "running"}, staff[1], from_page=page)
     assert response.status_code == 422 and "En sesong går gjennom fasene i rekkefølge." in response.text
+
+
+async def test_the_garden_page_tells_the_published_outcome_by_the_beds_name_and_only_staff_read_their_note(
+    client, db, resident, staff, season
+):
+    page, note = f"/staff/seasons/{season}", "Privat: naboen har klaget"
+    await post_form(client, f"{page}/phase", {"phase": "applications"}, staff[1], from_page=page)
+    await post_form(client, f"/garden/{season}/apply", {"street": "Torggata 5", "postal_code": "3044"}, resident[1], from_page="/garden")
+    await post_form(client, f"{page}/phase", {"phase": "allocation"}, staff[1], from_page=page)
+    await post_form(client, f"{page}/preview", {"seed": "42"}, staff[1], from_page=page)
+    [row] = await seasons.applications(db, Actor(staff[0], "staff@example.no", "Stine", is_staff=True), season)
+    form = {"bed_id": str(row.bed_id), "reason": note, "message_to_resident": "Velkommen til hagen!"}
+    adjusted = await post_form(client, f"{page}/applications/{row.id}/adjust", form, staff[1], from_page=page)
+    assert adjusted.status_code == 303
+    assert "Etter en gjennomgang" not in (await client.get("/garden", headers=resident[1])).text  # a preview is staff's
+    await post_form(client, f"{page}/publish", {}, staff[1], from_page=page)
+    garden = (await client.get("/garden", headers=resident[1])).text
+    assert "<p>Etter en gjennomgang har vi gitt deg Pallekarm-1.</p>" in garden
+    assert "<strong>En melding til deg:</strong> Velkommen til hagen!" in garden
+    assert note not in garden and "lottery rank" not in garden and "adjusted by staff" not in garden
+    english = (await client.get("/garden?lang=en", headers=resident[1])).text
+    assert "After a review, we have given you Pallekarm-1." in english
+    staff_page = (await client.get(f"{page}?lang=nb", headers=staff[1])).text
+    assert f"adjusted by staff: {note}" in staff_page and "Melding til søkeren: Velkommen til hagen!" in staff_page
+
+
+async def test_staff_see_applications_from_one_building_under_different_flat_numbers_as_perhaps_one_household(
+    client, db, resident, staff, season
+):
+    neighbour = await builders.person(db, "nils@example.no", name="Nils")
+    page = f"/staff/seasons/{season}"
+    await post_form(client, f"{page}/phase", {"phase": "applications"}, staff[1], from_page=page)
+    for who, street in ((resident, "Torggata 5"), (neighbour, "Torggata 05, H0101")):
+        applied = await post_form(client, f"/garden/{season}/apply", {"street": street, "postal_code": "3044"}, who[1], from_page="/garden")
+        assert applied.status_code == 303, applied.text
+    shown = await client.get(page, headers=staff[1])
+    assert "Kanskje samme husstand" in shown.text
+    doubles = shown.text[shown.text.index('<ul class="doubles">') :]
+    assert "Grete" in doubles and "Nils" in doubles and "Torggata 05, H0101" in doubles

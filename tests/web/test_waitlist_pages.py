@@ -120,7 +120,6 @@ async def test_the_resource_page_links_to_its_waiting_list_and_it_needs_signing_
     assert response.headers["location"] == f"/sign-in?next=/resources/{room}/wait"
 
 
-
 async def test_asking_for_more_units_than_an_item_has_offers_no_waiting_list(client, db, alice):
     drill = await builders.item(db, "drill", stock=2)
     refused = await post_form(client, f"/resources/{drill}/book", {**LOAN_FORM, "quantity": "3"}, alice[1])

@@ -1,0 +1,225 @@
+"""Use cases that close, retire or lower the stock of a resource, and settle the active bookings that covers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking import closure_rules
+from booking.closure_rules import Choice, Decision, Fate, Held, fate_of
+from booking.lifecycle import mark_cancelled
+from booking.rules import BookingStatus
+from booking.store import ACTIVE_VALUES, HANDED_OUT_VALUES, Booking, one_of
+from booking.waitlists import offers
+from booking.waitlists import store as waitlist_store
+from booking.waitlists.rules import EntryStatus, OfferOutcome, WaitKind
+from booking.waitlists.store import WaitlistOffer
+from infra.database import Db
+from infra.rows import is_postgresql, locked
+from infra.time import Interval
+from people.actor import Actor, check_staff
+from people.store import Person
+from resources import rules as catalogue_rules
+from resources import service as catalogue
+from resources import store as catalogue_store
+from resources.rules import BookerKind, ResourceKind
+from resources.service import ResourceDetail
+from resources.store import Closure, Resource
+
+
+@dataclass(frozen=True)
+class Covered:
+    """A booking the change covers, as staff are shown it: no names, only when, what kind of booker, and its state."""
+
+    id: int
+    start: datetime
+    end: datetime
+    status: str
+    booker: BookerKind
+    quantity: int
+    fate: Fate  # what choosing to cancel does to it
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of the covered bookings, by id."""
+
+    choice: Choice | None = None
+    cancelled: tuple[int, ...] = ()
+    withdrawn: tuple[int, ...] = ()
+    kept: tuple[int, ...] = ()
+
+
+# ---------------------------------------------------------------- closing
+
+
+async def preview_closure(db: Db, actor: Actor, resource_id: int, start: datetime, end: datetime, *, now: datetime) -> list[Covered]:
+    """The active bookings and loans a closure would cover, before it is saved."""
+    check_staff(actor)
+    closure = catalogue.closure_of(start, end, "")
+    async with db.read() as s:
+        resource = await catalogue_store.get_resource(s, resource_id)
+        catalogue.check_closure(resource, closure)
+        rows = (await s.execute(_meeting(resource_id, closure, now=now))).scalars()
+        return await _shown(s, _inside(resource, closure.interval, list(rows)))
+
+
+async def add_closure(
+    db: Db, actor: Actor, resource_id: int, start: datetime, end: datetime, reason: str, decision: Decision, *, now: datetime
+) -> tuple[Closure, Outcome]:
+    """Close a resource for a while: what it covers is cancelled with the closure's reason, or kept, as staff choose."""
+    check_staff(actor)
+    closure = catalogue.closure_of(start, end, reason)
+    async with db.write() as s:
+        resource, rows = await _locked(s, resource_id, _meeting(resource_id, closure, now=now))
+        catalogue.check_closure(resource, closure)
+        outcome = await _settle(s, actor, _inside(resource, closure.interval, rows), decision, reason, may_wait_on=False, now=now)
+        return await catalogue.save_closure(s, resource, closure, now=now), outcome
+
+
+# ---------------------------------------------------------------- retiring
+
+
+async def preview_retirement(db: Db, actor: Actor, resource_id: int, *, now: datetime) -> list[Covered]:
+    """Every active booking still to come (or loan still out) of the resource."""
+    check_staff(actor)
+    async with db.read() as s:
+        await catalogue_store.get_resource(s, resource_id)
+        return await _shown(s, list((await s.execute(_still_on(resource_id, now=now))).scalars()))
+
+
+async def retire_resource(
+    db: Db, actor: Actor, resource_id: int, decision: Decision, reason: str, *, now: datetime
+) -> tuple[ResourceDetail, Outcome]:
+    """Retire a resource: its bookings still to come are cancelled with a reason, or kept, as staff choose."""
+    check_staff(actor)
+    async with db.write() as s:
+        resource, rows = await _locked(s, resource_id, _still_on(resource_id, now=now))
+        outcome = await _settle(s, actor, rows, decision, reason, may_wait_on=False, now=now)
+        catalogue.retire(resource, now=now)
+        return await catalogue.detail_of(s, resource), outcome
+
+
+# ---------------------------------------------------------------- changing, the stock among it
+
+
+async def preview_stock(db: Db, actor: Actor, resource_id: int, stock: int, *, now: datetime) -> list[Covered]:
+    """The loans out or booked ahead that a stock of this many units could no longer hold."""
+    check_staff(actor)
+    async with db.read() as s:
+        resource = await catalogue_store.get_resource(s, resource_id)
+        rows = list((await s.execute(_still_on(resource_id, now=now))).scalars())
+        return await _shown(s, _over_stock(resource, stock, rows))
+
+
+async def update_resource(
+    db: Db, actor: Actor, resource_id: int, changes: Mapping[str, Any], decision: Decision, reason: str, *, now: datetime
+) -> tuple[ResourceDetail, Outcome]:
+    """Change a resource's details or rules; a lower stock cancels (with a reason) or keeps, as staff choose, the loans
+    it no longer holds."""
+    check_staff(actor)
+    catalogue.check_changeable(changes)
+    sets_stock = changes.get("stock") is not None
+    async with db.write() as s:
+        resource, rows = await _locked(s, resource_id, _still_on(resource_id, now=now) if sets_stock else None)
+        await catalogue.change_resource(s, resource, changes, now=now)
+        over = _over_stock(resource, resource.stock or 0, rows) if sets_stock else []
+        # Those over may wait in line again: units that come back fit the same wish.
+        outcome = await _settle(s, actor, over, decision, reason, may_wait_on=True, now=now)
+        return await catalogue.detail_of(s, resource), outcome
+
+
+# ---------------------------------------------------------------- what is covered
+
+
+def _still_on(resource_id: int, *, now: datetime) -> Select:
+    """The resource's active bookings not over yet (a loan handed out is on until it is back), in id order."""
+    on = or_(Booking.end > now, one_of(Booking.status, HANDED_OUT_VALUES))
+    return select(Booking).where(Booking.resource_id == resource_id, one_of(Booking.status, ACTIVE_VALUES), on).order_by(Booking.id)
+
+
+def _meeting(resource_id: int, closure: catalogue_rules.Closure, *, now: datetime) -> Select:
+    """Those meeting the closure: its ends as given, as the closure is only checked once its resource is read."""
+    return _still_on(resource_id, now=now).where(Booking.start < closure.end, Booking.end > closure.start)
+
+
+def _inside(resource: Resource, span: Interval, rows: list[Booking]) -> list[Booking]:
+    kind = ResourceKind(resource.kind)
+    return [b for b in rows if closure_rules.covered_by_closure(kind, b.start, b.end, span)]
+
+
+def _over_stock(resource: Resource, stock: int, rows: list[Booking]) -> list[Booking]:
+    if resource.kind != ResourceKind.EQUIPMENT.value:
+        return []
+    held = [
+        Held(b.id, BookingStatus(b.status), b.start, b.end, Interval(b.block_start, b.block_end), b.quantity, b.created_at) for b in rows
+    ]
+    over = {loan.id for loan in closure_rules.over_stock(held, stock)}
+    return [b for b in rows if b.id in over]
+
+
+async def _locked(s: AsyncSession, resource_id: int, query: Select | None) -> tuple[Resource, list[Booking]]:
+    """The resource and the bookings the query finds, locked for the change. On PostgreSQL the bookings are locked
+    first, in the order every writer of one booking takes (the booking, then its resource), then read again under the
+    resource's lock, which keeps new bookings out; SQLite's BEGIN IMMEDIATE already holds the whole database."""
+    if query is not None and is_postgresql(s):
+        await s.execute(locked(s, query))
+    resource = await catalogue_store.get_resource(s, resource_id, lock=True)
+    return resource, list((await s.execute(locked(s, query))).scalars()) if query is not None else []
+
+
+async def _shown(s: AsyncSession, rows: list[Booking]) -> list[Covered]:
+    """The covered bookings in time order, each with the kind of booker it has (an association, staff, a resident)."""
+    person_ids = {b.person_id for b in rows if b.association_id is None}
+    staff = set((await s.execute(select(Person.id).where(Person.id.in_(person_ids), Person.is_staff))).scalars()) if person_ids else set()
+
+    def booker(b: Booking) -> BookerKind:
+        if b.association_id is not None:
+            return BookerKind.ASSOCIATION
+        return BookerKind.STAFF if b.person_id in staff else BookerKind.RESIDENT
+
+    ordered = sorted(rows, key=lambda b: (b.start, b.id))
+    return [Covered(b.id, b.start, b.end, b.status, booker(b), b.quantity, fate_of(BookingStatus(b.status))) for b in ordered]
+
+
+# ---------------------------------------------------------------- settling them
+
+
+async def _settle(
+    s: AsyncSession, actor: Actor, rows: list[Booking], decision: Decision, reason: str, *, may_wait_on: bool, now: datetime
+) -> Outcome:
+    """Cancel the covered bookings, each booker told the reason, and withdraw held offers; or keep them all."""
+    closure_rules.check_decision([b.id for b in rows], decision)
+    fates = {b.id: fate_of(BookingStatus(b.status)) for b in rows}
+    if decision.choice is not Choice.CANCEL:
+        return Outcome(decision.choice, kept=tuple(fates))
+    closure_rules.check_reason_given(list(fates.values()), decision, reason)
+    for booking in rows:
+        if fates[booking.id] is Fate.WITHDRAW:
+            await _withdraw(s, booking, actor, reason, may_wait_on=may_wait_on, now=now)
+        elif fates[booking.id] is Fate.CANCEL:
+            mark_cancelled(s, booking, actor, reason, now=now)
+    by_fate = {fate: tuple(i for i, f in fates.items() if f is fate) for fate in Fate}
+    return Outcome(Choice.CANCEL, cancelled=by_fate[Fate.CANCEL], withdrawn=by_fate[Fate.WITHDRAW], kept=by_fate[Fate.STAYS])
+
+
+async def _withdraw(s: AsyncSession, booking: Booking, actor: Actor, reason: str, *, may_wait_on: bool, now: datetime) -> None:
+    """A held offer withdrawn: cancelled with the reason (its holder told), the offer answered, and the entry back in
+    line where the same wish may yet be met (units that come back, another bed), else off it, what it waited for gone."""
+    mark_cancelled(s, booking, actor, reason, now=now)
+    offer = (await s.execute(locked(s, select(WaitlistOffer).where(WaitlistOffer.booking_id == booking.id)))).scalar_one_or_none()
+    if offer is None:
+        return
+    offer.answer(OfferOutcome.WITHDRAWN, now=now)
+    s.add(offer)
+    entry = await waitlist_store.get_entry(s, offer.entry_id)
+    waits_on = may_wait_on or entry.kind == WaitKind.GARDEN_BED.value
+    entry.becomes(EntryStatus.WAITING if waits_on else EntryStatus.REMOVED, now=now)
+    s.add(entry)
+    if entry.season_id is not None:  # the season's application hears its offer ended, as when one runs out
+        await offers.season_lines().answered(s, entry, OfferOutcome.EXPIRED, booking_id=booking.id, now=now)
