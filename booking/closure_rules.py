@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from booking.pooled_rules import peak_units
 from booking.rules import BookingStatus, ReasonRequired
-from infra.errors import Conflict, ErrorCode
+from infra.errors import Conflict, DomainError, ErrorCode
 from infra.time import Interval
 from resources.rules import ResourceKind
 
@@ -60,6 +60,22 @@ class CoveredChoiceRequired(Conflict):
 class CoveredBookingsChanged(Conflict):
     code = ErrorCode.COVERED_BOOKINGS_CHANGED
     title = "The bookings affected are not those you were shown: look again"
+
+
+class StockBelowUnitsOut(DomainError):
+    code = ErrorCode.STOCK_BELOW_UNITS_OUT
+    status = 422
+    title = "The stock cannot be lower than the units that are out on loan now"
+
+
+def check_stock_holds_what_is_out(loans: list[Held], stock: int) -> None:
+    """Units handed out are out whatever staff decide: a stock below their busiest instant would be a lie
+    (availability would show fewer than none free)."""
+    out = [(loan.block, loan.quantity) for loan in loans if loan.status in HANDED_OUT]
+    span = Interval(min(b.start for b, _ in out), max(b.end for b, _ in out)) if out else None
+    busiest = peak_units(out, span) if span else 0
+    if stock < busiest:
+        raise StockBelowUnitsOut(stock=stock, units_out=busiest)
 
 
 def fate_of(status: BookingStatus) -> Fate:

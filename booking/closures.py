@@ -127,6 +127,8 @@ async def update_resource(
     sets_stock = changes.get("stock") is not None
     async with db.write() as s:
         resource, rows = await _locked(s, resource_id, _still_on(resource_id, now=now) if sets_stock else None)
+        if sets_stock and resource.kind == ResourceKind.EQUIPMENT.value:
+            closure_rules.check_stock_holds_what_is_out([_held(b) for b in rows], changes["stock"])
         await catalogue.change_resource(s, resource, changes, now=now)
         over = _over_stock(resource, resource.stock or 0, rows) if sets_stock else []
         # Those over may wait in line again: units that come back fit the same wish.
@@ -153,13 +155,14 @@ def _inside(resource: Resource, span: Interval, rows: list[Booking]) -> list[Boo
     return [b for b in rows if closure_rules.covered_by_closure(kind, b.start, b.end, span)]
 
 
+def _held(b: Booking) -> Held:
+    return Held(b.id, BookingStatus(b.status), b.start, b.end, Interval(b.block_start, b.block_end), b.quantity, b.created_at)
+
+
 def _over_stock(resource: Resource, stock: int, rows: list[Booking]) -> list[Booking]:
     if resource.kind != ResourceKind.EQUIPMENT.value:
         return []
-    held = [
-        Held(b.id, BookingStatus(b.status), b.start, b.end, Interval(b.block_start, b.block_end), b.quantity, b.created_at) for b in rows
-    ]
-    over = {loan.id for loan in closure_rules.over_stock(held, stock)}
+    over = {loan.id for loan in closure_rules.over_stock([_held(b) for b in rows], stock)}
     return [b for b in rows if b.id in over]
 
 

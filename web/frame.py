@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import replace
@@ -15,7 +16,7 @@ from litestar.response import Redirect, Template
 
 from infra.database import Db
 from infra.errors import DomainError, ErrorCode, NotAuthenticated
-from infra.http import bearer_or_cookie
+from infra.http import SESSION_COOKIE, bearer_or_cookie
 from infra.settings import Settings
 from infra.time import local_datetime
 from people import service as people
@@ -56,12 +57,22 @@ def language_of(request: Request, viewer: Actor | None) -> str:
     return chosen(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE), viewer.language if viewer else None)
 
 
+def csrf_secret(request: Request) -> str:
+    """A random value in a cookie that a cross-site page can neither read nor set (made on first need)."""
+    secret = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
+    if not secret:
+        secret = request.state.new_csrf = secrets.token_urlsafe(24)
+    return secret
+
+
+def form_token(secret: str, session: str) -> str:
+    """The token a form carries: bound to the session when signed in, so a cookie and token planted from a
+    neighbouring site (without the victim's session) prove nothing."""
+    return hmac.new(secret.encode(), session.encode(), hashlib.sha256).hexdigest() if session else secret
+
+
 def csrf_token(request: Request) -> str:
-    """The form token: a random value in a cookie that a cross-site page can neither read nor set."""
-    token = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "new_csrf", None)
-    if not token:
-        token = request.state.new_csrf = secrets.token_urlsafe(24)
-    return token
+    return form_token(csrf_secret(request), request.cookies.get(SESSION_COOKIE, ""))
 
 
 def page_cookies(request: Request, settings: Settings) -> list[Cookie]:
@@ -97,7 +108,8 @@ async def posted(request: Request) -> dict[str, str]:
     """The form's fields, once its token proves it came from one of our pages."""
     form = await request.form()
     sent, kept = str(form.get(CSRF_FIELD, "")), request.cookies.get(CSRF_COOKIE, "")
-    if not kept or not hmac.compare_digest(sent.encode(), kept.encode()):
+    expected = form_token(kept, request.cookies.get(SESSION_COOKIE, ""))
+    if not kept or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise CsrfFailed()
     return {key: str(value).strip() for key, value in form.items() if key != CSRF_FIELD}
 

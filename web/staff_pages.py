@@ -13,7 +13,7 @@ from booking import service as bookings
 from booking.closure_rules import Choice, Decision
 from booking.loans import service as loans
 from infra.database import Db
-from infra.errors import DomainError, ErrorCode
+from infra.errors import DomainError, ErrorCode, NotFound
 from infra.settings import Settings
 from people.actor import Actor, check_staff
 from people.service import persons_by_id
@@ -95,11 +95,15 @@ async def handovers_page(
 
 @get("/staff/handovers", name="handovers")
 async def handovers(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime, day: str = "") -> Template:
+    return await handovers_page(request, db, settings, staff(viewer), day_or_today(day, now))
+
+
+def day_or_today(day: str, now: datetime) -> date:
+    """The day a hand-over page was asked for, or today for one that is no date (a day is only where to look)."""
     try:
-        chosen_day = date.fromisoformat(day) if day else today(now)
+        return date.fromisoformat(day)
     except ValueError:
-        chosen_day = today(now)
-    return await handovers_page(request, db, settings, staff(viewer), chosen_day)
+        return today(now)
 
 
 def returned_as(form: dict[str, str]) -> dict:
@@ -118,8 +122,10 @@ async def hand_over(
 ) -> Template | Redirect:
     """Check out at pickup, check in at return; the page the form came from is shown again."""
     actor = staff(viewer)
+    if step not in ("check-out", "check-in"):
+        raise NotFound(f"No hand-over step {step!r}")
     form = await posted(request)
-    day = form.get("day") or today(now).isoformat()
+    day = day_or_today(form.get("day", ""), now)
     try:
         if step == "check-out":
             await loans.check_out(db, actor, booking_id, at=None, note=form.get("note", ""), now=now)
@@ -127,9 +133,9 @@ async def hand_over(
             await loans.check_in(db, actor, booking_id, at=None, now=now, **returned_as(form))
     except DomainError as refusal:
         return await handovers_page(
-            request, db, settings, actor, date.fromisoformat(day), status=422, errors={f"booking-{booking_id}": error_map(refusal, "note")}
+            request, db, settings, actor, day, status=422, errors={f"booking-{booking_id}": error_map(refusal, "note")}
         )
-    return see_other(f"/staff/handovers?day={day}&done={step}")
+    return see_other(f"/staff/handovers?day={day.isoformat()}&done={step}")
 
 
 @get("/staff/overdue", name="overdue")

@@ -39,6 +39,7 @@ from booking.waitlists.rules import (
 from booking.waitlists.store import WaitlistEntry, WaitlistOffer
 from infra import outbox
 from infra.database import Db
+from people import store as people_store
 from people.actor import Actor
 from resources import store as catalogue
 from resources.rules import BookerKind, Policy, ResourceKind
@@ -134,6 +135,8 @@ async def offer_in(s: AsyncSession, resource_id: int, *, now: datetime, skip_ent
             continue
         if is_bed and not await season_lines().bed_fits(s, resource, seasons[entry.season_id], entry):
             continue
+        if not await _still_speaks_for_its_association(s, entry, now=now):
+            continue
         booking = await _hold(s, resource, policy, entry, terms_for(entry, seasons.get(entry.season_id)), now=now)
         if booking is not None:
             made.append(booking)
@@ -145,6 +148,16 @@ def _still_wanted(entry: WaitlistEntry, *, now: datetime) -> bool:
     if entry.kind == WaitKind.GARDEN_BED.value:
         return entry.end > now
     return entry.start > now
+
+
+async def _still_speaks_for_its_association(s: AsyncSession, entry: WaitlistEntry, *, now: datetime) -> bool:
+    """One who waited for an association and has since left it (or was removed) waits no more: the place was the
+    association's, not theirs to keep."""
+    if entry.association_id is None or await people_store.membership(s, entry.association_id, entry.person_id) is not None:
+        return True
+    entry.becomes(EntryStatus.REMOVED, now=now)
+    s.add(entry)
+    return False
 
 
 def terms_for(entry: WaitlistEntry, season: Any) -> OfferTerms:
@@ -208,7 +221,9 @@ async def _open_offer(s: AsyncSession, actor: Actor, booking_id: int, *, now: da
     """The offer, locked, made to this actor, and still open: or the reason it cannot be answered."""
     booking = await store.get_booking(s, booking_id, for_update=True)
     offer, entry = await waitlist_store.offer_of(s, booking_id)
-    check_offer_is_for(booking.person_id, booking.association_id, person_id=actor.person_id, admin_of=actor.is_admin_of)
+    check_offer_is_for(
+        booking.person_id, booking.association_id, person_id=actor.person_id, member_of=actor.is_member_of, admin_of=actor.is_admin_of
+    )
     check_offer_open(BookingStatus(booking.status), offer.deadline, now=now)
     return booking, offer, entry
 

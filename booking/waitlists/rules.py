@@ -152,11 +152,21 @@ def check_offer_open(status: BookingStatus, deadline: datetime | None, *, now: d
         raise OfferExpired(deadline=deadline.isoformat())
 
 
-def check_offer_is_for(offer_person_id: int, offer_association_id: int | None, *, person_id: int, admin_of: Callable[[int], bool]) -> None:
-    """Only the one the offer was made to (or an admin of its association) may answer it."""
-    if person_id == offer_person_id:
-        return
-    if offer_association_id is not None and admin_of(offer_association_id):
+def check_offer_is_for(
+    offer_person_id: int,
+    offer_association_id: int | None,
+    *,
+    person_id: int,
+    member_of: Callable[[int], bool],
+    admin_of: Callable[[int], bool],
+) -> None:
+    """Only the one the offer was made to may answer it; an association's offer only while they are still its member
+    (or an admin of it answers): whoever was removed no longer speaks for the association."""
+    if offer_association_id is None:
+        if person_id == offer_person_id:
+            return
+        raise NotYourOffer()
+    if admin_of(offer_association_id) or (person_id == offer_person_id and member_of(offer_association_id)):
         return
     raise NotYourOffer()
 

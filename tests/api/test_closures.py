@@ -274,3 +274,19 @@ async def test_only_staff_close_retire_or_lower_the_stock(client, room_id, alice
     assert_problem(response, 403, "staff_only")
     assert await status_of(client, staff, taken) == ("confirmed", None)
     assert await closures_of(client, room_id) == []
+
+
+async def test_a_stock_below_the_units_out_on_loan_now_is_refused_whatever_is_chosen(client, db, clock, alice, bob, staff):
+    chairs, first, second = await two_loans_of_two_chairs(client, db, alice, bob)
+    clock.now = datetime.fromisoformat(MON_TO_TUE["start"])
+    for loan in (first, second):
+        out = await client.post(f"/api/v1/bookings/{loan}/check-out", json={}, headers=staff[1])
+        assert out.status_code == 200, out.text
+    for covered in ("cancel", "keep"):
+        refused = await client.patch(
+            f"/api/v1/resources/{chairs}", json={"stock": 3, "covered": covered, "reason": "Tapt"}, headers=staff[1]
+        )
+        assert_problem(refused, 422, "stock_below_units_out")
+        assert refused.json()["units_out"] == 4
+    availability = await client.get(f"/api/v1/resources/{chairs}")
+    assert availability.json()["stock"] == 4

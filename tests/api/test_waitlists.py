@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from booking.waitlists import offers
 from infra.outbox import Notification
+from people.store import Membership
 from tests import builders
 from tests.api.test_bookings import MONDAY_EVENING, assert_problem, book
 from tests.api.test_loans import MON_TO_TUE
@@ -212,3 +213,34 @@ async def test_an_offer_skips_whoever_is_over_their_quota_for_the_next_in_line(c
     await cancel(client, alice[1], booking_id)
     assert (await entry(client, bob[1], bobs["id"]))["status"] == "waiting"
     assert (await entry(client, carol[1], carols["id"]))["status"] == "offered"
+
+
+async def leave_association(db, association_id: int, person_id: int) -> None:
+    """The admin removes them (as `DELETE …/members/{id}` does)."""
+    async with db.write() as s:
+        await s.execute(delete(Membership).where(Membership.association_id == association_id, Membership.person_id == person_id))
+
+
+async def test_one_removed_from_an_association_is_offered_nothing_for_it_and_the_next_in_line_is(client, db, room_id, alice, bob, carol):
+    club = await builders.association(db, "Sjakklubben", "912345678", {bob[0]: "member"})
+    booking_id = (await book(client, alice[1], room_id, **MONDAY_EVENING)).json()["id"]
+    bobs = (await wait(client, bob[1], room_id, organisation_id=club, **MONDAY_EVENING)).json()
+    carols = (await wait(client, carol[1], room_id, **MONDAY_EVENING)).json()
+    await leave_association(db, club, bob[0])
+    await cancel(client, alice[1], booking_id)
+    assert (await entry(client, bob[1], bobs["id"]))["status"] == "removed"
+    assert (await entry(client, carol[1], carols["id"]))["status"] == "offered"
+    assert "offer_made" not in await events(db, bob[0])
+
+
+async def test_one_removed_from_an_association_cannot_accept_the_offer_made_to_it(client, db, room_id, alice, bob):
+    club = await builders.association(db, "Sjakklubben", "912345678", {bob[0]: "member"})
+    booking_id = (await book(client, alice[1], room_id, **MONDAY_EVENING)).json()["id"]
+    bobs = (await wait(client, bob[1], room_id, organisation_id=club, **MONDAY_EVENING)).json()
+    await cancel(client, alice[1], booking_id)
+    offer = (await entry(client, bob[1], bobs["id"]))["offer"]
+    await leave_association(db, club, bob[0])
+    refused = await client.post(offer["accept"], headers=bob[1])
+    assert refused.status_code == 403 and refused.json()["code"] == "not_your_offer", refused.text
+    direct = await book(client, alice[1], room_id, **MONDAY_EVENING)
+    assert direct.status_code == 409  # the held slot stays held until the offer runs out

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
 from people.store import Person
+from tests import builders
 
 NUL = "\u0000"
 
@@ -53,3 +56,19 @@ async def test_a_percent_sign_before_two_zeros_in_json_is_only_text(client, alic
 
 async def test_a_nul_in_a_query_string_is_refused(client):
     assert assert_problem(await client.get("/api/v1/resources?kind=room%00"), 422)["code"] == "invalid_input"
+
+
+async def test_a_hand_over_form_with_no_date_for_its_day_refuses_cleanly_and_shows_today(client, db, staff):
+    chairs = await builders.item(db, "stoler", stock=4)
+    page = (await client.get("/staff/handovers?day=x", headers=staff[1])).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    refused = await client.post(f"/staff/loans/{chairs}/check-out", data={"day": "x", "csrf_token": token}, headers=staff[1])
+    assert refused.status_code == 422  # the item is no loan: refused on the page, the day read as today
+    assert refused.headers["content-type"].startswith("text/html")  # a page with the refusal, not a 500
+
+
+async def test_a_hand_over_step_that_does_not_exist_is_not_taken_for_a_return(client, db, staff):
+    page = (await client.get("/staff/handovers", headers=staff[1])).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = await client.post("/staff/loans/1/anything", data={"csrf_token": token}, headers=staff[1])
+    assert response.status_code == 404

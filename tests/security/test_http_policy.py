@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -94,7 +95,31 @@ async def test_a_session_begun_over_https_gets_a_secure_cookie(app, settings, db
     await builders.person(db, "ola@example.no")
     link = await people.create_signin_link(db, settings, "ola@example.no", now=clock())
     async with AsyncTestClient(app=app, base_url="https://testserver.local") as https:
-        verified = await https.get(link.split("8000", 1)[1], follow_redirects=False)
+        page = await https.get(link.split("8000", 1)[1], follow_redirects=False)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        token = link.split("token=", 1)[1]
+        verified = await https.post("/auth/verify", data={"token": token, "csrf_token": csrf}, follow_redirects=False)
     assert verified.status_code == 303
     assert "secure" in verified.headers["set-cookie"].lower()
     assert verified.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_a_form_token_planted_with_its_cookie_from_a_neighbouring_site_is_refused_for_a_signed_in_person(
+    client, alice, room_id, session
+):
+    client.cookies.set("allmenning_session", session)
+    client.cookies.set("allmenning_csrf", "planted-by-a-neighbour")
+    form = {"date": "2026-11-24", "start": "18:00", "end": "20:00", "title": "Styremøte", "csrf_token": "planted-by-a-neighbour"}
+    refused = await client.post(f"/resources/{room_id}/book", data=form, follow_redirects=False)
+    assert refused.status_code == 403
+    assert await mine(client, alice[1]) == []
+
+
+async def test_the_form_token_a_page_gave_a_signed_in_person_is_accepted(client, alice, room_id, session):
+    client.cookies.set("allmenning_session", session)
+    page = (await client.get(f"/resources/{room_id}/book")).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"date": "2026-11-24", "start": "18:00", "end": "20:00", "title": "Styremøte", "csrf_token": token}
+    sent = await client.post(f"/resources/{room_id}/book", data=form, follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    assert len(await mine(client, alice[1])) == 1

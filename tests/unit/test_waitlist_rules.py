@@ -99,10 +99,17 @@ def test_an_open_offer_can_be_answered_until_its_deadline():
 
 
 def test_only_the_one_offered_or_an_admin_of_their_association_may_answer():
-    check_offer_is_for(1, None, person_id=1, admin_of=lambda a: False)
-    check_offer_is_for(1, 7, person_id=2, admin_of=lambda a: a == 7)
+    nobody = lambda a: False  # noqa: E731
+    check_offer_is_for(1, None, person_id=1, member_of=nobody, admin_of=nobody)
+    check_offer_is_for(1, 7, person_id=2, member_of=nobody, admin_of=lambda a: a == 7)
+    check_offer_is_for(1, 7, person_id=1, member_of=lambda a: a == 7, admin_of=nobody)
     with pytest.raises(NotYourOffer):
-        check_offer_is_for(1, None, person_id=2, admin_of=lambda a: True)
+        check_offer_is_for(1, None, person_id=2, member_of=nobody, admin_of=lambda a: True)
+
+
+def test_one_removed_from_an_association_no_longer_answers_its_offer():
+    with pytest.raises(NotYourOffer):
+        check_offer_is_for(1, 7, person_id=1, member_of=lambda a: False, admin_of=lambda a: False)
 
 
 def test_a_first_decline_keeps_the_place_and_a_second_sends_one_to_the_back():
