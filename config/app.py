@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "now": Provide(provide_now, sync_to_thread=False),
             "settings": Provide(provide_settings, sync_to_thread=False),
             "actor": Provide(people_api.provide_actor),
-            "my_feed_url": Provide(notifications_api.provide_my_feed_url),
+            "my_calendar_feed": Provide(notifications_api.provide_my_calendar_feed),
         },
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[RequestGuard],

@@ -35,7 +35,8 @@ async def import_catalogue(settings: Settings, path: Path, *, apply: bool) -> st
 
 
 async def prepare(settings: Settings) -> str:
-    """Migrate, seed the default catalogue into an empty database, and give the operator a one-time sign-in link."""
+    """Migrate, seed the default catalogue into an empty database and, on that first start only, give the operator a
+    one-time sign-in link (`users link` mints another)."""
     from people import service as people
     from resources.catalogue import parse_catalogue
     from resources.catalogue_import import seed_catalogue
@@ -47,6 +48,8 @@ async def prepare(settings: Settings) -> str:
         catalogue = parse_catalogue(DEFAULT_CATALOGUE.read_text(encoding="utf-8"))
         seeded = await seed_catalogue(db, catalogue, now=now())
         report = "kept as it is" if seeded is None else f"seeded the default, {seeded}".split("\n", 1)[0]
+        if seeded is None:  # not the first start: a link printed at every start would sit in every log
+            return f"Catalogue: {report}\nStaff sign-in link: `allmenning users link {OPERATOR_EMAIL}` mints one"
         await people.add_person(db, OPERATOR_EMAIL, name="Knutepunkt Strømsø", staff=True, now=now())
         link = await people.create_signin_link(db, settings, OPERATOR_EMAIL, now=now())
     finally:
@@ -80,6 +83,17 @@ async def add_user(settings: Settings, email: str, name: str, staff: bool) -> st
     finally:
         await db.dispose()
     return f"person {person.id} {person.email}{' (staff)' if person.is_staff else ''}"
+
+
+async def sign_in_link(settings: Settings, email: str) -> str:
+    from people import service as people
+
+    db = Db(settings.database_url)
+    try:
+        link = await people.create_signin_link(db, settings, email, now=now())
+    finally:
+        await db.dispose()
+    return f"Sign-in link for {email} (one-time, 24 h; older unused links stop working):\n{link}"
 
 
 async def create_token(settings: Settings, email: str, label: str) -> str:
@@ -121,6 +135,8 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("email")
     add.add_argument("--name", default="")
     add.add_argument("--staff", action="store_true")
+    link = users.add_parser("link", help="mint a one-time sign-in link (24 h) for a person")
+    link.add_argument("email")
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="action", required=True)
     create = tokens.add_parser("create", help="issue a bearer token for a person")
     create.add_argument("email")
@@ -146,6 +162,8 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> str | None:
             return asyncio.run(import_catalogue(settings, args.file, apply=args.apply))
         case ("users", "add"):
             return asyncio.run(add_user(settings, args.email, args.name, args.staff))
+        case ("users", "link"):
+            return asyncio.run(sign_in_link(settings, args.email))
         case ("tokens", "create"):
             return asyncio.run(create_token(settings, args.email, args.label))
         case ("associations", "add"):

@@ -42,7 +42,10 @@ def problem(status: int, code: ErrorCode, title: str, detail: str | None = None,
 
 
 def on_domain_error(_: Request, exc: DomainError) -> Response:
-    return problem(exc.status, exc.code, exc.title, exc.detail, exc.extra)
+    answer = problem(exc.status, exc.code, exc.title, exc.detail, exc.extra)
+    if isinstance(retry_after := exc.extra.get("retry_after"), int):  # a rate limit says when to come back
+        answer.headers["Retry-After"] = str(retry_after)
+    return answer
 
 
 def on_validation_error(_: Request, exc: ValidationException) -> Response:

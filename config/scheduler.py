@@ -21,6 +21,7 @@ from infra.mail_transport import transport_for
 from infra.settings import Settings
 from notifications import service
 from notifications.mail import Site
+from people import service as people
 
 log = logging.getLogger("allmenning.scheduler")
 DRAIN_EVERY = timedelta(seconds=30)  # the safety net: mail normally leaves at once, woken by its commit
@@ -40,6 +41,7 @@ class Scheduler:
 
     def __init__(self, db: Db, settings: Settings, clock: Callable[[], datetime]) -> None:
         self.db, self.clock, self.owner = db, clock, process_name()
+        self.settings = settings
         self.site, self.transport = Site.of(settings), transport_for(settings)
         self.triggers = AsyncIOScheduler(timezone=UTC)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its INFO lines would repeat every half minute
@@ -90,6 +92,11 @@ class Scheduler:
                 continue
             if report.sent or report.retrying or report.failed:
                 log.info("outbox: %s sent, %s to retry, %s failed", report.sent, report.retrying, report.failed)
+            try:  # sign-in mails the mail server did not take at once (they have no outbox row: no person yet)
+                if resent := await people.resend_signin_mails(self.db, self.settings, now=self.clock()):
+                    log.info("sign-in mails: %s sent on retry", resent)
+            except Exception:
+                log.exception("resending sign-in mails failed")
 
     async def sweep(self, job: str) -> bool:
         """Run a periodic job if this process claims the tick; True when it did."""

@@ -56,17 +56,27 @@ async def resource_feed(filename: str, request: Request, db: Db, settings: Setti
     return calendar_response(request, body, private=False)
 
 
-async def provide_my_feed_url(db: Db, settings: Settings, actor: Actor, now: datetime) -> str:
-    """The signed-in person's feed address, for `GET /api/v1/me` (people's api is given it, not told where it lives)."""
-    return await service.calendar_feed_url(db, settings, actor.person_id, now=now)
+async def provide_my_calendar_feed(db: Db, actor: Actor) -> dict | None:
+    """Whether I have a feed, for `GET /api/v1/me` (people's api is given it, not told where it lives).
+
+    Its URL cannot be told: only a hash of the token is kept, so the URL is shown once, when it is made.
+    """
+    return {"exists": True} if await service.has_calendar_feed(db, actor.person_id) else None
 
 
-@get("/api/v1/me/calendar-feed", summary="My private calendar feed URL (made on first asking)")
-async def my_feed(db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
-    return {"url": await service.calendar_feed_url(db, settings, actor.person_id, now=now)}
+@get("/api/v1/me/calendar-feed", summary="Whether I have a private calendar feed (its URL is shown only when made)")
+async def my_feed(db: Db, actor: Actor) -> dict:
+    return {"exists": await service.has_calendar_feed(db, actor.person_id)}
 
 
-@post("/api/v1/me/calendar-feed/rotate", status_code=200, summary="Replace my feed URL; the old one stops working")
+@post("/api/v1/me/calendar-feed", status_code=201, summary="Make my feed URL, shown only in this answer; an older one stops working")
+async def make_my_feed(db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
+    return {"url": await service.rotate_calendar_feed(db, settings, actor, now=now)}
+
+
+@post(
+    "/api/v1/me/calendar-feed/rotate", status_code=200, summary="Replace my feed URL (shown only in this answer); the old one stops working"
+)
 async def rotate_my_feed(db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
     return {"url": await service.rotate_calendar_feed(db, settings, actor, now=now)}
 
@@ -76,9 +86,14 @@ async def revoke_my_feed(db: Db, actor: Actor, now: datetime) -> None:
     await service.revoke_calendar_feed(db, actor, now=now)
 
 
-@get("/api/v1/associations/{association_id:int}/calendar-feed", summary="My feed URL for an association's bookings (members)")
-async def association_feed(association_id: Id, db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
-    return {"url": await service.association_feed_url(db, settings, actor, association_id, now=now)}
+@get("/api/v1/associations/{association_id:int}/calendar-feed", summary="Whether I have a feed of an association's bookings (members)")
+async def association_feed(association_id: Id, db: Db, actor: Actor) -> dict:
+    return {"exists": await service.has_association_feed(db, actor, association_id)}
+
+
+@post("/api/v1/associations/{association_id:int}/calendar-feed", status_code=201, summary="Make my association feed URL (shown once)")
+async def make_association_feed(association_id: Id, db: Db, settings: Settings, actor: Actor, now: datetime) -> dict:
+    return {"url": await service.rotate_calendar_feed(db, settings, actor, now=now, association_id=association_id)}
 
 
 @post("/api/v1/associations/{association_id:int}/calendar-feed/rotate", status_code=200, summary="Replace my association feed URL")
@@ -124,9 +139,11 @@ ROUTES = [
     private_feed,
     resource_feed,
     my_feed,
+    make_my_feed,
     rotate_my_feed,
     revoke_my_feed,
     association_feed,
+    make_association_feed,
     rotate_association_feed,
     revoke_association_feed,
     failed_notifications,

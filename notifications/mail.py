@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -80,6 +81,7 @@ def context_of(letter: Letter, site: Site, speak: Speaker) -> dict:
     wording = rules.wording_of(letter.kind, details)
     season = str(details.get("season") or "")
     what = season if rules.meaning_of(letter.kind).template == "season" or not booking else what_of(booking, letter)
+    what = str(details.get("association") or "") or what  # an invitation is told by its association's name
     deadline = details.get("deadline")
     name = letter.recipient.name
     return {
@@ -96,7 +98,9 @@ def context_of(letter: Letter, site: Site, speak: Speaker) -> dict:
         "season": season,
         "deadline": speak.when(datetime.fromisoformat(deadline)) if deadline else "",
         "series": [speak.span(b.start, b.end) for b in letter.series],
-        "link": rules.manage_url(site.base_url, booking.id) if booking else f"{site.base_url}/",
+        "link": rules.manage_url(site.base_url, booking.id) if booking else f"{site.base_url}{details.get('path') or '/'}",
+        "association": str(details.get("association") or ""),
+        "role": str(details.get("role") or ""),
         "b": booking and booking_context(booking, speak, letter),
     }
 
@@ -143,10 +147,27 @@ def booking_context(booking: BookingFacts, speak: Speaker, letter: Letter) -> di
     }
 
 
+def plain_name(name: str) -> str:
+    """A name with each control character (CR, LF, tab…) as a space: a name stored before names were checked still mails."""
+    return " ".join("".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in name).split())
+
+
+def recipient_of(party: calendar.Party) -> Address:
+    """The To address, named only when that fits on one header line.
+
+    Python's folding of a long display name drops its quotes, so a name with commas would read as several
+    addresses; the greeting still names the person.
+    """
+    named = Address(plain_name(party.name), addr_spec=party.email)
+    probe = EmailMessage()
+    probe["To"] = named
+    return named if probe["To"].fold(policy=probe.policy).count("\n") == 1 else Address(addr_spec=party.email)
+
+
 def envelope(letter: Letter, site: Site, subject: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = site.mail_from
-    message["To"] = Address(letter.recipient.name, addr_spec=letter.recipient.email)
+    message["To"] = recipient_of(letter.recipient)
     message["Subject"] = subject
     message["Date"] = format_datetime(letter.created_at)
     message["Message-ID"] = rules.message_id(letter.notification_id, site.host)

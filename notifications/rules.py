@@ -35,7 +35,7 @@ class UnknownKind(DomainError):
 class Meaning:
     """How a kind of notification reads: which template words it, and what its calendar part says."""
 
-    template: str  # "booking", "series" or "season"
+    template: str  # "booking", "series", "season" or "invitation"
     method: str | None  # iTIP method of the calendar part; None sends no calendar part
     worded_by: str | None = None  # a payload field whose value picks the wording (a season result's outcome)
 
@@ -63,6 +63,8 @@ KINDS: dict[str, Meaning] = {
     "offer_expired": Meaning("booking", None),
     "season_result": Meaning("season", None, worded_by="outcome"),
     "renewal_invited": Meaning("season", None),
+    # An admin's invitation to join an association: about no booking, told by the association's name.
+    "association_invitation": Meaning("invitation", None),
 }
 
 
@@ -131,6 +133,10 @@ WORDINGS: dict[str, Wording] = {
     "renewal_invited": Wording(
         N_("Renew your place: {what}"),
         N_("You can renew your place for the next season. Confirm before the renewal window closes."),
+    ),
+    "association_invitation": Wording(
+        N_("Invitation to join {what}"),
+        N_("You are invited to join an association in Allmenning. Sign in and accept before the deadline to become a member."),
     ),
 }
 

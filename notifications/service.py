@@ -1,4 +1,4 @@
-"""Use cases of notifications: drain the outbox, record due reminders, show staff what failed, hand out feed URLs."""
+"""Use cases of notifications: drain the outbox, record due reminders, show staff what failed, make feed URLs."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ def letter_of(
     meaning = rules.meaning_of(n.kind)
     person = people.get(n.person_id)
     booking = bookings.get(n.booking_id) if n.booking_id is not None else None
-    if person is None or (booking is None and meaning.template != "season"):
+    if person is None or (booking is None and meaning.template not in ("season", "invitation")):
         raise LookupError(f"person {n.person_id} or booking {n.booking_id} no longer exists")
     occurrences = tuple(series.get(int(n.payload["series_id"]), ())) if "series_id" in n.payload else ()
     told = booking and rules.as_of(booking, n.payload)
@@ -158,7 +158,7 @@ def letter_of(
         notification_id=n.id,
         kind=n.kind,
         created_at=n.created_at,
-        recipient=Party(person.name, person.email),
+        recipient=Party(mail.plain_name(person.name), person.email),  # headers, greeting and the calendar's CN alike
         language=rules.language_of(person.language),
         booking=told,
         details=dict(n.payload),
@@ -226,16 +226,10 @@ def feed_url(settings: Settings, token: str) -> str:
     return f"{settings.base_url}/calendar/feeds/{token}.ics"
 
 
-async def calendar_feed_url(db: Db, settings: Settings, person_id: int, *, now: datetime, association_id: int | None = None) -> str:
-    """The person's private feed URL (or their URL for an association's feed), made on first asking."""
+async def has_calendar_feed(db: Db, person_id: int, *, association_id: int | None = None) -> bool:
+    """Whether the person has a live feed URL (of their own, or for an association); only its hash is kept, not the URL."""
     async with db.read() as s:
-        feed = await store.feed_of(s, person_id, association_id)
-    if feed is not None:
-        return feed_url(settings, feed.token)
-    async with db.write() as s:
-        await facts.lock_person(s, person_id)  # two first askings at once make one feed, not two
-        feed = await store.feed_of(s, person_id, association_id) or store.add_feed(s, person_id, association_id, now=now)
-        return feed_url(settings, feed.token)
+        return await store.feed_of(s, person_id, association_id) is not None
 
 
 async def check_may_follow(db: Db, actor: Actor, association_id: int) -> None:
@@ -246,19 +240,19 @@ async def check_may_follow(db: Db, actor: Actor, association_id: int) -> None:
             raise AssociationNotFound(association_id=association_id)
 
 
-async def association_feed_url(db: Db, settings: Settings, actor: Actor, association_id: int, *, now: datetime) -> str:
+async def has_association_feed(db: Db, actor: Actor, association_id: int) -> bool:
     await check_may_follow(db, actor, association_id)
-    return await calendar_feed_url(db, settings, actor.person_id, now=now, association_id=association_id)
+    return await has_calendar_feed(db, actor.person_id, association_id=association_id)
 
 
 async def rotate_calendar_feed(db: Db, settings: Settings, actor: Actor, *, now: datetime, association_id: int | None = None) -> str:
-    """A new feed URL; the old one stops working at once (a leaked URL is rotated, not just forgotten)."""
+    """Make a feed URL, shown this once; any older one stops working at once (a leaked URL is replaced, not just forgotten)."""
     if association_id is not None:
         await check_may_follow(db, actor, association_id)
     async with db.write() as s:
-        await facts.lock_person(s, actor.person_id)
+        await facts.lock_person(s, actor.person_id)  # two makings at once leave one live feed, not two
         await store.revoke_feeds(s, actor.person_id, association_id, now=now)
-        return feed_url(settings, store.add_feed(s, actor.person_id, association_id, now=now).token)
+        return feed_url(settings, store.add_feed(s, actor.person_id, association_id, now=now))
 
 
 async def revoke_calendar_feed(db: Db, actor: Actor, *, now: datetime, association_id: int | None = None) -> None:

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from infra.database import WAKE_AFTER_COMMIT, UtcDateTime
 from infra.outbox import FAILED, PENDING, SENT, Notification
 from infra.rows import insert_for, locked
+from people.store import hash_token
 
 
 class JobRun(SQLModel, table=True):
@@ -116,15 +117,15 @@ async def forget_runs_before(s: AsyncSession, moment: datetime) -> None:
 class CalendarFeed(SQLModel, table=True):
     """A private feed URL: a person's bookings, or (held by a member) an association's.
 
-    The token is kept as it is, unlike sign-in secrets: a feed URL is shown again on every visit to one's
-    profile and sits in calendar apps anyway; it only reads, and rotating or revoking it is one click.
+    `token` holds the sha256 of the URL's token, as credentials do: a copy of the database opens no one's feed.
+    So the URL is shown only when it is made; a person who lost it makes a new one (the old one then stops).
     """
 
     __tablename__ = "calendar_feed"
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     association_id: int | None = Field(default=None, foreign_key="association.id")
-    token: str = Field(max_length=64, unique=True, index=True)
+    token: str = Field(max_length=64, unique=True, index=True)  # the token's sha256 in hex: exactly 64 characters
     created_at: datetime = Field(sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
@@ -135,7 +136,7 @@ def _owned_by(person_id: int, association_id: int | None) -> tuple[ColumnElement
 
 
 async def live_feed(s: AsyncSession, token: str) -> CalendarFeed | None:
-    query = select(CalendarFeed).where(CalendarFeed.token == token, CalendarFeed.revoked_at.is_(None))
+    query = select(CalendarFeed).where(CalendarFeed.token == hash_token(token), CalendarFeed.revoked_at.is_(None))
     return (await s.execute(query)).scalar_one_or_none()
 
 
@@ -144,10 +145,11 @@ async def feed_of(s: AsyncSession, person_id: int, association_id: int | None) -
     return (await s.execute(query)).scalar_one_or_none()
 
 
-def add_feed(s: AsyncSession, person_id: int, association_id: int | None, *, now: datetime) -> CalendarFeed:
-    feed = CalendarFeed(person_id=person_id, association_id=association_id, token=secrets.token_urlsafe(32), created_at=now)
-    s.add(feed)
-    return feed
+def add_feed(s: AsyncSession, person_id: int, association_id: int | None, *, now: datetime) -> str:
+    """A new feed; returns its token, which only the URL shown now will ever hold."""
+    token = secrets.token_urlsafe(32)
+    s.add(CalendarFeed(person_id=person_id, association_id=association_id, token=hash_token(token), created_at=now))
+    return token
 
 
 async def revoke_feeds(s: AsyncSession, person_id: int, association_id: int | None, *, now: datetime) -> int:

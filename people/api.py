@@ -7,16 +7,15 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, delete, get, patch, post
-from litestar.response import Redirect
 
 from infra.database import Db
 from infra.errors import NotAuthenticated
-from infra.http import SESSION_COOKIE, SIGNED_OUT, bearer_or_cookie, session_cookie
+from infra.http import SESSION_COOKIE, SIGNED_OUT, bearer_or_cookie
 from infra.settings import TIMEZONE, Settings
 from people import associations, service
 from people.actor import Actor
 from people.rules import Language, MemberRole
-from people.store import Association, Credential, Membership, Person
+from people.store import Association, Credential, Invitation, Membership, Person
 
 Email = Annotated[str, msgspec.Meta(max_length=254)]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
@@ -24,8 +23,9 @@ Short = Annotated[str, msgspec.Meta(max_length=100)]
 
 
 class SignInIn(msgspec.Struct, forbid_unknown_fields=True):
+    """No name: a name given by whoever asks is never stored nor mailed (the person sets theirs once signed in)."""
+
     email: Email
-    name: Name = ""
     language: Language | None = None
 
 
@@ -74,25 +74,22 @@ async def provide_actor(request: Request, db: Db, now: datetime) -> Actor:
 # ---------------------------------------------------------------- sign-in
 
 
-@post("/api/v1/auth/sign-in", status_code=202, summary="Email me a one-time sign-in link")
-async def sign_in(data: SignInIn, db: Db, settings: Settings, now: datetime) -> dict:
+def client_of(request: Request) -> str:
+    """The client's address as the server saw it (behind a trusted proxy, from its forwarded header)."""
+    return request.client.host if request.client else ""
+
+
+@post(
+    "/api/v1/auth/sign-in",
+    status_code=202,
+    summary="Email me a one-time sign-in link",
+    description="At most 5 per address and 20 per client in 15 minutes, then 429 with Retry-After. "
+    '`{"status": "queued"}` means the mail server did not take the mail yet: it is retried.',
+)
+async def sign_in(request: Request, data: SignInIn, db: Db, settings: Settings, now: datetime) -> dict:
     # The same answer for every address: whether someone is registered here is nobody else's business.
-    await service.request_signin(db, settings, data.email, now=now, name=data.name, language=data.language)
-    return {"status": "sent"}
-
-
-@get("/auth/verify", summary="Follow a sign-in link: sets the session cookie")
-async def verify(request: Request, db: Db, settings: Settings, now: datetime, token: str = "") -> Redirect:
-    if not token:
-        raise service.SigninLinkInvalid()
-    session = await service.redeem_signin_link(db, token, now=now)
-    max_age = int(service.SESSION_LENGTH.total_seconds())
-    return Redirect(
-        "/",
-        status_code=303,
-        cookies=[session_cookie(settings, session, max_age=max_age, over_https=request.url.scheme == "https")],
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
-    )
+    outcome = await service.request_signin(db, settings, data.email, now=now, language=data.language, client=client_of(request))
+    return {"status": str(outcome)}
 
 
 @post("/api/v1/auth/sign-out", status_code=204, response_cookies=[SIGNED_OUT], summary="End this session")
@@ -129,9 +126,9 @@ def token_json(credential: Credential) -> dict[str, Any]:
 
 
 @get("/api/v1/me", summary="The signed-in person")
-async def me(db: Db, actor: Actor, my_feed_url: str) -> dict:
-    # The feed is the notifications package's; the app provides its address (`my_feed_url`), so people need not know it.
-    return {**person_json(await service.profile(db, actor), actor), "calendar_feed_url": my_feed_url}
+async def me(db: Db, actor: Actor, my_calendar_feed: dict | None) -> dict:
+    # The feed is the notifications package's; the app provides whether one exists (`my_calendar_feed`), so people need not know it.
+    return {**person_json(await service.profile(db, actor), actor), "calendar_feed": my_calendar_feed}
 
 
 @patch("/api/v1/me", summary="Change my name, language or address")
@@ -214,10 +211,53 @@ async def list_members(association_id: int, db: Db, actor: Actor) -> dict:
     return {"items": [member_json(m, p, actor) for m, p in members]}
 
 
-@post("/api/v1/associations/{association_id:int}/members", summary="Add a member by email (admins)")
-async def add_member(association_id: int, data: MemberIn, db: Db, actor: Actor, now: datetime) -> dict:
-    membership, person = await associations.add_member(db, actor, association_id, data.email, data.role, now=now)
-    return member_json(membership, person, actor)
+@post("/api/v1/associations/{association_id:int}/members", status_code=202, summary="Invite someone by email (admins)")
+async def invite_member(association_id: int, data: MemberIn, db: Db, actor: Actor, now: datetime) -> dict:
+    # The same answer for every address: whom an address belongs to is not the admin's to learn from us.
+    await associations.invite_member(db, actor, association_id, data.email, data.role, now=now)
+    return {"status": "invited"}
+
+
+def invitation_json(invitation: Invitation) -> dict[str, Any]:
+    return {
+        "id": invitation.id,
+        "email": invitation.email,
+        "role": invitation.role,
+        "invited_at": local(invitation.created_at),
+        "expires_at": local(invitation.expires_at),
+    }
+
+
+@get("/api/v1/associations/{association_id:int}/invitations", summary="Open invitations, by address (admins)")
+async def list_invitations(association_id: int, db: Db, actor: Actor, now: datetime) -> dict:
+    return {"items": [invitation_json(i) for i in await associations.list_invitations(db, actor, association_id, now=now)]}
+
+
+@delete("/api/v1/associations/{association_id:int}/invitations/{invitation_id:int}", summary="Withdraw an invitation (admins)")
+async def withdraw_invitation(association_id: int, invitation_id: int, db: Db, actor: Actor, now: datetime) -> None:
+    await associations.withdraw_invitation(db, actor, association_id, invitation_id, now=now)
+
+
+@get("/api/v1/invitations/{token:str}", summary="My invitation: which association and role, until when")
+async def show_invitation(token: str, db: Db, actor: Actor, now: datetime) -> dict:
+    invitation, association, state = await associations.show_invitation(db, actor, token, now=now)
+    return {
+        "association": {"id": association.id, "name": association.name},
+        "role": invitation.role,
+        "state": state,
+        "expires_at": local(invitation.expires_at),
+    }
+
+
+@post("/api/v1/invitations/{token:str}/accept", status_code=200, summary="Accept my invitation and become a member")
+async def accept_invitation(token: str, db: Db, actor: Actor, now: datetime) -> dict:
+    membership = await associations.accept_invitation(db, actor, token, now=now)
+    return {"association_id": membership.association_id, "role": membership.role, "since": local(membership.created_at)}
+
+
+@post("/api/v1/invitations/{token:str}/decline", status_code=204, summary="Decline my invitation")
+async def decline_invitation(token: str, db: Db, actor: Actor, now: datetime) -> None:
+    await associations.decline_invitation(db, actor, token, now=now)
 
 
 @patch("/api/v1/associations/{association_id:int}/members/{person_id:int}", summary="Change a member's role (admins)")
@@ -233,7 +273,6 @@ async def remove_member(association_id: int, person_id: int, db: Db, actor: Acto
 
 ROUTES = [
     sign_in,
-    verify,
     sign_out,
     me,
     update_me,
@@ -244,7 +283,12 @@ ROUTES = [
     create_association,
     get_association,
     list_members,
-    add_member,
+    invite_member,
+    list_invitations,
+    withdraw_invitation,
+    show_invitation,
+    accept_invitation,
+    decline_invitation,
     change_role,
     remove_member,
 ]

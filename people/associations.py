@@ -1,4 +1,4 @@
-"""Use cases for associations and their members: register, list, and let admins add, promote and remove members."""
+"""Use cases for associations and their members: register, list, invite and answer, promote and remove members."""
 
 from __future__ import annotations
 
@@ -7,13 +7,29 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from infra import outbox
 from infra.database import Db
 from infra.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from people import store
 from people.actor import Actor, check_admin, check_member, check_staff
-from people.rules import AssociationNotFound, MemberRole, check_orgnr, normalise_email
+from people.rules import (
+    INVITATION_LIFETIME,
+    AssociationNotFound,
+    InvalidName,
+    InvitationClosed,
+    InvitationNotFound,
+    InvitationState,
+    MemberRole,
+    check_may_answer,
+    check_name,
+    check_orgnr,
+    invitation_state,
+    normalise_email,
+)
 from people.service import PersonNotFound
-from people.store import Association, Membership, Person
+from people.store import Association, Invitation, Membership, Person
+
+INVITATION_MAIL = "association_invitation"
 
 
 class MembershipNotFound(NotFound):
@@ -41,11 +57,6 @@ class InvalidRole(InvalidInput):
     title = "The role must be admin or member"
 
 
-class InvalidName(InvalidInput):
-    code = ErrorCode.INVALID_NAME
-    title = "The name is missing"
-
-
 def check_role(value: str) -> str:
     if value not in set(MemberRole):
         raise InvalidRole(f"{value!r} is not admin or member", field="role")
@@ -58,6 +69,7 @@ async def add_association(
     """Register an association with its first admin, who must already be a person here."""
     if not name.strip():
         raise InvalidName("An association needs a name", field="name")
+    check_name(name)
     orgnr, admin_email = check_orgnr(orgnr), normalise_email(admin_email)
     contact_email = normalise_email(contact_email) if contact_email.strip() else ""
     async with db.write() as s:
@@ -108,18 +120,124 @@ async def list_members(db: Db, actor: Actor, association_id: int) -> list[tuple[
 
 
 async def add_member(db: Db, actor: Actor, association_id: int, email: str, role: str, *, now: datetime) -> tuple[Membership, Person]:
-    """An admin adds a member by email; someone new here becomes a resident."""
+    """Staff add someone already registered at once (the operator's way); admins invite instead."""
     role, email = check_role(role), normalise_email(email)
-    check_admin(actor, association_id)
+    check_staff(actor)
     async with db.write() as s:
         await _association(s, association_id, lock=True)
-        person, _ = await store.ensure_person(s, email, now=now)
+        person = await store.person_by_email(s, email)
+        if person is None:
+            raise PersonNotFound(f"No person with email {email}; add them first", email=email)
         if await store.membership(s, association_id, person.id) is not None:
             raise AlreadyMember(f"{email} is already a member", person_id=person.id)
         membership = Membership(association_id=association_id, person_id=person.id, role=role, created_at=now)
         s.add(membership)
         await s.flush()
     return membership, person
+
+
+# ---------------------------------------------------------------- invitations
+
+
+async def invite_member(db: Db, actor: Actor, association_id: int, email: str, role: str, *, now: datetime) -> None:
+    """An admin invites an address; it answers nothing about whom the address belongs to. Inviting it again
+    renews the invitation (new link, new deadline, this role)."""
+    role, email = check_role(role), normalise_email(email)
+    check_admin(actor, association_id)
+    async with db.write() as s:
+        association = await _association(s, association_id, lock=True)
+        # The mail goes through the outbox, which needs a recipient: a new address becomes a resident, as at sign-in.
+        person, _ = await store.ensure_person(s, email, now=now)
+        if await store.membership(s, association_id, person.id) is not None:
+            # Admins see their members' addresses already, so saying so tells them nothing new.
+            raise AlreadyMember(f"{email} is already a member", association_id=association_id)
+        token, token_hash = store.new_token()
+        invitation = await _open_invitation(s, association_id, email, person.id, now=now)
+        invitation.role, invitation.token_hash = role, token_hash
+        invitation.expires_at = now + INVITATION_LIFETIME
+        await s.flush()
+        _record_invitation_mail(s, invitation, association, token, now=now)
+
+
+async def _open_invitation(s: AsyncSession, association_id: int, email: str, person_id: int, *, now: datetime) -> Invitation:
+    """The address's open invitation to renew, or a new one."""
+    for invitation in await store.pending_invitations(s, association_id, now=now, email=email):
+        return invitation
+    invitation = Invitation(association_id=association_id, email=email, person_id=person_id, token_hash="", created_at=now, expires_at=now)
+    s.add(invitation)
+    return invitation
+
+
+def _record_invitation_mail(s: AsyncSession, invitation: Invitation, association: Association, token: str, *, now: datetime) -> None:
+    # Only the association's name and the invited role: the mail names no member, not even the admin who invited.
+    outbox.record(
+        s,
+        INVITATION_MAIL,
+        person_id=invitation.person_id,
+        at=now,
+        association=association.name,
+        role=invitation.role,
+        deadline=invitation.expires_at.isoformat(),
+        path=f"/invitations/{token}",
+    )
+
+
+async def list_invitations(db: Db, actor: Actor, association_id: int, *, now: datetime) -> list[Invitation]:
+    """The open invitations, for the admins: by the address they typed, never by whom it belongs to."""
+    check_admin(actor, association_id)
+    async with db.read() as s:
+        await _association(s, association_id)
+        return await store.pending_invitations(s, association_id, now=now)
+
+
+async def withdraw_invitation(db: Db, actor: Actor, association_id: int, invitation_id: int, *, now: datetime) -> None:
+    check_admin(actor, association_id)
+    async with db.write() as s:
+        await _association(s, association_id, lock=True)
+        invitation = await s.get(Invitation, invitation_id)
+        if invitation is None or invitation.association_id != association_id:
+            raise InvitationNotFound(invitation_id=invitation_id)
+        if invitation_state(invitation.state, invitation.expires_at, now=now) != InvitationState.PENDING:
+            raise InvitationClosed(invitation_id=invitation_id)
+        invitation.state, invitation.answered_at = InvitationState.WITHDRAWN, now
+
+
+async def show_invitation(db: Db, actor: Actor, token: str, *, now: datetime) -> tuple[Invitation, Association, InvitationState]:
+    """The invitee reads their invitation: which association, which role, until when."""
+    async with db.read() as s:
+        invitation = await store.invitation_by_token(s, token)
+        if invitation is None or invitation.person_id != actor.person_id:
+            raise InvitationNotFound()
+        association = await _association(s, invitation.association_id)
+    return invitation, association, invitation_state(invitation.state, invitation.expires_at, now=now)
+
+
+async def accept_invitation(db: Db, actor: Actor, token: str, *, now: datetime) -> Membership:
+    """The signed-in invitee accepts: the membership begins now, with the invited role."""
+    async with db.write() as s:
+        invitation = await _answerable(s, actor, token, now=now)
+        await _association(s, invitation.association_id, lock=True)
+        if await store.membership(s, invitation.association_id, actor.person_id) is not None:
+            raise AlreadyMember("You are already a member", association_id=invitation.association_id)
+        membership = Membership(association_id=invitation.association_id, person_id=actor.person_id, role=invitation.role, created_at=now)
+        s.add(membership)
+        invitation.state, invitation.answered_at = InvitationState.ACCEPTED, now
+        await s.flush()
+    return membership
+
+
+async def decline_invitation(db: Db, actor: Actor, token: str, *, now: datetime) -> None:
+    async with db.write() as s:
+        invitation = await _answerable(s, actor, token, now=now)
+        invitation.state, invitation.answered_at = InvitationState.DECLINED, now
+
+
+async def _answerable(s: AsyncSession, actor: Actor, token: str, *, now: datetime) -> Invitation:
+    invitation = await store.invitation_by_token(s, token, lock=True)
+    if invitation is None:
+        raise InvitationNotFound()
+    check_may_answer(invitation.person_id, actor.person_id, invitation_state(invitation.state, invitation.expires_at, now=now))
+    return invitation
 
 
 async def change_role(db: Db, actor: Actor, association_id: int, person_id: int, role: str, *, now: datetime) -> tuple[Membership, Person]:

@@ -1,11 +1,13 @@
-"""Pure people rules: organisation numbers, email addresses, households, languages and roles."""
+"""Pure people rules: names, organisation numbers, email addresses, households, languages, roles and invitations."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from infra.errors import ErrorCode, InvalidInput, NotFound
+from infra.errors import Conflict, ErrorCode, InvalidInput, NotFound
 
 
 class Language(StrEnum):
@@ -36,6 +38,31 @@ class InvalidPostalCode(InvalidInput):
 class InvalidAddress(InvalidInput):
     code = ErrorCode.INVALID_ADDRESS
     title = "The street address is missing"
+
+
+class InvalidName(InvalidInput):
+    code = ErrorCode.INVALID_NAME
+    title = "Give a name without line breaks or other control characters"
+
+
+# ---------------------------------------------------------------- names
+
+
+# Bidirectional overrides and isolates make a name read otherwise than it is written; joiners (ZWJ, ZWNJ) stay,
+# as Persian and Indic names and emoji need them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_name(name: str, *, field: str = "name") -> str:
+    """The name as given, or InvalidName when it holds a control character.
+
+    Names go into mail headers and calendar lines, where a CR or LF (or NEL, or a line separator) would split the
+    line: none is ever stored, so a stored name can always be mailed.
+    """
+    for char in name:
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            raise InvalidName(f"{name!r} holds the control character U+{ord(char):04X}", field=field)
+    return name
 
 
 # ---------------------------------------------------------------- organisation numbers
@@ -180,3 +207,41 @@ def near_duplicates(keys: list[str]) -> list[list[str]]:
 class AssociationNotFound(NotFound):
     code = ErrorCode.ASSOCIATION_NOT_FOUND
     title = "No such association"
+
+
+# ---------------------------------------------------------------- invitations
+
+INVITATION_LIFETIME = timedelta(days=14)
+
+
+class InvitationState(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"  # never stored: a pending invitation past its deadline
+
+
+class InvitationNotFound(NotFound):
+    code = ErrorCode.INVITATION_NOT_FOUND
+    title = "No such invitation for you"
+
+
+class InvitationClosed(Conflict):
+    code = ErrorCode.INVITATION_CLOSED
+    title = "The invitation was withdrawn, has expired or is already answered"
+
+
+def invitation_state(stored: str, expires_at: datetime, *, now: datetime) -> InvitationState:
+    """What an invitation is now: a pending one lapses at its deadline."""
+    if stored == InvitationState.PENDING and expires_at <= now:
+        return InvitationState.EXPIRED
+    return InvitationState(stored)
+
+
+def check_may_answer(invitee_id: int, actor_id: int, state: InvitationState) -> None:
+    """Only the person invited answers, and only while the invitation is open; to anyone else it does not exist."""
+    if invitee_id != actor_id:
+        raise InvitationNotFound()
+    if state != InvitationState.PENDING:
+        raise InvitationClosed(f"The invitation is {state}", state=state.value)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import secrets
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from enum import StrEnum
 
 from infra import mail_transport as mail
+from infra import rate_limit
 from infra.database import Db
 from infra.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from infra.i18n import N_, Speaker
+from infra.rate_limit import Limit
 from infra.settings import Settings
 from people import store
 from people.actor import Actor
-from people.rules import Language, check_postal_code, normalise_email
-from people.store import Credential, Person
+from people.rules import Language, check_name, check_postal_code, normalise_email
+from people.store import Credential, Person, SigninLink
+
+log = logging.getLogger("allmenning")
 
 SESSION_LENGTH = timedelta(days=30)
 EMAILED_LINK_LIFETIME = timedelta(minutes=30)
@@ -97,7 +104,7 @@ async def add_person(
     """A person by email; adding one who exists updates their name (when given) and staff flag."""
     email = normalise_email(email)
     fields = dict(
-        name=name.strip(),
+        name=check_name(name.strip()),
         language=check_language(language),
         street=street.strip(),
         postal_code=check_postal_code(postal_code) if postal_code else "",
@@ -113,20 +120,95 @@ async def add_person(
 
 
 async def create_signin_link(db: Db, settings: Settings, email: str, *, now: datetime, lifetime: timedelta = OPERATOR_LINK_LIFETIME) -> str:
-    """A one-time sign-in link for an existing person (the operator's way in)."""
-    token = await issue_credential(db, email, "signin_link", now=now, lifetime=lifetime)
+    """A one-time sign-in link for an existing person (the operator's way in); it revokes their older unused links."""
+    email = normalise_email(email)
+    async with db.write() as s:
+        person = await store.person_by_email(s, email)
+        if person is None:
+            raise PersonNotFound(f"No person with email {email}", email=email)
+        await store.revoke_signin_links(s, email, now=now)
+        _, token = store.add_signin_link(s, email, person.language, now=now, lifetime=lifetime)
     return signin_url(settings, token)
 
 
-async def request_signin(db: Db, settings: Settings, email: str, *, now: datetime, name: str = "", language: str | None = None) -> None:
-    """Mail a sign-in link; a new address becomes a resident, so joining takes only an email address."""
+# Sign-in mails asked for by anyone: per address (so one inbox is not flooded) and per client (so one client cannot
+# mail the town). Counted in the database (infra.rate_limit), so every server process shares the counts.
+SIGNINS_PER_ADDRESS = Limit(count=5, window=timedelta(minutes=15))
+SIGNINS_PER_CLIENT = Limit(count=20, window=timedelta(minutes=15))
+MAIL_RETRY_FOR = timedelta(hours=6)  # while SMTP is away, a sign-in mail is retried this long, then given up
+MAIL_LEASE = timedelta(minutes=2)  # a mail being sent is not picked up by another drain meanwhile
+
+
+class SigninOutcome(StrEnum):
+    SENT = "sent"
+    QUEUED = "queued"  # the mail server did not take it now: it is retried and the link sent when it does
+
+
+def mail_backoff(attempts: int) -> timedelta:
+    """15 s, 30 s, 1 min, 2 min, … at most 10 minutes between tries."""
+    return timedelta(seconds=min(600, 15 * 2 ** max(0, attempts - 1)))
+
+
+async def request_signin(db: Db, settings: Settings, email: str, *, now: datetime, language: str | None = None, client: str = "") -> str:
+    """Mail a sign-in link. Nothing is stored about a person yet: following the link creates a new address's person
+    (joining takes only an email address), so a stranger's request leaves no row but the link's. No name is taken:
+    only what the person (or staff) stored is ever written in a mail."""
     email = normalise_email(email)
-    fields = dict(name=name.strip(), language=check_language(language or "nb"))
+    language = check_language(language or "nb")
     async with db.write() as s:
-        # An existing person's name and language are not changed by an unauthenticated request.
-        person, _ = await store.ensure_person(s, email, now=now, **fields)
-        _, token = store.add_credential(s, person.id, "signin_link", now=now, lifetime=EMAILED_LINK_LIFETIME)
-    await deliver_signin_mail(settings, person, signin_url(settings, token))  # after commit: never mail a dead link
+        await rate_limit.hit(s, f"signin:client:{client}", SIGNINS_PER_CLIENT, now=now)
+        # The address's counter row is locked until COMMIT (the upsert), so two requests for one address take turns
+        # and the later one revokes the earlier one's link on PostgreSQL too.
+        await rate_limit.hit(s, f"signin:email:{email}", SIGNINS_PER_ADDRESS, now=now)
+        person = await store.person_by_email(s, email)
+        if person is not None:  # an existing person's language is not changed by an unauthenticated request
+            language = person.language
+        name = person.name if person is not None else ""
+        await store.revoke_signin_links(s, email, now=now)
+        # Due for a retry a little later, in case this process stops before the mail is out; a sent mail clears it.
+        link, token = store.add_signin_link(s, email, language, now=now, lifetime=EMAILED_LINK_LIFETIME, mail_at=now + MAIL_LEASE)
+    # After commit: never mail a dead link.
+    return await mail_signin_link(db, settings, link.id, email, language, name, token, attempts=1, now=now)
+
+
+async def mail_signin_link(
+    db: Db, settings: Settings, link_id: int | None, email: str, language: str, name: str, token: str, *, attempts: int, now: datetime
+) -> str:
+    """Send one sign-in mail and note how it went: sent, or when to try again (or given up, if refused for good)."""
+    try:
+        await deliver_signin_mail(settings, email, language, name, signin_url(settings, token))
+    except Exception as exc:  # noqa: BLE001 - classified below: refused for good, or try again later
+        permanent, error = mail.failure_of(exc)
+        log.warning("sign-in mail to %s not sent (%s): %s", email, "given up" if permanent else "will retry", error)
+        async with db.write() as s:
+            link = await s.get(SigninLink, link_id)
+            if link is not None:
+                link.mail_attempts, link.last_error = attempts, error[:500]
+                link.next_mail_at = None if permanent else now + mail_backoff(attempts)
+        return SigninOutcome.QUEUED
+    async with db.write() as s:
+        link = await s.get(SigninLink, link_id)
+        if link is not None:
+            link.mailed_at, link.next_mail_at, link.mail_attempts, link.last_error = now, None, attempts, ""
+    return SigninOutcome.SENT
+
+
+async def resend_signin_mails(db: Db, settings: Settings, *, now: datetime) -> int:
+    """Send the sign-in mails SMTP did not take before; each gets a fresh token (only hashes are kept) and a full
+    lifetime from now. Returns how many went out. The scheduler calls this with every outbox drain."""
+    due = []
+    async with db.write() as s:
+        for link in await store.signin_links_to_mail(s, now=now, since=now - MAIL_RETRY_FOR):
+            token = secrets.token_urlsafe(32)
+            link.token_hash, link.expires_at = store.hash_token(token), now + EMAILED_LINK_LIFETIME
+            link.next_mail_at = now + MAIL_LEASE
+            person = await store.person_by_email(s, link.email)
+            due.append((link.id, link.email, link.language, person.name if person else "", token, link.mail_attempts + 1))
+    sent = 0
+    for link_id, email, language, name, token, attempts in due:
+        outcome = await mail_signin_link(db, settings, link_id, email, language, name, token, attempts=attempts, now=now)
+        sent += outcome == SigninOutcome.SENT
+    return sent
 
 
 SIGNIN_MAIL = (  # subject and body, English messages of the one catalogue (infra/locale)
@@ -140,29 +222,38 @@ SIGNIN_MAIL = (  # subject and body, English messages of the one catalogue (infr
 GREETING, GREETING_BY_NAME = N_("Hello,"), N_("Hello {name},")
 
 
-async def deliver_signin_mail(settings: Settings, person: Person, link: str) -> None:
-    """Send the sign-in link at once (it cannot wait for the outbox's next round), by SMTP or into the mail folder."""
-    speak, (subject, body) = Speaker(person.language), SIGNIN_MAIL
+async def deliver_signin_mail(settings: Settings, email: str, language: str, name: str, link: str) -> None:
+    """Send the sign-in link at once (it cannot wait for the outbox's next round), by SMTP or into the mail folder.
+
+    `name` is only ever the name stored for the person (by them or by staff), never one given with the request."""
+    speak, (subject, body) = Speaker(language), SIGNIN_MAIL
     message = EmailMessage()
     message["From"] = settings.mail_from
-    message["To"] = person.email
+    message["To"] = email
     message["Subject"] = speak(subject)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain="allmenning.local")
     minutes = int(EMAILED_LINK_LIFETIME.total_seconds() // 60)
-    greeting = speak(GREETING_BY_NAME, name=person.name) if person.name else speak(GREETING)
+    greeting = speak(GREETING_BY_NAME, name=name) if name else speak(GREETING)
     message.set_content(f"{greeting}\n\n{speak(body, minutes=minutes, link=link)}")
     await mail.deliver_now(settings, message)
 
 
+async def signin_link_is_live(db: Db, token: str, *, now: datetime) -> bool:
+    """Whether this token is a link that would still sign in (looking does not use it)."""
+    async with db.read() as s:
+        return await store.signin_link(s, token, now=now) is not None
+
+
 async def redeem_signin_link(db: Db, token: str, *, now: datetime) -> str:
-    """Use a sign-in link once and open a session; returns the session token."""
+    """Use a sign-in link once and open a session; a new address's person is created now. Returns the session token."""
     async with db.write() as s:
-        link = await store.live_credential(s, token, ("signin_link",), now=now, lock=True)
-        if link is None or link.used_at is not None:
+        link = await store.signin_link(s, token, now=now, lock=True)
+        if link is None:
             raise SigninLinkInvalid()
-        link.used_at = now
-        _, session = store.add_credential(s, link.person_id, "session", now=now, lifetime=SESSION_LENGTH)
+        link.used_at, link.next_mail_at = now, None
+        person, _ = await store.ensure_person(s, link.email, now=now, language=link.language)
+        _, session = store.add_credential(s, person.id, "session", now=now, lifetime=SESSION_LENGTH)
     return session
 
 
@@ -220,6 +311,8 @@ async def update_me(
     changes = {k: v.strip() for k, v in changes.items() if v is not None}
     if "language" in changes:
         check_language(changes["language"])
+    if "name" in changes:
+        check_name(changes["name"])
     if changes.get("postal_code"):
         changes["postal_code"] = check_postal_code(changes["postal_code"])
     async with db.write() as s:

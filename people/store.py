@@ -1,4 +1,4 @@
-"""Tables and queries for persons, associations, memberships and credentials."""
+"""Tables and queries for persons, associations, memberships, invitations and credentials."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import UniqueConstraint, func, select
+from sqlalchemy import UniqueConstraint, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
@@ -45,6 +45,21 @@ class Membership(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 
+class Invitation(SQLModel, table=True):
+    """An admin's invitation to join an association: a membership only once the invitee accepts."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    association_id: int = Field(foreign_key="association.id", index=True)
+    email: str = Field(max_length=254)  # as the admin typed it (normalised): all admins are ever shown of the invitee
+    person_id: int = Field(foreign_key="person.id", index=True)  # the invitee, whom the mail goes to and who alone answers
+    role: str = Field(default="member", max_length=10)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    state: str = Field(default="pending", max_length=10)  # pending | accepted | declined | withdrawn
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    answered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
 class Credential(SQLModel, table=True):
     """A secret that proves who someone is: a sign-in link, a session cookie or an API token (hashed)."""
 
@@ -57,6 +72,27 @@ class Credential(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class SigninLink(SQLModel, table=True):
+    """A one-time sign-in link for an email address: the person is created (or found) only when it is followed.
+
+    The mail is sent at once; while SMTP is away, `next_mail_at` says when to try again (each try mints a new token,
+    as only the hash is kept). A newer link for the same address revokes the older unused ones."""
+
+    __tablename__ = "signin_link"
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    language: str = Field(default="nb", max_length=2)  # the mail's language, and a new person's
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    expires_at: datetime = Field(sa_type=UtcDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    mailed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    next_mail_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)  # None: nothing to send
+    mail_attempts: int = 0
+    last_error: str = ""
 
 
 def hash_token(token: str) -> str:
@@ -188,3 +224,82 @@ async def members_of(s: AsyncSession, association_id: int) -> list[tuple[Members
         .order_by(Membership.role, Person.name, Person.id)
     )
     return [(m, p) for m, p in (await s.execute(query)).all()]
+
+
+# ---------------------------------------------------------------- invitations
+
+
+def new_token() -> tuple[str, str]:
+    """A secret and its hash: only the hash is stored."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+async def invitation_by_token(s: AsyncSession, token: str, *, lock: bool = False) -> Invitation | None:
+    query = select(Invitation).where(Invitation.token_hash == hash_token(token))
+    return (await s.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
+
+
+async def pending_invitations(s: AsyncSession, association_id: int, *, now: datetime, email: str | None = None) -> list[Invitation]:
+    """An association's open invitations (not answered, withdrawn or expired), oldest first."""
+    query = select(Invitation).where(
+        Invitation.association_id == association_id, Invitation.state == "pending", Invitation.expires_at > now
+    )
+    if email is not None:
+        query = query.where(Invitation.email == email)
+    return list((await s.execute(query.order_by(Invitation.id))).scalars())
+
+
+# ---------------------------------------------------------------- sign-in links
+
+
+def add_signin_link(
+    s: AsyncSession, email: str, language: str, *, now: datetime, lifetime: timedelta, mail_at: datetime | None = None
+) -> tuple[SigninLink, str]:
+    """A new link for this address; the token is returned once, here."""
+    token = secrets.token_urlsafe(32)
+    link = SigninLink(
+        email=email,
+        language=language,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + lifetime,
+        next_mail_at=mail_at,
+    )
+    s.add(link)
+    return link, token
+
+
+async def revoke_signin_links(s: AsyncSession, email: str, *, now: datetime) -> None:
+    """Older unused links for this address stop working (and stop being mailed)."""
+    await s.execute(
+        update(SigninLink)
+        .where(SigninLink.email == email, SigninLink.used_at.is_(None), SigninLink.revoked_at.is_(None))
+        .values(revoked_at=now, next_mail_at=None)
+    )
+
+
+async def signin_link(s: AsyncSession, token: str, *, now: datetime, lock: bool = False) -> SigninLink | None:
+    """The unused, unrevoked, unexpired link this token proves, if any."""
+    query = select(SigninLink).where(SigninLink.token_hash == hash_token(token))
+    link = (await s.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
+    if link is None or link.used_at is not None or link.revoked_at is not None or link.expires_at <= now:
+        return None
+    return link
+
+
+async def signin_links_to_mail(s: AsyncSession, *, now: datetime, since: datetime, limit: int = 50) -> list[SigninLink]:
+    """Links whose mail is due again (SMTP was away), locked; another process skips them on PostgreSQL."""
+    query = (
+        select(SigninLink)
+        .where(
+            SigninLink.next_mail_at <= now,
+            SigninLink.used_at.is_(None),
+            SigninLink.revoked_at.is_(None),
+            SigninLink.created_at > since,
+        )
+        .order_by(SigninLink.next_mail_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await s.execute(query)).scalars())

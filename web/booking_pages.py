@@ -146,21 +146,37 @@ async def series_page(request: Request, series_id: int, db: Db, settings: Settin
 async def association_page(
     request: Request, association_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime
 ) -> Template:
+    return await show_association(request, db, settings, signed_in(viewer), association_id, now)
+
+
+@post("/associations/{association_id:int}/calendar-feed", name="make_association_feed")
+async def make_association_feed(
+    request: Request, association_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template:
+    """Make (or replace) my feed URL of the association and show it this once: only its hash is kept."""
     actor = signed_in(viewer)
+    await posted(request)
+    url = await notifications.rotate_calendar_feed(db, settings, actor, now=now, association_id=association_id)
+    return await show_association(request, db, settings, actor, association_id, now, new_feed=url)
+
+
+async def show_association(
+    request: Request, db: Db, settings: Settings, actor: Actor, association_id: int, now: datetime, new_feed: str | None = None
+) -> Template:
     association = await memberships.get_association(db, actor, association_id)
     members = await memberships.list_members(db, actor, association_id)
     rows = await bookings.list_bookings(db, actor, association_id=association_id)
-    feed = await notifications.association_feed_url(db, settings, actor, association_id, now=now)
     return render(
         request,
         settings,
-        viewer,
+        actor,
         "association.html",
         association=association,
         members=members,
         bookings=[b for b in rows if b.end > now],
         resources=await resource_names(db),
-        feed=webcal(feed),
+        has_feed=new_feed is not None or await notifications.has_association_feed(db, actor, association_id),
+        feed=new_feed and webcal(new_feed),  # only just made: the URL is not kept, so it is shown this once
         may_see_email=actor.is_staff or actor.is_admin_of(association_id),
     )
 
@@ -171,4 +187,4 @@ async def associations_page(request: Request, db: Db, settings: Settings, viewer
     return render(request, settings, viewer, "associations.html", associations=await memberships.list_associations(db, actor))
 
 
-ROUTES = [book_form, send_booking, series_page, association_page, associations_page]
+ROUTES = [book_form, send_booking, series_page, association_page, make_association_feed, associations_page]

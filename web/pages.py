@@ -14,7 +14,7 @@ from booking import service as bookings
 from booking.rules import CANCELLABLE, BookingStatus
 from infra.database import Db
 from infra.errors import DomainError
-from infra.http import SESSION_COOKIE, SIGNED_OUT
+from infra.http import SESSION_COOKIE, SIGNED_OUT, session_cookie
 from infra.settings import TIMEZONE, Settings
 from infra.time import MIDNIGHT, Interval, local_datetime, subtract
 from notifications import service as notifications
@@ -106,16 +106,47 @@ def safe_next(path: str) -> str:
 async def send_sign_in(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
     form = await posted(request)
     language = chosen(request.query_params.get("lang"), request.cookies.get("lang"))
+    client = request.client.host if request.client else ""
     try:
-        await people.request_signin(db, settings, form.get("email", ""), now=now, language=language)
+        outcome = await people.request_signin(db, settings, form.get("email", ""), now=now, language=language, client=client)
     except DomainError as refusal:
-        return render(request, settings, viewer, "sign_in.html", status=422, errors=error_map(refusal, "email"), values=form, next="/")
-    return see_other("/sign-in/sent")
+        answer = render(
+            request, settings, viewer, "sign_in.html", status=refusal.status, errors=error_map(refusal, "email"), values=form, next="/"
+        )
+        if isinstance(retry_after := refusal.extra.get("retry_after"), int):
+            answer.headers["Retry-After"] = str(retry_after)
+        return answer
+    return see_other("/sign-in/sent" + ("?delayed=1" if outcome == people.SigninOutcome.QUEUED else ""))
 
 
 @get("/sign-in/sent", name="sign_in_sent")
-async def sign_in_sent(request: Request, settings: Settings, viewer: Actor | None) -> Template:
-    return render(request, settings, viewer, "sign_in_sent.html")
+async def sign_in_sent(request: Request, settings: Settings, viewer: Actor | None, delayed: str = "") -> Template:
+    return render(request, settings, viewer, "sign_in_sent.html", delayed=bool(delayed))
+
+
+# A mail scanner that follows the link must not use it up: looking shows a button, and pressing it signs in.
+@get("/auth/verify", name="verify")
+async def verify_form(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime, token: str = "") -> Template:
+    if not token or not await people.signin_link_is_live(db, token, now=now):
+        raise people.SigninLinkInvalid()
+    answer = render(request, settings, viewer, "verify.html", token=token)
+    answer.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return answer
+
+
+@post("/auth/verify", name="redeem")
+async def verify(request: Request, db: Db, settings: Settings, now: datetime) -> Redirect:
+    form = await posted(request)
+    if not form.get("token"):
+        raise people.SigninLinkInvalid()
+    session = await people.redeem_signin_link(db, form["token"], now=now)
+    max_age = int(people.SESSION_LENGTH.total_seconds())
+    return Redirect(
+        "/",
+        status_code=303,
+        cookies=[session_cookie(settings, session, max_age=max_age, over_https=request.url.scheme == "https")],
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 @post("/sign-out", name="sign_out")
@@ -139,12 +170,18 @@ def webcal(url: str) -> str:
 
 
 async def my_bookings_page(
-    request: Request, db: Db, settings: Settings, viewer: Actor, now: datetime, status: int = 200, errors: dict | None = None
+    request: Request,
+    db: Db,
+    settings: Settings,
+    viewer: Actor,
+    now: datetime,
+    status: int = 200,
+    errors: dict | None = None,
+    new_feed: str | None = None,
 ) -> Template:
     mine = await bookings.list_bookings(db, viewer)
     upcoming = [b for b in mine if b.end > now and b.status not in (BookingStatus.CANCELLED, BookingStatus.DECLINED)]
     past = [b for b in reversed(mine) if b not in upcoming][:20]
-    feed = await notifications.calendar_feed_url(db, settings, viewer.person_id, now=now)
     return render(
         request,
         settings,
@@ -156,8 +193,9 @@ async def my_bookings_page(
         past=past,
         resources=await resource_names(db),
         cancellable=CANCELLABLE,
-        feed=webcal(feed),
-        feed_https=feed,
+        has_feed=new_feed is not None or await notifications.has_calendar_feed(db, viewer.person_id),
+        feed=new_feed and webcal(new_feed),  # only just made: the URL is not kept, so it is shown this once
+        feed_https=new_feed,
         done=request.query_params.get("done", ""),
     )
 
@@ -178,4 +216,13 @@ async def cancel(request: Request, booking_id: int, db: Db, settings: Settings, 
     return see_other("/my/bookings?done=cancelled")
 
 
-ROUTES = [front, resource_page, sign_in_form, send_sign_in, sign_in_sent, sign_out, my_bookings, cancel]
+@post("/my/calendar-feed", name="make_my_feed")
+async def make_my_feed(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
+    """Make (or replace) my feed URL and show it on the page this once: only its hash is kept."""
+    actor = signed_in(viewer)
+    await posted(request)
+    url = await notifications.rotate_calendar_feed(db, settings, actor, now=now)
+    return await my_bookings_page(request, db, settings, actor, now, new_feed=url)
+
+
+ROUTES = [front, resource_page, sign_in_form, send_sign_in, sign_in_sent, verify_form, verify, sign_out, my_bookings, cancel, make_my_feed]

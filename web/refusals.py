@@ -53,6 +53,8 @@ MESSAGES = {
     ErrorCode.STAFF_ONLY: N_("Only staff may do this."),
     ErrorCode.FORBIDDEN: N_("You may not do this."),
     ErrorCode.CSRF_FAILED: N_("The form had expired. Please try again."),
+    ErrorCode.SIGNIN_LINK_INVALID: N_("This sign-in link is used, replaced by a newer one or expired. Ask for a new link."),
+    ErrorCode.TOO_MANY_REQUESTS: N_("Too many sign-in links were asked for just now. Try again in a quarter of an hour."),
     ErrorCode.NOT_FOUND: N_("We could not find this page."),
     ErrorCode.PHASE_OUT_OF_ORDER: N_("A season moves through its phases in order."),
     ErrorCode.OUTSIDE_WINDOW: N_("The season is not open for this now."),

@@ -14,6 +14,7 @@ from litestar.template.config import TemplateConfig
 from infra.errors import DomainError, NotAuthenticated
 from web import (
     booking_pages,
+    invitation_pages,
     pages,
     season_pages,
     staff_pages,
@@ -46,6 +47,7 @@ ROUTER = Router(
         *take_up.ROUTES,
         *season_pages.ROUTES,
         *waitlist_pages.ROUTES,
+        *invitation_pages.ROUTES,
     ],
     dependencies={"viewer": Provide(provide_viewer)},
     exception_handlers={NotAuthenticated: on_not_signed_in, DomainError: on_refusal},

@@ -279,8 +279,8 @@ async def test_only_staff_close_retire_or_lower_the_stock(client, room_id, alice
 async def test_a_stock_below_the_units_out_on_loan_now_is_refused_whatever_is_chosen(client, db, clock, alice, bob, staff):
     chairs, first, second = await two_loans_of_two_chairs(client, db, alice, bob)
     clock.now = datetime.fromisoformat(MON_TO_TUE["start"])
-    for loan in (first, second):
-        out = await client.post(f"/api/v1/bookings/{loan}/check-out", json={}, headers=staff[1])
+    for lent in (first, second):
+        out = await client.post(f"/api/v1/bookings/{lent}/check-out", json={}, headers=staff[1])
         assert out.status_code == 200, out.text
     for covered in ("cancel", "keep"):
         refused = await client.patch(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from datetime import UTC, date, datetime
@@ -10,8 +11,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import vobject
+from sqlalchemy import select
 
 from booking.store import Booking
+from notifications.store import CalendarFeed
 from resources.store import Location, Resource
 from tests import builders
 from tests.api.test_bookings import MONDAY_EVENING, assert_problem, at, book
@@ -44,8 +47,9 @@ def path_of(url: str) -> str:
 
 
 async def feed_url(client, auth) -> str:
-    response = await client.get("/api/v1/me/calendar-feed", headers=auth)
-    assert response.status_code == 200, response.text
+    """Make my feed: its URL is in this answer only (an older one stops working)."""
+    response = await client.post("/api/v1/me/calendar-feed", headers=auth)
+    assert response.status_code == 201, response.text
     return path_of(response.json()["url"])
 
 
@@ -126,21 +130,36 @@ async def test_a_resource_feed_counts_the_cleaning_buffer_as_busy(client, db, al
     assert event.dtend.value.isoformat() == "2026-11-30T19:30:00+00:00"
 
 
-async def test_the_feed_url_stays_the_same_until_rotated_and_then_the_old_one_is_gone(client, alice, room_id):
+async def test_a_made_feed_url_opens_until_rotated_and_then_only_the_new_one_does(client, alice, room_id):
     url = await feed_url(client, alice[1])
-    assert await feed_url(client, alice[1]) == url
+    assert (await client.get(url)).status_code == 200
     rotated = await client.post("/api/v1/me/calendar-feed/rotate", headers=alice[1])
     new = path_of(rotated.json()["url"])
-    assert new != url and await feed_url(client, alice[1]) == new
+    assert new != url
     assert_problem(await client.get(url), 404, "feed_not_found")
     assert (await client.get(new)).status_code == 200
+    remade = await feed_url(client, alice[1])  # making again replaces it as well
+    assert_problem(await client.get(new), 404, "feed_not_found")
+    assert (await client.get(remade)).status_code == 200
 
 
-async def test_a_revoked_feed_url_is_gone_and_asking_again_makes_a_new_one(client, alice):
+async def test_a_revoked_feed_url_is_gone_and_making_again_makes_a_new_one(client, alice):
     url = await feed_url(client, alice[1])
+    assert (await client.get("/api/v1/me/calendar-feed", headers=alice[1])).json() == {"exists": True}
     assert (await client.delete("/api/v1/me/calendar-feed", headers=alice[1])).status_code == 204
     assert_problem(await client.get(url), 404, "feed_not_found")
+    assert (await client.get("/api/v1/me/calendar-feed", headers=alice[1])).json() == {"exists": False}
     assert await feed_url(client, alice[1]) != url
+
+
+async def test_the_stored_feed_row_holds_only_a_hash_that_opens_no_feed(client, db, alice):
+    url = await feed_url(client, alice[1])
+    token = url.removeprefix("/calendar/feeds/").removesuffix(".ics")
+    async with db.read() as s:
+        (stored,) = (await s.execute(select(CalendarFeed.token))).scalars()
+    assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored
+    assert_problem(await client.get(f"/calendar/feeds/{stored}.ics"), 404, "feed_not_found")
+    assert (await client.get(url)).status_code == 200
 
 
 async def test_an_association_feed_is_for_members_and_ends_with_the_membership(client, db, alice, bob, room_id):
@@ -149,7 +168,10 @@ async def test_an_association_feed_is_for_members_and_ends_with_the_membership(c
     await book(client, alice[1], room_id, title="Klubbkveld", organisation_id=association, **MONDAY_EVENING)
     await book(client, alice[1], room_id, title="Privat", **at("2026-12-01", "18:00", "20:00"))
     assert_problem(await client.get(f"/api/v1/associations/{association}/calendar-feed", headers=carol[1]), 403, "not_a_member")
-    url = path_of((await client.get(f"/api/v1/associations/{association}/calendar-feed", headers=bob[1])).json()["url"])
+    assert_problem(await client.post(f"/api/v1/associations/{association}/calendar-feed", headers=carol[1]), 403, "not_a_member")
+    assert (await client.get(f"/api/v1/associations/{association}/calendar-feed", headers=bob[1])).json() == {"exists": False}
+    url = path_of((await client.post(f"/api/v1/associations/{association}/calendar-feed", headers=bob[1])).json()["url"])
+    assert (await client.get(f"/api/v1/associations/{association}/calendar-feed", headers=bob[1])).json() == {"exists": True}
     body = (await client.get(url)).text
     assert "Klubbkveld" in body and "Privat" not in body and "X-WR-CALNAME:Allmenning: Strømsø Sjakklubb" in body
     removed = await client.delete(f"/api/v1/associations/{association}/members/{bob[0]}", headers=alice[1])
@@ -160,6 +182,7 @@ async def test_an_association_feed_is_for_members_and_ends_with_the_membership(c
 async def test_staff_asking_for_the_feed_of_an_association_that_does_not_exist_are_told_so(client, db):
     _, staff = await builders.person(db, "staff@knutepunkt.no", staff=True)
     assert_problem(await client.get("/api/v1/associations/4242/calendar-feed", headers=staff), 404, "association_not_found")
+    assert_problem(await client.post("/api/v1/associations/4242/calendar-feed", headers=staff), 404, "association_not_found")
 
 
 @pytest.mark.parametrize(
@@ -177,11 +200,15 @@ async def test_an_unknown_or_malformed_feed_address_is_not_found(client, path):
     assert response.status_code == 404 and response.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_me_names_my_private_feed_and_it_answers_with_my_bookings(client, alice, room_id):
+async def test_me_says_whether_i_have_a_feed_and_asking_makes_none(client, db, alice, room_id):
     await book(client, alice[1], room_id, title="Strikkekafé", **MONDAY_EVENING)
-    url = (await client.get("/api/v1/me", headers=alice[1])).json()["calendar_feed_url"]
-    assert url == (await client.get("/api/v1/me/calendar-feed", headers=alice[1])).json()["url"]
-    feed = await client.get(urlsplit(url).path)
+    assert (await client.get("/api/v1/me", headers=alice[1])).json()["calendar_feed"] is None
+    async with db.read() as s:
+        assert list((await s.execute(select(CalendarFeed))).scalars()) == []
+    made = (await client.post("/api/v1/me/calendar-feed", headers=alice[1])).json()["url"]
+    me = (await client.get("/api/v1/me", headers=alice[1])).json()
+    assert me["calendar_feed"] == {"exists": True} and made not in str(me)
+    feed = await client.get(urlsplit(made).path)
     assert feed.status_code == 200
     assert "Strikkekafé" in feed.text
 

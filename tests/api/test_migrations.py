@@ -60,3 +60,35 @@ async def test_migrations_go_all_the_way_down_and_up_again(empty_url):
     assert await table_names(empty_url) == set()
     await migrate.upgrade(empty_url)
     assert await schema_differences(empty_url) == []
+
+
+async def test_a_feed_made_before_tokens_were_hashed_keeps_its_address(empty_url):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from notifications import store as feeds
+
+    await migrate.upgrade(empty_url, "0009")
+    made = "a-token-as-it-was-mailed-before-hashing-000"  # 43 characters, as token_urlsafe(32) makes them
+    db = Db(empty_url)
+    try:
+        async with db.engine.begin() as conn:
+            now = datetime(2026, 11, 1, tzinfo=UTC)
+            await conn.execute(
+                text(
+                    "INSERT INTO person (email, name, language, street, postal_code, city, is_staff, created_at) "
+                    "VALUES ('ola@example.no', 'Ola', 'nb', '', '', '', false, :now)"
+                ),
+                {"now": now},
+            )
+            await conn.execute(
+                text("INSERT INTO calendar_feed (person_id, token, created_at) VALUES (1, :token, :now)"), {"token": made, "now": now}
+            )
+        await migrate.upgrade(empty_url)
+        async with db.read() as s:
+            assert await feeds.live_feed(s, made) is not None  # the address in Ola's calendar still opens the feed
+            stored = (await s.execute(text("SELECT token FROM calendar_feed"))).scalar_one()
+        assert stored != made and len(stored) == 64
+    finally:
+        await db.dispose()

@@ -113,7 +113,16 @@ async def test_booking_a_room_without_javascript_redirects_to_my_bookings(client
     mine = await client.get("/my/bookings?done=confirmed", headers=alice[1])
     assert "Bookingen din er bekreftet." in mine.text
     assert "tirsdag 24. november 2026, 18:00–20:00" in mine.text
-    assert 'href="webcal://' in mine.text
+    assert 'href="webcal://' not in mine.text and 'action="/my/calendar-feed"' in mine.text  # no feed until asked
+
+
+async def test_making_a_calendar_link_shows_it_once_and_it_opens_the_feed(client, alice, room):
+    made = await post_form(client, "/my/calendar-feed", {}, alice[1], from_page="/my/bookings")
+    assert made.status_code == 200 and "Lag en ny kalenderlenke" in made.text
+    url = re.search(r'href="webcal://[^/]+(/calendar/feeds/[^"]+)"', made.text).group(1)
+    assert (await client.get(url)).status_code == 200
+    again = await client.get("/my/bookings", headers=alice[1])
+    assert 'href="webcal://' not in again.text and "Lag en ny kalenderlenke" in again.text
 
 
 async def test_a_taken_time_is_shown_next_to_the_start_field_in_the_pages_language(client, alice, room):
