@@ -8,7 +8,6 @@ import pytest
 
 from booking import service as bookings
 from booking.engine import NewBooking
-from config.servers import running_servers
 from infra.time import local_datetime
 from people.actor import Actor
 from tests.e2e import browser
@@ -16,26 +15,6 @@ from tests.e2e.browser import check_page, next_weekday, resource_id, sign_in_pat
 from tests.e2e.test_browser import new_page
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    browser.require_chromium()
-    folder = tmp_path_factory.mktemp("closure-site")
-    url = f"sqlite+aiosqlite:///{folder / 'allmenning.db'}"
-    browser.run(browser.seed_people(url))
-    with running_servers(url, 1, folder) as (base,):
-        yield {"base": base, "db": url, "mail": folder / "mail0"}
-
-
-@pytest.fixture(scope="module")
-def chromium(site):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(browser.CHROMIUM), args=browser.CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def book_evening(site, room: int, day) -> None:
