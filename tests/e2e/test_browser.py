@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from booking import service as bookings
 from booking.engine import NewBooking
 from booking.seasons import service as seasons
+from infra.outbox import Notification
 from infra.time import local_datetime
+from people import associations
 from people.actor import Actor
+from people.store import Association, Person
 from tests.e2e import browser
 from tests.e2e.browser import check_page, next_weekday, resource_id, sign_in_path
 
@@ -236,3 +240,31 @@ def type_date(page, day) -> None:
         page.keyboard.press("Shift+Tab")
         page.keyboard.press("Shift+Tab")  # back to the field's first part, and try the other order
     raise AssertionError("could not type the date")
+
+
+def invitation_path(url: str, email: str) -> str:
+    """Lars, the chess club's admin, invites this address; the path his invitation mail links to."""
+
+    async def work(db) -> str:
+        async with db.read() as s:
+            lars = (await s.execute(select(Person).where(Person.email == "lars@example.no"))).scalar_one()
+            club = (await s.execute(select(Association).where(Association.orgnr == "914778271"))).scalar_one()
+        admin = Actor(lars.id, lars.email, lars.name, roles={club.id: "admin"})
+        await associations.invite_member(db, admin, club.id, email, "member", now=browser.now())
+        async with db.read() as s:
+            query = select(Notification).where(Notification.kind == "association_invitation").order_by(Notification.id.desc())
+            return (await s.execute(query)).scalars().first().payload["path"]
+
+    return browser.run(browser.with_db(url, work))
+
+
+def test_an_invited_resident_opens_the_link_in_the_mail_and_joins_the_association(chromium, site):
+    path = invitation_path(site["db"], "amina@example.no")
+    page = new_page(chromium, site)
+    browser.sign_in_at(page, sign_in_path(site["db"], "amina@example.no"))
+    page.goto(path)
+    assert "Strømsø sjakklubb inviterer deg til å bli medlem i foreningen." in page.content()
+    check_page(page, "invitation")
+    page.get_by_role("button", name="Takk ja og bli medlem").click()
+    page.wait_for_url("**/associations/*?done=joined")
+    check_page(page, "invitation-joined")
