@@ -39,10 +39,10 @@ def problem_statuses(handler: HTTPRouteHandler) -> dict[int, str]:
     parameters = inspect.signature(handler.fn).parameters
     if "actor" in parameters:
         found |= SIGNED_IN
-    if any("{" in path for path in handler.paths):
-        found |= NAMED
     if handler.http_methods & UNSAFE:
-        found |= WRITES
+        found |= WRITES | NAMED  # a write's body may name what it refers to (a resource, a location) that is not there
+    elif any("{" in path for path in handler.paths):
+        found |= NAMED
     return found
 
 

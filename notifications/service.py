@@ -256,5 +256,6 @@ async def rotate_calendar_feed(db: Db, settings: Settings, actor: Actor, *, now:
 
 
 async def revoke_calendar_feed(db: Db, actor: Actor, *, now: datetime, association_id: int | None = None) -> None:
+    """The caller's own feed URL stops working; asking needs no membership, since it takes away and shows nothing."""
     async with db.write() as s:
         await store.revoke_feeds(s, actor.person_id, association_id, now=now)
