@@ -52,7 +52,9 @@ def cross_site_refusal(scope: Scope, base_url: str) -> str | None:
     host = _header(scope, b"host")
     if origin and _origin_of(origin) not in (_origin_of(base_url), f"{scope.get('scheme', 'http')}://{host}".lower()):
         return "The request comes from another site"
-    if _header(scope, b"content-length") not in ("", "0") and not _header(scope, b"content-type").startswith("application/json"):
+    kind = _header(scope, b"content-type")
+    has_body = _header(scope, b"content-length") not in ("", "0") or bool(_header(scope, b"transfer-encoding"))
+    if (kind or has_body) and not kind.startswith("application/json"):
         return "Send JSON (application/json) when signed in by the session cookie"
     return None
 
