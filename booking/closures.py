@@ -18,7 +18,6 @@ from booking.store import ACTIVE_VALUES, HANDED_OUT_VALUES, Booking, one_of
 from booking.waitlists import offers
 from booking.waitlists import store as waitlist_store
 from booking.waitlists.rules import EntryStatus, OfferOutcome, WaitKind
-from booking.waitlists.store import WaitlistOffer
 from infra.database import Db
 from infra.rows import is_postgresql, locked
 from infra.time import Interval
@@ -215,7 +214,7 @@ async def _withdraw(s: AsyncSession, booking: Booking, actor: Actor, reason: str
     """A held offer withdrawn: cancelled with the reason (its holder told), the offer answered, and the entry back in
     line where the same wish may yet be met (units that come back, another bed), else off it, what it waited for gone."""
     mark_cancelled(s, booking, actor, reason, now=now)
-    offer = (await s.execute(locked(s, select(WaitlistOffer).where(WaitlistOffer.booking_id == booking.id)))).scalar_one_or_none()
+    offer = await waitlist_store.offer_holding(s, booking.id, lock=True)
     if offer is None:
         return
     offer.answer(OfferOutcome.WITHDRAWN, now=now)

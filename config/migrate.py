@@ -7,10 +7,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from infra.database import Db
+from infra.rows import serialise
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -29,8 +29,7 @@ async def _run(url: str, action: Callable[..., None], revision: str) -> None:
         async with db.engine.connect() as conn:
             conn = await conn.execution_options(allmenning_write=True)  # BEGIN IMMEDIATE on SQLite
             async with conn.begin():
-                if db.engine.dialect.name == "postgresql":
-                    await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('migrate'))"))
+                await serialise(conn, "migrate")
                 await conn.run_sync(lambda sync: action(alembic_config(sync), revision))
     finally:
         await db.dispose()

@@ -14,7 +14,7 @@ from litestar.exceptions import (
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from infra.errors import DomainError, ErrorCode
+from infra.errors import DomainError, ErrorCode, problem_document
 
 log = logging.getLogger("allmenning")
 PROBLEM = "application/problem+json"
@@ -33,12 +33,7 @@ _HTTP_CODES = {
 
 
 def problem(status: int, code: ErrorCode, title: str, detail: str | None = None, extra: dict[str, Any] | None = None) -> Response:
-    body: dict[str, Any] = {"type": f"about:blank#{code}", "title": title, "status": status, "code": code}
-    if detail:
-        body["detail"] = detail
-    # Extension members never shadow the standard ones (a booking's "status" stays out of the problem's).
-    body.update({k: v for k, v in (extra or {}).items() if k not in body})
-    return Response(content=body, status_code=status, media_type=PROBLEM)
+    return Response(content=problem_document(status, code, title, detail, extra), status_code=status, media_type=PROBLEM)
 
 
 def on_domain_error(_: Request, exc: DomainError) -> Response:

@@ -150,3 +150,13 @@ class Conflict(DomainError):
     code = ErrorCode.CONFLICT
     status = 409
     title = "The request conflicts with the current state"
+
+
+def problem_document(status: int, code: ErrorCode, title: str, detail: str | None = None, extra: dict[str, Any] | None = None) -> dict:
+    """RFC 9457 problem details with our stable `code`, whoever answers (an exception handler or a guard before any route)."""
+    body: dict[str, Any] = {"type": f"about:blank#{code}", "title": title, "status": status, "code": code}
+    if detail:
+        body["detail"] = detail
+    # Extension members never shadow the standard ones (a booking's "status" stays out of the problem's).
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
+    return body

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from infra.errors import ErrorCode
+from infra.errors import ErrorCode, problem_document
 from infra.http import SESSION_COOKIE
 
 # The pages load nothing but their own stylesheet and images and run no script; nobody may frame them.
@@ -118,8 +118,8 @@ async def add_security_headers(message: Message, scope: Scope) -> None:
 
 
 async def _refuse(send: Send, status: int, code: ErrorCode, reason: str) -> None:
-    body = json.dumps({"type": f"about:blank#{code}", "title": reason, "status": status, "code": code}).encode()
+    # The security headers are added on the way out by `add_security_headers`, as for every other answer.
+    body = json.dumps(problem_document(status, code, reason)).encode()
     headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
-    headers += [(k.encode(), v.encode()) for k, v in HEADERS.items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -7,15 +7,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from infra.errors import NotFound
 
 Row = TypeVar("Row")
 
 
-def is_postgresql(s: AsyncSession) -> bool:
-    return s.bind.dialect.name == "postgresql"
+def is_postgresql(s: AsyncSession | AsyncConnection) -> bool:
+    dialect = s.dialect if isinstance(s, AsyncConnection) else s.bind.dialect
+    return dialect.name == "postgresql"
 
 
 def locked(s: AsyncSession, query: Select, *, lock: bool = True, skip_locked: bool = False) -> Select:
@@ -31,7 +32,7 @@ async def get_or_404(s: AsyncSession, model: type[Row], row_id: int, *, what: st
     return row
 
 
-async def serialise(s: AsyncSession, name: str) -> None:
+async def serialise(s: AsyncSession | AsyncConnection, name: str) -> None:
     """Transactions taking the same name run one after another: an advisory lock held to COMMIT on PostgreSQL
     (on SQLite the write transaction's BEGIN IMMEDIATE already lets one writer in at a time)."""
     if is_postgresql(s):

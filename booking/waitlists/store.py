@@ -81,9 +81,15 @@ async def still_waiting(s: AsyncSession, entry_id: int) -> bool:
     return (await s.execute(query)).scalar_one() == EntryStatus.WAITING.value
 
 
+async def offer_holding(s: AsyncSession, booking_id: int, *, lock: bool = False) -> WaitlistOffer | None:
+    """The offer that holds this booking, if one does (locked until COMMIT on PostgreSQL when asked)."""
+    query = locked(s, select(WaitlistOffer).where(WaitlistOffer.booking_id == booking_id), lock=lock)
+    return (await s.execute(query)).scalar_one_or_none()
+
+
 async def offer_of(s: AsyncSession, booking_id: int) -> tuple[WaitlistOffer, WaitlistEntry]:
     """The offer that holds this booking, and the entry it was made to."""
-    offer = (await s.execute(select(WaitlistOffer).where(WaitlistOffer.booking_id == booking_id))).scalar_one_or_none()
+    offer = await offer_holding(s, booking_id)
     if offer is None:
         raise NotFound(f"No offer {booking_id}", offer_id=booking_id)
     return offer, await get_entry(s, offer.entry_id)

@@ -51,6 +51,7 @@ async def test_a_plain_text_booking_posted_with_the_session_cookie_is_refused_an
     refused = await client.post("/api/v1/bookings", content=body, headers={"content-type": "text/plain"})
     assert refused.status_code == 403 and refused.json()["code"] == "cross_site_request"
     assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "frame-ancestors 'none'" in refused.headers["content-security-policy"]  # a refusal is an answer like any other
     assert await mine(client, alice[1]) == []
 
 
