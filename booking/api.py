@@ -22,6 +22,7 @@ from booking.representation import (
     series_json,
 )
 from booking.seasons import api as season_api
+from booking.seasons import room_api
 from booking.waitlists import api as waitlist_api
 from infra.database import Db
 from infra.time import OSLO
@@ -247,6 +248,7 @@ ROUTES = [
     *loan_api.ROUTES,
     *waitlist_api.ROUTES,
     *season_api.ROUTES,
+    *room_api.ROUTES,
     create_booking,
     create_series,
     cancel_series,

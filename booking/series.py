@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import rules, store, time_rules
 from booking.engine import (
@@ -25,6 +26,8 @@ from infra.database import Db
 from infra.errors import DomainError, ErrorCode, NotFound
 from people.actor import Actor
 from resources import store as catalogue
+from resources.rules import Policy
+from resources.store import Resource
 
 MAX_OCCURRENCES = 60
 
@@ -133,3 +136,43 @@ async def cancel_series(db: Db, actor: Actor, series_id: int, reason: str, *, af
     if cancelled:  # after the commit, in its own transaction: the freed evenings go to whoever waits
         await offers.offer_freed_capacity(db, series.resource_id, now=now)
     return cancelled
+
+
+async def hold_weekly_in(
+    s: AsyncSession,
+    resource: Resource,
+    policy: Policy,
+    booker: rules.Booker,
+    occurrences: list[tuple[date, datetime, datetime]],
+    series: BookingSeries,
+    *,
+    skip: dict[date, str],
+    now: datetime,
+) -> tuple[list[Booking], list[Refusal]]:
+    """A season's weekly time over a term, inside a write transaction: each date open and free is held (offered until
+    the association confirms); holiday dates and dates closed or taken are listed as not booked, with why. Horizon,
+    lead time and quotas do not apply: staff allocated the time by the season's rules."""
+    s.add(series)
+    await s.flush()
+    held, refused = [], []
+    for day, start, end in occurrences:
+        wanted = NewBooking(resource.id, start, end, series.title, booker.association_id)
+        try:
+            if day in skip:
+                raise SkippedDate(skip[day], date=day.isoformat())
+            rules.check_inside_windows(policy, start, end)
+            row = new_row(resource, policy, booker, wanted, await check_free(s, resource, policy, wanted), now=now, series_id=series.id)
+        except DomainError as refusal:
+            refused.append(Refusal(day, start, end, refusal.code, refusal.detail))
+            continue
+        row.hold_for_offer()
+        s.add(row)
+        held.append(row)
+    await s.flush()
+    return held, refused
+
+
+class SkippedDate(DomainError):
+    code = ErrorCode.HOLIDAY
+    status = 409
+    title = "A holiday of the term: not booked"

@@ -1,6 +1,7 @@
 """Every table of every package, imported once so the metadata (and Alembic) sees them all."""
 
 from booking import store as booking_store  # noqa: F401
+from booking.seasons import room_store  # noqa: F401
 from booking.seasons import store as season_store  # noqa: F401
 from booking.waitlists import store as waitlist_store  # noqa: F401
 from infra import outbox, rate_limit  # noqa: F401  (the outbox table, the request counters)

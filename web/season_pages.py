@@ -20,6 +20,7 @@ from people.actor import Actor
 from people.rules import near_duplicates
 from people.service import persons_by_id
 from resources import service as catalogue
+from resources.rules import ResourceKind
 from web.frame import error_map, number_value, posted, render, see_other, signed_in
 from web.staff_pages import staff
 
@@ -44,7 +45,7 @@ async def garden_page(
     errors: dict | None = None,
     values: dict | None = None,
 ) -> Template:
-    every = await seasons.list_seasons(db)
+    every = await seasons.list_seasons(db, kind=ResourceKind.GARDEN_BED)
     mine = {s.id: await seasons.applications(db, viewer, s.id) for s in every} if viewer else {}
     places = [p for p in await waitlist.my_places(db, viewer) if p.entry.season_id is not None] if viewer else []
     beds = {r.id: r for r in await catalogue.list_resources(db, kind="garden_bed")}
@@ -114,7 +115,7 @@ async def answer_offer(
 @get("/staff/seasons", name="staff_seasons")
 async def staff_seasons(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
     actor = staff(viewer)
-    return render(request, settings, actor, "staff/seasons.html", seasons=await seasons.list_seasons(db))
+    return render(request, settings, actor, "staff/seasons.html", seasons=await seasons.list_seasons(db, kind=ResourceKind.GARDEN_BED))
 
 
 async def season_page(

@@ -23,6 +23,7 @@ from booking.seasons.rules import (
     BedTaken,
     HouseholdHasBed,
     NotABed,
+    NotPreviewed,
     Phase,
     allocate,
     check_phase,
@@ -36,15 +37,9 @@ from booking.waitlists.rules import TERMS, WaitKind, offer_deadline
 from booking.waitlists.store import WaitlistEntry
 from infra import outbox
 from infra.database import Db
-from infra.errors import Conflict, ErrorCode
 from people.actor import Actor, check_staff
 from resources import store as catalogue
 from resources.rules import BookerKind
-
-
-class NotPreviewed(Conflict):
-    code = ErrorCode.NOT_PREVIEWED
-    title = "Run the allocation (preview) before adjusting or publishing it"
 
 
 def _applicant(row: SeasonApplication) -> Applicant:

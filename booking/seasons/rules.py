@@ -131,6 +131,11 @@ class BedTaken(Conflict):
     title = "Another application already has that bed"
 
 
+class NotPreviewed(Conflict):
+    code = ErrorCode.NOT_PREVIEWED
+    title = "Run the allocation (preview) before adjusting or publishing it"
+
+
 class NotABed(DomainError):
     code = ErrorCode.NOT_A_BED
     status = 422

@@ -82,9 +82,11 @@ async def get_season(db: Db, season_id: int) -> Season:
         return await season_store.get_season(s, season_id)
 
 
-async def list_seasons(db: Db) -> list[Season]:
+async def list_seasons(db: Db, *, kind: ResourceKind | None = None) -> list[Season]:
+    """Seasons newest first: the garden's, the rooms', or both."""
+    query = select(Season).order_by(Season.start.desc(), Season.id.desc())
     async with db.read() as s:
-        return list((await s.execute(select(Season).order_by(Season.start.desc(), Season.id.desc()))).scalars())
+        return list((await s.execute(query if kind is None else query.where(Season.kind == kind.value))).scalars())
 
 
 async def move_phase(db: Db, actor: Actor, season_id: int, wanted: Phase, *, now: datetime) -> Season:
@@ -95,9 +97,11 @@ async def move_phase(db: Db, actor: Actor, season_id: int, wanted: Phase, *, now
         check_phase_move(Phase(season.phase), wanted)
         if wanted is Phase.OFFERS:
             raise InvalidInput("Offers go out when the allocation is published: POST …/allocation/publish", phase=str(wanted))
-        if wanted is Phase.RENEWAL:
+        if season.kind != ResourceKind.GARDEN_BED.value:  # a room season's holders ask to renew; nothing to invite or lapse
+            pass
+        elif wanted is Phase.RENEWAL:
             await _invite_renewals(s, season, now=now)
-        if Phase(season.phase) is Phase.RENEWAL:
+        elif Phase(season.phase) is Phase.RENEWAL:
             for row in await season_store.applications_of(s, season.id, kind=ApplicationKind.RENEWAL):
                 if row.status == ApplicationStatus.INVITED:
                     row.status, row.reason, row.updated_at = ApplicationStatus.LAPSED.value, "did not confirm in the renewal window", now
@@ -296,7 +300,7 @@ async def holding(s: AsyncSession, season: Season, booking_id: int) -> Booking:
 
 async def garden_take_up(db: Db) -> list[TakeUp]:
     """Each season's take-up of the garden beds in use, newest season first."""
-    seasons = await list_seasons(db)
+    seasons = await list_seasons(db, kind=ResourceKind.GARDEN_BED)
     async with db.read() as s:
         beds = len(await season_store.beds(s))
         return [take_up_of(season, beds, await season_store.bed_holdings(s, season)) for season in seasons]

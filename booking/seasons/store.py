@@ -34,6 +34,13 @@ class Season(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # A room season's round: its rooms, the holiday weeks left out of the term, the cap and the application window.
+    rooms: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    holidays: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    hours_cap: float | None = None
+    applications_open: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    applications_close: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    renewal_share: float = Field(default=0.5, sa_column_kwargs={"server_default": "0.5"})
 
     @property
     def interval(self) -> Interval:
@@ -129,7 +136,7 @@ async def beds(s: AsyncSession) -> list[Resource]:
 
 async def seasons_in_play(s: AsyncSession) -> list[Season]:
     """Seasons whose freed beds go to their waitlists: offers are out or the season runs."""
-    query = select(Season).where(Season.phase.in_(("offers", "running")))
+    query = select(Season).where(Season.kind == ResourceKind.GARDEN_BED.value, Season.phase.in_(("offers", "running")))
     return list((await s.execute(query)).scalars())
 
 

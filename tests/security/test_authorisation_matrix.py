@@ -120,6 +120,20 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/seasons/{season_id}/beds/offer-free"): STAFF,
     ("POST", "/api/v1/seasons/{season_id}/holdings/{booking_id}/give-back"): OWNER,
     ("POST", "/api/v1/seasons/{season_id}/holdings/{booking_id}/revoke"): STAFF,
+    ("POST", "/api/v1/room-seasons"): STAFF,
+    ("GET", "/api/v1/room-seasons"): SIGNED_IN,
+    ("GET", "/api/v1/room-seasons/{season_id}"): SIGNED_IN,
+    ("PUT", "/api/v1/room-seasons/{season_id}/applications/{association_id}"): ADMIN,
+    ("DELETE", "/api/v1/room-seasons/{season_id}/applications/{association_id}"): ADMIN,
+    ("GET", "/api/v1/room-seasons/{season_id}/applications"): SIGNED_IN,  # staff see all, members their associations'
+    ("POST", "/api/v1/room-seasons/{season_id}/renewals"): SIGNED_IN,  # the check is of last term's holder, named in the body
+    ("POST", "/api/v1/room-seasons/{season_id}/allocation"): STAFF,
+    ("POST", "/api/v1/room-seasons/{season_id}/allocation/adjust"): STAFF,
+    ("POST", "/api/v1/room-seasons/{season_id}/allocation/publish"): STAFF,
+    ("POST", "/api/v1/room-seasons/{season_id}/wishes/{wish_id}/confirm"): ADMIN,
+    ("POST", "/api/v1/room-seasons/{season_id}/wishes/{wish_id}/give-back"): ADMIN,
+    ("GET", "/api/v1/room-seasons/{season_id}/report"): STAFF,
+    ("GET", "/api/v1/room-seasons/{season_id}/report.csv"): STAFF,
     ("GET", "/api/v1/notifications/failed"): STAFF,
     ("POST", "/api/v1/notifications/{notification_id}/retry"): STAFF,
 }
@@ -208,11 +222,34 @@ async def build(client, db: Db) -> tuple[dict[str, dict[str, str]], dict[str, ob
     ok(await client.post(f"/api/v1/seasons/{season}/allocation/publish", headers=staff), 200)
     bed_offer = next(o for o in ok(await client.get("/api/v1/offers", headers=a), 200)["items"] if o["booking_id"] != ids["offer_id"])
     ids["holding_id"] = ok(await client.post(bed_offer["accept"], headers=a), 200)["id"]
+    ids["room_season_id"], ids["wish_id"] = await room_round(client, staff, headers["admin"], ids)
     async with db.write() as s:  # the first mail failed for good, as the retry operation needs
         failed = (await s.execute(select(Notification).order_by(Notification.id))).scalars().first()
         failed.status, failed.attempts, failed.last_error = FAILED, 5, "550 mailbox unavailable"
         ids["notification_id"] = failed.id
     return headers, ids
+
+
+ROOM_SEASON = {"name": "Høst 2027", "first_day": "2027-08-16", "last_day": "2027-12-17"}
+ROOM_APPLICATION = {
+    "postal_code": "3044",
+    "activities": [
+        {"name": "Øving", "age_band": "adults", "participants": 20, "under_20": 0, "responsible": {"name": "Anna", "phone": "90000000"}}
+    ],
+    "wishes": [{"activity": 0, "minutes": 120, "windows": [{"weekday": 1, "start": "17:00", "end": "21:00"}]}],
+}
+
+
+async def room_round(client, staff: dict, admin: dict, ids: dict) -> tuple[int, int]:
+    """A room season A's association applied to, allocated and published: its one wish held for it."""
+    season = ok(await client.post("/api/v1/room-seasons", json={**ROOM_SEASON, "room_ids": [ids["resource_id"]]}, headers=staff), 201)["id"]
+    ok(await client.post(f"/api/v1/seasons/{season}/phase", json={"phase": "applications"}, headers=staff), 200)
+    application = {**ROOM_APPLICATION, "wishes": [{**ROOM_APPLICATION["wishes"][0], "room_id": ids["resource_id"]}]}
+    ok(await client.put(f"/api/v1/room-seasons/{season}/applications/{ids['association_id']}", json=application, headers=admin), 200)
+    ok(await client.post(f"/api/v1/seasons/{season}/phase", json={"phase": "allocation"}, headers=staff), 200)
+    ok(await client.post(f"/api/v1/room-seasons/{season}/allocation", json={"seed": 1}, headers=staff), 200)
+    published = ok(await client.post(f"/api/v1/room-seasons/{season}/allocation/publish", headers=staff), 200)
+    return season, published["items"][0]["id"]
 
 
 @pytest.fixture(scope="module")
@@ -266,6 +303,7 @@ PATH_VALUES = {
     "/api/v1/bookings/{booking_id}/check-in": {"booking_id": "loan_id"},
     "/api/v1/seasons/{season_id}/holdings/{booking_id}": {"booking_id": "holding_id"},
     "/api/v1/resources/{resource_id}/stock/preview": {"resource_id": "item_id"},
+    "/api/v1/room-seasons/": {"season_id": "room_season_id"},
 }
 
 
@@ -309,6 +347,13 @@ def body_of(method: str, path: str, ids: dict) -> dict | None:
         ("POST", "/api/v1/seasons/{season_id}/waitlist"): {"street": "Elvegata 3", "postal_code": "3044"},
         ("POST", "/api/v1/seasons/{season_id}/allocation/adjust"): {"application_id": ids["application_id"], "bed_id": None},
         ("POST", "/api/v1/seasons/{season_id}/holdings/{booking_id}/revoke"): {"reason": "Ikke stelt"},
+        ("POST", "/api/v1/room-seasons"): {**ROOM_SEASON, "room_ids": [room]},
+        ("PUT", "/api/v1/room-seasons/{season_id}/applications/{association_id}"): {
+            **ROOM_APPLICATION,
+            "wishes": [{**ROOM_APPLICATION["wishes"][0], "room_id": room}],
+        },
+        ("POST", "/api/v1/room-seasons/{season_id}/renewals"): {"wish_id": ids["wish_id"]},
+        ("POST", "/api/v1/room-seasons/{season_id}/allocation/adjust"): {"wish_id": ids["wish_id"], "slots": [], "reason": "Nei"},
     }
     if (method, path) in bodies:
         return bodies[(method, path)]
