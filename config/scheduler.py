@@ -15,6 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from booking.loans import service as loans
+from booking.seasons import room_answers
 from booking.waitlists import offers
 from infra.database import Db
 from infra.mail_transport import transport_for
@@ -28,7 +29,12 @@ DRAIN_EVERY = timedelta(seconds=30)  # the safety net: mail normally leaves at o
 STOP_GRACE = 10.0  # seconds a stopping server gives a mail in flight to be sent and marked
 Sweep = Callable[..., Awaitable[object]]
 # Every five minutes, once across all processes: reminders a day ahead, and loans past their return time.
-SWEEPS: dict[str, Sweep] = {"reminders": service.record_reminders, "overdue": loans.mark_overdue, "offers": offers.expire_offers}
+SWEEPS: dict[str, Sweep] = {
+    "reminders": service.record_reminders,
+    "overdue": loans.mark_overdue,
+    "offers": offers.expire_offers,
+    "room_slots": room_answers.lapse_unconfirmed,  # room-season slots not confirmed in time pass to the next in line
+}
 
 
 def process_name() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import IntEnum
 
 from booking.seasons.room_rules import DAY_MINUTES, STEP_MINUTES, Outcome, SeasonSlotTaken, Slot, Tier, Window, Wish, span_mask
 
@@ -94,7 +95,22 @@ def _parity_choices(every_weeks: int) -> tuple[tuple[int, ...], ...]:
     return ((0, 1),) if every_weeks == 1 else ((0,), (1,))
 
 
-def _best_slot(wish: Wish, board: Board, windows: list[Window], skip_days: set[int], *, grants: bool, busy: bool = True) -> Slot | None:
+class Level(IntEnum):
+    """What counts as taken when looking for a time: only the rooms' hours, also bookings, or also the grants."""
+
+    OPEN = 0
+    BOOKED = 1
+    GRANTED = 2
+
+
+def _free(wish: Wish, board: Board, room: int, weekday: int, parities: tuple[int, ...], level: Level) -> int:
+    if level is Level.OPEN:
+        return board.open.get((room, weekday), 0)
+    granted = level is Level.GRANTED
+    return board.free_bits(room, weekday, parities, activity=wish.activity if granted else None, grants=granted)
+
+
+def _best_slot(wish: Wish, board: Board, windows: list[Window], skip_days: set[int], level: Level = Level.GRANTED) -> Slot | None:
     """The earliest start (then the wish's window order, then its room order) free in a room that fits."""
     best: tuple[int, int, int, int] | None = None
     for wi, window in enumerate(windows):
@@ -103,12 +119,7 @@ def _best_slot(wish: Wish, board: Board, windows: list[Window], skip_days: set[i
             continue
         for ri, room in enumerate(wish.rooms):
             for parities in _parity_choices(wish.every_weeks):
-                free = (
-                    board.free_bits(room, window.weekday, parities, activity=wish.activity, grants=grants)
-                    if busy
-                    else board.open.get((room, window.weekday), 0)
-                )
-                starts = runs_of(free, wish.minutes) & allowed
+                starts = runs_of(_free(wish, board, room, window.weekday, parities, level), wish.minutes) & allowed
                 if starts and (best is None or (_lowest(starts), wi, ri, parities[0]) < best):
                     best = (_lowest(starts), wi, ri, parities[0])
     if best is None:
@@ -117,44 +128,43 @@ def _best_slot(wish: Wish, board: Board, windows: list[Window], skip_days: set[i
     return Slot(wish.rooms[ri], windows[wi].weekday, start, wish.minutes, wish.every_weeks, parity)
 
 
+def _parts(wish: Wish, board: Board, level: Level, *, first_choices_first: bool = False) -> tuple[list[Slot], bool] | None:
+    """The wish's `times` slots on distinct weekdays, each in a first-choice window where one holds (if asked), and
+    whether all of them are; or None."""
+    first, every = [w for w in wish.windows if w.first_choice], list(wish.windows)
+    chosen, all_first = [], True
+    while len(chosen) < wish.times:
+        skip = {s.weekday for s in chosen}
+        slot = _best_slot(wish, board, first, skip, level) if first_choices_first and first else None
+        if slot is None:
+            slot, all_first = _best_slot(wish, board, every, skip, level), False
+        if slot is None:
+            return None
+        chosen.append(slot)
+    return chosen, all_first
+
+
 def search(wish: Wish, board: Board) -> tuple[tuple[Slot, ...], Outcome, tuple[int, ...]]:
-    """The wish's times in first-choice windows if they hold, else in any it gave; or why not."""
+    """The wish's times, each in a first-choice window where one is free, else in any it gave; or why not."""
     if not wish.rooms:
         return (), Outcome.NO_ROOM_FITS, ()
     if board.cap_minutes is not None and board.weekly[wish.association] + wish.minutes * wish.times / wish.every_weeks > board.cap_minutes:
         return (), Outcome.OVER_CAP, ()
-    first = [w for w in wish.windows if w.first_choice]
-    for windows, outcome in ((first, Outcome.GRANTED_FIRST_CHOICE), (list(wish.windows), Outcome.GRANTED)):
-        chosen: list[Slot] = []
-        while len(chosen) < wish.times:
-            slot = _best_slot(wish, board, windows, {s.weekday for s in chosen}, grants=True)
-            if slot is None:
-                break
-            chosen.append(slot)
-        if len(chosen) == wish.times:
-            return tuple(chosen), outcome, ()
+    found = _parts(wish, board, Level.GRANTED, first_choices_first=True)
+    if found is not None:
+        return tuple(found[0]), Outcome.GRANTED_FIRST_CHOICE if found[1] else Outcome.GRANTED, ()
     return (), *_why_not(wish, board)
 
 
-def _parts(wish: Wish, board: Board, *, grants: bool, busy: bool) -> list[Slot] | None:
-    """The wish's `times` slots on distinct weekdays at one level of what counts as taken, or None."""
-    chosen: list[Slot] = []
-    while len(chosen) < wish.times:
-        slot = _best_slot(wish, board, list(wish.windows), {s.weekday for s in chosen}, grants=grants, busy=busy)
-        if slot is None:
-            return None
-        chosen.append(slot)
-    return chosen
-
-
 def _why_not(wish: Wish, board: Board) -> tuple[Outcome, tuple[int, ...]]:
-    """The first thing that stands in the way: the rooms' hours, bookings made outside the round, or grants."""
-    if _parts(wish, board, grants=False, busy=False) is None:
+    """The first thing that stands in the way: the rooms' hours, bookings made outside the round, or grants (the
+    activity's own earlier ones among them)."""
+    if _parts(wish, board, Level.OPEN) is None:
         return Outcome.OUTSIDE_ROOM_WINDOWS, ()
-    blocked = _parts(wish, board, grants=False, busy=True)
+    blocked = _parts(wish, board, Level.BOOKED)
     if blocked is None:
         return Outcome.ALREADY_BOOKED, ()
-    return Outcome.TAKEN_BY_HIGHER_PRIORITY, tuple(sorted({w for slot in blocked for w in board.holders(slot)}))
+    return Outcome.TAKEN_BY_HIGHER_PRIORITY, tuple(sorted({w for slot in blocked[0] for w in board.holders(slot)}))
 
 
 def _reason(wish: Wish, outcome: Outcome, slots: tuple[Slot, ...], round_: int, taken_by: tuple[int, ...]) -> str:

@@ -275,3 +275,17 @@ def open_by_weekday(windows: tuple[WeeklyWindow, ...], dates: list[date]) -> dic
                 bits |= span_mask(start, end - start)
         found[day.weekday()] = found.get(day.weekday(), bits) & bits
     return found
+
+
+SLOT_WORDS = {1: N_("{weekday} {start}–{end} in {room}"), 2: N_("{weekday} {start}–{end} in {room}, every other week")}
+
+
+def told(outcome: str) -> str | None:
+    """The words an association reads of a wish's outcome (with {slots} and {cap} to fill in); never the audit text."""
+    return OUTCOME_WORDS.get(Outcome(outcome)) if outcome in Outcome._value2member_map_ else None
+
+
+def slot_told(slot: Slot) -> tuple[str, dict[str, object]]:
+    """A slot as a person reads it: the message and its values but the weekday's and room's words, filled in by the caller."""
+    end = slot.start + slot.minutes
+    return SLOT_WORDS[slot.every_weeks], {"start": f"{slot.start // 60:02d}:{slot.start % 60:02d}", "end": f"{end // 60:02d}:{end % 60:02d}"}
