@@ -68,6 +68,7 @@ class ErrorCode(StrEnum):
     NOT_AUTHENTICATED = "not_authenticated"
     NOT_A_BED = "not_a_bed"
     NOT_A_LOAN = "not_a_loan"
+    NOT_A_GARDEN_SEASON = "not_a_garden_season"
     NOT_A_MEMBER = "not_a_member"
     NOT_A_ROOM_SEASON = "not_a_room_season"
     NOT_CANCELLABLE = "not_cancellable"

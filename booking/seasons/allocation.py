@@ -59,7 +59,7 @@ async def preview(db: Db, actor: Actor, season_id: int, *, seed: int | None, now
     """Draw (again) from a seed: the same seed and applications give the same result; every row says why."""
     check_staff(actor)
     async with db.write() as s:
-        season = await season_store.get_season(s, season_id, lock=True)
+        season = await season_store.garden_season(s, season_id)
         check_phase(Phase(season.phase), Phase.ALLOCATION)
         season.seed = secrets.randbelow(2**31) if seed is None else seed
         rows = [r for r in await season_store.applications_of(s, season_id) if r.status in IN_DRAW[r.kind]]
@@ -90,7 +90,7 @@ async def adjust(
     if not reason.strip():
         raise ReasonRequired("An adjustment of the allocation must say why")
     async with db.write() as s:
-        season = await season_store.get_season(s, season_id, lock=True)
+        season = await season_store.garden_season(s, season_id)
         check_phase(Phase(season.phase), Phase.ALLOCATION)
         if season.seed is None:
             raise NotPreviewed()
@@ -117,7 +117,7 @@ async def publish(db: Db, actor: Actor, season_id: int, *, now: datetime) -> tup
     """Renewed growers keep their beds, winners get held offers, the rest wait in lottery order; everyone hears."""
     check_staff(actor)
     async with db.write() as s:
-        season = await season_store.get_season(s, season_id, lock=True)
+        season = await season_store.garden_season(s, season_id)
         check_phase(Phase(season.phase), Phase.ALLOCATION)
         if season.seed is None:
             raise NotPreviewed()
@@ -196,7 +196,7 @@ async def give_back(db: Db, actor: Actor, season_id: int, booking_id: int, *, re
         if not reason.strip():
             raise ReasonRequired("Revoking a bed must say why")
     async with db.write() as s:
-        season = await season_store.get_season(s, season_id, lock=True)
+        season = await season_store.garden_season(s, season_id)
         check_phase(Phase(season.phase), Phase.OFFERS, Phase.RUNNING)
         booking = await holding(s, season, booking_id)
         booking = await store.get_booking(s, booking.id, for_update=True)

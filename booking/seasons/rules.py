@@ -131,6 +131,11 @@ class BedTaken(Conflict):
     title = "Another application already has that bed"
 
 
+class NotAGardenSeason(Conflict):
+    code = ErrorCode.NOT_A_GARDEN_SEASON
+    title = "This is a room season: use /api/v1/room-seasons"
+
+
 class NotPreviewed(Conflict):
     code = ErrorCode.NOT_PREVIEWED
     title = "Run the allocation (preview) before adjusting or publishing it"

@@ -170,7 +170,7 @@ async def _invite_renewals(s: AsyncSession, season: Season, *, now: datetime) ->
 async def confirm_renewal(db: Db, actor: Actor, season_id: int, *, now: datetime) -> SeasonApplication:
     """A grower invited to renew keeps their bed by confirming inside the renewal window."""
     async with db.write() as s:
-        season = await season_store.get_season(s, season_id, lock=True)
+        season = await season_store.garden_season(s, season_id)
         check_phase(Phase(season.phase), Phase.RENEWAL)
         rows = [
             r
@@ -205,7 +205,7 @@ async def apply(
     code = check_postal_code(postal_code)
     try:
         async with db.write() as s:
-            season = await season_store.get_season(s, season_id, lock=True)
+            season = await season_store.garden_season(s, season_id)
             check_phase(Phase(season.phase), Phase.APPLICATIONS)
             check_household_limit(
                 await _renewed_beds(s, season, key, actor.person_id) + await season_store.household_beds(s, season, key),
@@ -249,7 +249,7 @@ async def join_bed_waitlist(
     key = household_key(street, postal_code)
     code = check_postal_code(postal_code)
     async with db.write() as s:
-        season = await season_store.get_season(s, season_id, lock=True)
+        season = await season_store.garden_season(s, season_id)
         check_phase(Phase(season.phase), Phase.OFFERS, Phase.RUNNING)
         check_household_limit(await season_store.household_beds(s, season, key), season.household_limit)
         await _check_beds(s, preferences)

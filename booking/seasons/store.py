@@ -8,7 +8,7 @@ from sqlalchemy import JSON, BigInteger, Column, UniqueConstraint, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from booking.seasons.rules import ApplicationKind, Placement, adjusted, drawn
+from booking.seasons.rules import ApplicationKind, NotAGardenSeason, Placement, adjusted, drawn
 from booking.store import ACTIVE_VALUES, Booking
 from booking.waitlists.store import WaitlistEntry, WaitlistOffer
 from infra.database import UtcDateTime
@@ -92,6 +92,14 @@ class SeasonApplication(SQLModel, table=True):
 
 async def get_season(s: AsyncSession, season_id: int, *, lock: bool = False) -> Season:
     return await get_or_404(s, Season, season_id, what="season", key="season_id", lock=lock)
+
+
+async def garden_season(s: AsyncSession, season_id: int, *, lock: bool = True) -> Season:
+    """A season of garden beds: a room season's applications and allocation have their own use cases."""
+    season = await get_season(s, season_id, lock=lock)
+    if season.kind != ResourceKind.GARDEN_BED.value:
+        raise NotAGardenSeason(season_id=season_id)
+    return season
 
 
 async def applications_of(

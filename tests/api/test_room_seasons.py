@@ -273,3 +273,10 @@ async def test_the_report_counts_weekly_hours_per_tier_and_the_share_of_first_wi
     csv = await client.get(f"/api/v1/room-seasons/{sid}/report.csv", headers=world["staff"][1])
     assert csv.headers["content-type"].startswith("text/csv") and "Strømsø barnekor,2.0" in csv.text
     assert_problem(await client.get(f"/api/v1/room-seasons/{sid}/report", headers=world["admins"][0][1]), 403, "staff_only")
+
+
+async def test_the_gardens_use_cases_refuse_a_room_season(client, world):
+    sid = (await round_(client, world))["id"]
+    home = {"street": "Tordenskiolds gate 12B", "postal_code": "3044"}
+    applied = await client.post(f"/api/v1/seasons/{sid}/applications", json=home, headers=world["admins"][0][1])
+    assert_problem(applied, 409, "not_a_garden_season")
