@@ -19,6 +19,7 @@ from icalendar import (
 )
 
 from notifications import rules
+from notifications.recurrence import Weekly
 
 PRODID = "-//Allmenning//Knutepunkt Stromso//NO"
 WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -172,6 +173,8 @@ class CalendarEvent:
     description: str = ""
     url: str = ""
     all_day: bool = False  # whole Oslo days (a bed's season), written as dates
+    rule: Weekly | None = None  # a weekly series as one recurring event: its RRULE and EXDATEs
+    recurrence_id: datetime | None = None  # one occurrence of a series: its start in the series' pattern
 
     @property
     def transparency(self) -> str:
@@ -207,6 +210,7 @@ def invitation(method: str, events: list[CalendarEvent], zone: ZoneInfo, *, orga
     for name, value in (("PRODID", PRODID), ("VERSION", "2.0"), ("CALSCALE", "GREGORIAN"), ("METHOD", method)):
         calendar.add(name, value)
     years = [e.start.astimezone(zone).year for e in events] + [e.end.astimezone(zone).year for e in events]
+    years += [e.rule.until.astimezone(zone).year for e in events if e.rule]  # a series' last evening needs its year's offsets too
     calendar.add_component(vtimezone(zone.key, min(years), max(years)))
     for event in events:
         calendar.add_component(_event(event, zone, organizer, attendee))
@@ -225,6 +229,7 @@ def _event(event: CalendarEvent, zone: ZoneInfo, organizer: Party, attendee: Par
     else:
         component.add("DTSTART", event.start.astimezone(zone))
         component.add("DTEND", event.end.astimezone(zone))
+    _recurrence(component, event, zone)
     component.add("SUMMARY", event.summary)
     component.add("STATUS", event.status)
     component.add("TRANSP", event.transparency)
@@ -236,6 +241,16 @@ def _event(event: CalendarEvent, zone: ZoneInfo, organizer: Party, attendee: Par
     attending.params.update({"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "ACCEPTED", "RSVP": "FALSE"})
     component.add("ATTENDEE", attending)
     return component
+
+
+def _recurrence(component: Event, event: CalendarEvent, zone: ZoneInfo) -> None:
+    """A series' rule (EXDATEs in local time, as DTSTART), or the occurrence of a series an event is."""
+    if event.rule:
+        component.add("RRULE", {"FREQ": "WEEKLY", "INTERVAL": event.rule.every_weeks, "UNTIL": event.rule.until})
+        if event.rule.exdates:
+            component.add("EXDATE", [d.astimezone(zone) for d in event.rule.exdates])
+    if event.recurrence_id:
+        component.add("RECURRENCE-ID", event.recurrence_id.astimezone(zone))
 
 
 def _address(party: Party) -> vCalAddress:

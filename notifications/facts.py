@@ -9,8 +9,9 @@ from sqlalchemy import ColumnElement, Row, Select, String, func, or_, select, ty
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.store import ACTIVE_VALUES as ACTIVE
-from booking.store import Booking
+from booking.store import Booking, BookingSeries
 from infra.rows import is_postgresql, locked
+from notifications.recurrence import Series
 from notifications.rules import BookingFacts, Place
 from people.store import Association, Membership, Person
 from resources.store import Closure, Location, Resource
@@ -33,6 +34,7 @@ _BOOKING_COLUMNS = (
     Resource.kind,
     Booking.quantity,
     Booking.kit_loan_id,
+    Booking.series_id,
 )
 
 
@@ -46,9 +48,10 @@ def _with_place(query: Select) -> Select:
 
 def _facts(row: Row) -> tuple[BookingFacts, datetime]:
     (id_, title, start, end, status, sequence, updated_at, resource, location, address, postal_code, city, access, *rest) = row
-    association, kind, quantity, kit_loan_id = rest
+    association, kind, quantity, kit_loan_id, series_id = rest
     place = Place(resource, location, address, postal_code, city, access)
-    return BookingFacts(id_, title, start, end, status, sequence, place, association or "", kind, quantity, kit_loan_id), updated_at
+    facts = BookingFacts(id_, title, start, end, status, sequence, place, association or "", kind, quantity, kit_loan_id, series_id)
+    return facts, updated_at
 
 
 async def bookings_by_id(s: AsyncSession, ids: set[int]) -> dict[int, BookingFacts]:
@@ -67,6 +70,21 @@ async def series_bookings(s: AsyncSession, series_ids: set[int]) -> dict[int, li
     for row in (await s.execute(query.order_by(Booking.start))).all():
         found.setdefault(row[0], []).append(_facts(row[1:])[0])
     return found
+
+
+async def series_of(s: AsyncSession, series_ids: set[int]) -> dict[int, Series]:
+    """Each series' interval and every occurrence it ever had: a calendar knows a series by the pattern they keep,
+    which cancelling some (or moving one) must not shift."""
+    if not series_ids:
+        return {}
+    weeks = dict((await s.execute(select(BookingSeries.id, BookingSeries.every_weeks).where(BookingSeries.id.in_(series_ids)))).all())
+    query = select(Booking.series_id, Booking.start, Booking.end, Booking.sequence).where(Booking.series_id.in_(series_ids))
+    found: dict[int, list[tuple[datetime, datetime, int]]] = {i: [] for i in weeks}
+    for series_id, start, end, sequence in (await s.execute(query.order_by(Booking.start))).all():
+        found[series_id].append((start, end, sequence))
+    return {
+        i: Series(i, weeks[i], tuple((a, b) for a, b, _ in rows), tuple((a, b) for a, b, n in rows if n == 0)) for i, rows in found.items()
+    }
 
 
 async def kit_loans(s: AsyncSession, kit_loan_ids: set[str]) -> dict[str, list[BookingFacts]]:

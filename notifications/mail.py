@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from booking.seasons import rules as seasons
 from infra.i18n import Speaker
 from infra.settings import TIMEZONE, Settings
-from notifications import calendar, rules
+from notifications import calendar, recurrence, rules
 from notifications.rules import BookingFacts
 
 # The templates say their words as _("English"), from the one catalogue in the recipient's language (infra.i18n).
@@ -60,6 +60,7 @@ class Letter:
     details: dict = field(default_factory=dict)  # the outbox payload: reason, deadline, season, outcome…
     series: tuple[BookingFacts, ...] = ()
     items: tuple[BookingFacts, ...] = ()  # a kit's loans, for news told once for the whole kit
+    recurring: recurrence.Series | None = None  # the series told of, or the one the booking is an occurrence of
 
 
 def render(letter: Letter, site: Site) -> EmailMessage:
@@ -176,8 +177,37 @@ def envelope(letter: Letter, site: Site, subject: str) -> EmailMessage:
 
 
 def calendar_events(letter: Letter, site: Site) -> list[calendar.CalendarEvent]:
+    """Each booking as its event; but a series as one recurring event, and news of one of its bookings as news of
+    that event's occurrence, so that calendar clients match the two."""
     bookings = letter.series or (letter.booking,)
-    return [calendar.booking_event(b, base_url=site.base_url, host=site.host, stamp=letter.created_at) for b in bookings]
+    events = [calendar.booking_event(b, base_url=site.base_url, host=site.host, stamp=letter.created_at) for b in bookings]
+    series = letter.recurring
+    if series is None or not series.spans or any(e.all_day for e in events):  # a bed's season is days, not a weekly time
+        return events
+    pattern = recurrence.pattern_of(series.untouched or series.spans, series.every_weeks, TIMEZONE)
+    uid = rules.series_uid(series.id, site.host)
+    if letter.series or "series_id" in letter.details:  # news of the whole series; with none of it left, the series as it ended
+        return recurring_events(events, pattern, uid) if letter.series else [replace(events[0], uid=uid)]
+    slot = pattern.slot_of(events[0].start)  # None: moved to a day the series skips, so it was sent as its own event
+    return [replace(events[0], uid=uid, recurrence_id=slot)] if slot else events
+
+
+def recurring_events(events: list[calendar.CalendarEvent], pattern: recurrence.Pattern, uid: str) -> list[calendar.CalendarEvent]:
+    """A series' occurrences as one recurring event, with an exception for each one moved within its day (or in
+    another state), and an event of its own for each one moved to a day the series skips."""
+    placed = recurrence.place(pattern, [(e.start, e.end) for e in events])
+    if not placed.slots:
+        return events
+    rule = recurrence.weekly(pattern, list(placed.slots))
+    on_slots = [events[i] for i in placed.slots.values()]
+    sequence = min(e.sequence for e in on_slots)  # news of any one occurrence since then has a higher one
+    master = replace(on_slots[0], uid=uid, sequence=sequence, start=rule.start, end=rule.end, rule=rule)
+    exceptions = [
+        replace(events[i], uid=uid, recurrence_id=slot)
+        for slot, i in placed.slots.items()
+        if (events[i].start, events[i].end, events[i].status) != (*pattern.at(slot.date()), master.status)
+    ]
+    return [master, *exceptions, *(events[i] for i in placed.apart)]
 
 
 def attach_calendar(message: EmailMessage, letter: Letter, site: Site, method: str) -> None:

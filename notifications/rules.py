@@ -214,6 +214,7 @@ class BookingFacts:
     resource_kind: str = ""
     quantity: int = 1
     kit_loan_id: str | None = None
+    series_id: int | None = None
 
 
 def summary_of(booking: BookingFacts) -> str:
@@ -330,6 +331,11 @@ def message_id(notification_id: int, host: str) -> str:
 
 def booking_uid(booking_id: int, host: str) -> str:
     return f"booking-{booking_id}@{host}"
+
+
+def series_uid(series_id: int, host: str) -> str:
+    """A series is one recurring event in a calendar; each of its bookings is an occurrence of it, not an event."""
+    return f"series-{series_id}@{host}"
 
 
 def manage_url(base_url: str, booking_id: int) -> str:

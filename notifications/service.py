@@ -21,6 +21,7 @@ from infra.settings import Settings
 from notifications import facts, mail, rules, store
 from notifications.calendar import Party
 from notifications.mail import Letter, Site
+from notifications.recurrence import Series
 from notifications.rules import BookingFacts
 from people.actor import Actor, check_member, check_staff
 from people.rules import AssociationNotFound
@@ -115,12 +116,14 @@ class Drain:
 
 
 class Known(NamedTuple):
-    """What the leased rows' mails tell, read in one go: recipients, bookings, series' dates and kits' loans."""
+    """What the leased rows' mails tell, read in one go: recipients, bookings, series' dates, kits' loans, and the
+    pattern of each series a calendar part tells of."""
 
     people: dict[int, Person]
     bookings: dict[int, BookingFacts]
     series: dict[int, list[BookingFacts]]
     kits: dict[str, list[BookingFacts]]
+    recurring: dict[int, Series]
 
 
 async def read_facts(s: AsyncSession, claimed: list[Notification]) -> Known:
@@ -128,7 +131,8 @@ async def read_facts(s: AsyncSession, claimed: list[Notification]) -> Known:
     bookings = await facts.bookings_by_id(s, {n.booking_id for n in claimed if n.booking_id is not None})
     series = await facts.series_bookings(s, {int(n.payload["series_id"]) for n in claimed if "series_id" in n.payload})
     kits = await facts.kit_loans(s, {kit for n in claimed if (kit := kit_of(n, bookings))})
-    return Known(people, bookings, series, kits)
+    recurring = await facts.series_of(s, {i for n in claimed if (i := series_id_of(n, bookings)) is not None})
+    return Known(people, bookings, series, kits, recurring)
 
 
 def kit_of(n: Notification, bookings: dict[int, BookingFacts]) -> str | None:
@@ -137,12 +141,25 @@ def kit_of(n: Notification, bookings: dict[int, BookingFacts]) -> str | None:
     return booking.kit_loan_id if booking and rules.is_told_per_kit(n.kind, booking) else None
 
 
+def series_id_of(n: Notification, bookings: dict[int, BookingFacts]) -> int | None:
+    """The series whose recurring event the mail's calendar part is about: the series it tells of, or the one its
+    booking is an occurrence of; None for mail without a calendar part."""
+    meaning = rules.KINDS.get(n.kind)  # an unknown kind fails its own row when written, not the batch's reading
+    if meaning is None or meaning.method is None:
+        return None
+    if "series_id" in n.payload:
+        return int(n.payload["series_id"])
+    booking = bookings.get(n.booking_id) if n.booking_id is not None else None
+    return booking.series_id if booking else None
+
+
 def letter_of(
     n: Notification,
     people: dict[int, Person],
     bookings: dict[int, BookingFacts],
     series: dict[int, list[BookingFacts]],
     kits: dict[str, list[BookingFacts]] | None = None,
+    recurring: dict[int, Series] | None = None,
 ) -> Letter:
     """The mail's content: the recipient in their language, the booking as the event saw it (with its kit's items)."""
     meaning = rules.meaning_of(n.kind)
@@ -164,6 +181,7 @@ def letter_of(
         details=dict(n.payload),
         series=occurrences,
         items=items,
+        recurring=(recurring or {}).get(series_id_of(n, bookings)),
     )
 
 

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 
 import aiosmtplib
 import pytest
+import vobject
 from alembic.script import ScriptDirectory
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, text
@@ -208,7 +209,9 @@ async def test_a_weekly_series_is_mailed_once_with_every_booked_date_in_one_cale
     text = message.get_body(("plain",)).get_content()
     assert [day in text for day in ("30. november", "7. desember", "14. desember", "21. desember")] == [True] * 4
     ics = message.get_body(("calendar",)).get_content()
-    assert "METHOD:PUBLISH" in ics and ics.count("BEGIN:VEVENT") == 4
+    assert "METHOD:PUBLISH" in ics and ics.count("BEGIN:VEVENT") == 1  # one recurring event, not an event per date
+    [event] = vobject.readOne(ics).vevent_list
+    assert [d.date().isoformat() for d in event.getrruleset()] == ["2026-11-30", "2026-12-07", "2026-12-14", "2026-12-21"]
 
 
 def test_a_mail_written_to_the_folder_twice_is_one_file(tmp_path):

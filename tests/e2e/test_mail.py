@@ -91,6 +91,46 @@ async def test_a_booking_its_change_and_its_cancellation_arrive_as_one_calendar_
     assert "Syk" in inbox.messages[-1].get_body(("plain",)).get_content()
 
 
+def calendar_of(message: email.message.EmailMessage):
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    return part.get_param("method"), part.get_content(), vobject.readOne(part.get_content())
+
+
+async def test_a_series_arrives_as_one_recurring_event_and_a_cancelled_evening_as_that_occurrence_cancelled(client, db, settings, clock):
+    _, alice = await builders.person(db, "alice@example.no", name="Alice Ås")
+    room = await builders.room(db)
+    mondays = {"resource_id": room, "title": "Kor", "until": "2027-04-12", **at("2027-03-15", "18:00", "20:00")}
+    created = await client.post("/api/v1/series", json=mondays, headers=alice)
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert [r["date"] for r in body["refused"]] == ["2027-03-29"]  # Easter Monday: closed
+    port = free_port()
+    with smtp_server(port) as inbox:
+        assert (await drain(db, settings, port, clock())).sent == 1
+        [booked] = [b for b in body["bookings"] if b["start"].startswith("2027-04-05")]
+        cancelled = await client.post(f"/api/v1/bookings/{booked['id']}/cancel", json={"reason": "Påske"}, headers=alice)
+        assert cancelled.status_code == 200, cancelled.text
+        assert (await drain(db, settings, port, clock())).sent == 1
+    (method, ics, series), (then, cancel_ics, cancel) = [calendar_of(m) for m in inbox.messages]
+    [event] = series.vevent_list  # one event for the whole series, not one per Monday
+    assert (method, then) == ("PUBLISH", "CANCEL")
+    assert "EXDATE;TZID=Europe/Oslo:20270329T180000" in ics
+    shown = [d.astimezone(OSLO) for d in event.getrruleset()]
+    assert [d.isoformat() for d in shown] == [
+        "2027-03-15T18:00:00+01:00",
+        "2027-03-22T18:00:00+01:00",
+        "2027-04-05T18:00:00+02:00",  # after the spring change: still 18:00
+        "2027-04-12T18:00:00+02:00",
+    ]
+    assert [d.astimezone(UTC).isoformat() for d in shown] == [
+        datetime.fromisoformat(b["start"]).astimezone(UTC).isoformat() for b in body["bookings"]
+    ]
+    [occurrence] = cancel.vevent_list
+    assert occurrence.uid.value == event.uid.value and occurrence.status.value == "CANCELLED"
+    assert "RECURRENCE-ID;TZID=Europe/Oslo:20270405T180000" in cancel_ics
+    assert occurrence.recurrence_id.value.astimezone(OSLO) == shown[2]
+
+
 async def test_mail_held_up_by_an_smtp_outage_arrives_once_each_when_the_server_is_back(client, db, settings, clock):
     people = [(await builders.person(db, f"p{i}@example.no"))[1] for i in range(2)]
     room = await builders.room(db)
