@@ -9,8 +9,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
+from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from booking.seasons import room_rules
 from booking.seasons import rules as seasons
 from infra.i18n import Speaker
 from infra.settings import TIMEZONE, Settings
@@ -81,7 +83,7 @@ def context_of(letter: Letter, site: Site, speak: Speaker) -> dict:
     booking, details = letter.booking, letter.details
     wording = rules.wording_of(letter.kind, details)
     season = str(details.get("season") or "")
-    what = season if rules.meaning_of(letter.kind).template == "season" or not booking else what_of(booking, letter)
+    what = season if rules.meaning_of(letter.kind).template in ("season", "room_season") or not booking else what_of(booking, letter)
     what = str(details.get("association") or "") or what  # an invitation is told by its association's name
     deadline = details.get("deadline")
     name = letter.recipient.name
@@ -103,7 +105,34 @@ def context_of(letter: Letter, site: Site, speak: Speaker) -> dict:
         "association": str(details.get("association") or ""),
         "role": str(details.get("role") or ""),
         "b": booking and booking_context(booking, speak, letter),
+        "wishes": room_wishes(details, speak),
     }
+
+
+def room_wishes(details: dict, speak: Speaker) -> list[dict]:
+    """A room season's result, wish by wish, in the reader's words: the outcome with its times by room name."""
+    told = []
+    for wish in details.get("wishes") or []:
+        words = room_rules.told(str(wish.get("outcome") or ""))
+        slots = ", ".join(_slot_words(x, speak) for x in wish.get("slots") or [])
+        cap = details.get("cap")
+        outcome = speak(words, slots=slots, cap=format_decimal(cap, locale=speak.locale) if cap else "") if words else ""
+        told.append(
+            {
+                "rank": wish.get("rank"),
+                "activity": str(wish.get("activity") or ""),
+                "outcome": outcome,
+                "message": str(wish.get("message") or ""),
+            }
+        )
+    return told
+
+
+def _slot_words(slot: dict, speak: Speaker) -> str:
+    said, values = room_rules.slot_told(
+        room_rules.Slot(slot["room"], slot["weekday"], slot["start"], slot["minutes"], slot["every_weeks"], slot["parity"])
+    )
+    return speak(said, weekday=speak(room_rules.WEEKDAY_WORDS[slot["weekday"]]), room=str(slot.get("room_name") or ""), **values)
 
 
 def season_outcome(details: dict, booking: BookingFacts | None, speak: Speaker) -> str:

@@ -65,6 +65,12 @@ KINDS: dict[str, Meaning] = {
     "renewal_invited": Meaning("season", None),
     # An admin's invitation to join an association: about no booking, told by the association's name.
     "association_invitation": Meaning("invitation", None),
+    # A room season: one result per association, then per granted weekly time one recurring invitation, held until
+    # confirmed (tentative), confirmed, or given back (the dates to come leave the calendar).
+    "room_season_result": Meaning("room_season", None),
+    "room_slot_offered": Meaning("series", INVITE),
+    "room_slot_confirmed": Meaning("series", INVITE),
+    "room_slot_released": Meaning("series", INVITE),
 }
 
 
@@ -133,6 +139,19 @@ WORDINGS: dict[str, Wording] = {
     "renewal_invited": Wording(
         N_("Renew your place: {what}"),
         N_("You can renew your place for the next season. Confirm before the renewal window closes."),
+    ),
+    "room_season_result": Wording(
+        N_("Room season result: {what}"), N_("The rooms for the term are allocated. This is the result for your association.")
+    ),
+    "room_slot_offered": Wording(
+        N_("Weekly time for the term: {what} from {when}"),
+        N_("Your association has been given this weekly time for the term. Confirm it by the deadline to keep it."),
+    ),
+    "room_slot_confirmed": Wording(
+        N_("Confirmed for the term: {what} from {when}"), N_("You confirmed the weekly time. It is yours for the term.")
+    ),
+    "room_slot_released": Wording(
+        N_("Weekly time released: {what}"), N_("The weekly time is no longer yours: its dates to come are not booked for you.")
     ),
     "association_invitation": Wording(
         N_("Invitation to join {what}"),

@@ -114,23 +114,38 @@ async def publish(db: Db, actor: Actor, season_id: int, *, now: datetime) -> tup
                 await hold_slots(s, season, term, row, application, confirm_by=confirm_by, now=now)
             else:
                 _wait_in_line(s, season, row, application, now=now)
+        names = {"rooms": {rid: r.resource.name for rid, r in (await room_board.rooms_of(s, season, term)).items()}}
+        names["activities"] = {x.id: x.name for x in await room_store.activities_of(s, sorted({a.id for _, a in rows}))}
         for application in {a.id: a for _, a in rows}.values():
-            result = result_of(season, application, rows, confirm_by=confirm_by)
+            result = result_of(season, application, rows, names, confirm_by=confirm_by)
             outbox.record(s, "room_season_result", person_id=application.person_id, at=now, **result)
         season.phase, season.published_at, season.updated_at = Phase.OFFERS.value, now, now
         s.add(season)
         return season, rows
 
 
-def result_of(season: Season, application: RoomApplication, rows: Wishes, *, confirm_by: datetime) -> dict:
-    """What the association's mail says of each wish: its outcome's code and slots, never the audit text."""
+def result_of(
+    season: Season, application: RoomApplication, rows: Wishes, names: dict[str, dict[int, str]], *, confirm_by: datetime
+) -> dict:
+    """What the association's mail says of each wish: its activity, outcome code and slots by room name; never the
+    audit text. The words are chosen in the reader's language when the mail is written."""
     mine = [w for w, a in rows if a.id == application.id]
     return {
         "season_id": season.id,
         "season": season.name,
         "association_id": application.association_id,
         "path": f"/associations/{application.association_id}/room-seasons/{season.id}",
-        "wishes": [{"rank": w.rank, "outcome": w.outcome, "slots": w.slots, "message": w.message} for w in mine],
+        "cap": season.hours_cap,
+        "wishes": [
+            {
+                "rank": w.rank,
+                "activity": names["activities"].get(w.activity_id, ""),
+                "outcome": w.outcome,
+                "slots": [{**x, "room_name": names["rooms"].get(x["room"], "")} for x in w.slots],
+                "message": w.message,
+            }
+            for w in mine
+        ],
         "deadline": confirm_by.isoformat(),
     }
 

@@ -40,12 +40,12 @@ async def confirm(db: Db, actor: Actor, season_id: int, wish_id: int, *, now: da
         season, wish, application = await _held_wish(s, actor, season_id, wish_id)
         if wish.status != WishStatus.OFFERED.value or (wish.confirm_by is not None and wish.confirm_by <= now):
             raise OfferNotOpen(wish_id=wish_id, status=wish.status)
-        for booking in await room_store.series_bookings(s, list(wish.series_ids)):
+        bookings = await room_store.series_bookings(s, list(wish.series_ids))
+        for booking in bookings:
             if booking.status == BookingStatus.OFFERED.value:
                 booking.answer_offer(True, needs_approval=False, now=now)
                 s.add(booking)
-        for series_id in wish.series_ids:
-            outbox.record(s, "room_slot_confirmed", person_id=application.person_id, at=now, series_id=series_id, season=season.name)
+        _tell(s, "room_slot_confirmed", season, wish, application, bookings, now=now)
         await _answer_entry(s, season_id, wish.id, EntryStatus.BOOKED, now=now)
         wish.becomes(WishStatus.CONFIRMED, now=now)
         s.add(wish)
@@ -73,10 +73,27 @@ def _release(
         if booking.start > now and booking.status in (BookingStatus.OFFERED.value, BookingStatus.CONFIRMED.value):
             booking.cancel(application.person_id, reason, now=now)
             s.add(booking)
+    _tell(s, "room_slot_released", season, wish, application, bookings, now=now, reason=reason)
+
+
+def _tell(
+    s: AsyncSession,
+    kind: str,
+    season: Season,
+    wish: RoomWish,
+    application: RoomApplication,
+    bookings: list,
+    *,
+    now: datetime,
+    **facts: object,
+) -> None:
+    """One mail per series of the wish, with the series as one recurring calendar event."""
     for series_id in wish.series_ids:
-        outbox.record(
-            s, "room_slot_released", person_id=application.person_id, at=now, series_id=series_id, season=season.name, reason=reason
-        )
+        first = next((b for b in bookings if b.series_id == series_id), None)
+        if first is not None:
+            outbox.record(
+                s, kind, person_id=application.person_id, booking_id=first.id, at=now, series_id=series_id, season=season.name, **facts
+            )
 
 
 async def _answer_entry(s: AsyncSession, season_id: int, wish_id: int, status: EntryStatus, *, now: datetime) -> None:

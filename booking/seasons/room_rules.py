@@ -288,4 +288,7 @@ def told(outcome: str) -> str | None:
 def slot_told(slot: Slot) -> tuple[str, dict[str, object]]:
     """A slot as a person reads it: the message and its values but the weekday's and room's words, filled in by the caller."""
     end = slot.start + slot.minutes
-    return SLOT_WORDS[slot.every_weeks], {"start": f"{slot.start // 60:02d}:{slot.start % 60:02d}", "end": f"{end // 60:02d}:{end % 60:02d}"}
+    return SLOT_WORDS[slot.every_weeks], {
+        "start": f"{slot.start // 60:02d}:{slot.start % 60:02d}",
+        "end": f"{end // 60:02d}:{end % 60:02d}",
+    }
