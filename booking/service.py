@@ -12,6 +12,7 @@ from booking import rules, store
 from booking.engine import (
     NewBooking,
     as_locked,
+    book_in_one_statement,
     booker_for,
     check_may_see,
     check_policy,
@@ -54,6 +55,8 @@ async def create_booking(
     check_policy(resource, policy, booker, req, now=now)
 
     async def check_and_insert(s: AsyncSession) -> tuple[Booking, bool]:
+        if not idempotency_key and (booked := await book_in_one_statement(s, resource, policy, booker, req, now=now)):
+            return booked, False
         fresh, rules_now = await as_locked(s, resource, policy)
         if fresh is not resource:
             check_policy(fresh, rules_now, booker, req, now=now)

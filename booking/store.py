@@ -29,7 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from booking.rules import ACTIVE, BookingStatus
-from infra.database import UtcDateTime
+from infra import outbox
+from infra.database import WAKE_AFTER_COMMIT, UtcDateTime
+from infra.outbox import Notification
 from infra.rows import get_or_404, is_postgresql
 from infra.time import Interval
 from resources.store import Resource, get_resource
@@ -240,6 +242,58 @@ def _insert_where(*conditions: ColumnElement[bool]) -> Insert:
 
 # An exclusive resource's booking, inserted unless an active booking's block overlaps its own (one round trip).
 INSERT_UNLESS_OVERLAPPING = _insert_where(~exists(select(literal_column("1")).where(*_active_meeting("block_start", "block_end"))))
+
+
+EVENT = Notification.__table__
+EVENT_COLUMNS = tuple(c.key for c in EVENT.columns if c.key not in ("id", "booking_id"))
+
+
+def _booked_with_its_event() -> Select:
+    """PostgreSQL, one round trip for a booking: the resource's row locked if it is as we remembered it, the booking
+    inserted unless an active block overlaps, and its outbox event inserted with it. A statement sees the database
+    as of its start, so a twin that held the lock and committed meanwhile is caught by `booking_no_overlap`."""
+    resources, table = Resource.__table__, Booking.__table__
+    locked = (
+        select(resources.c.id)
+        .where(
+            resources.c.id == bindparam("resource_id"),
+            resources.c.updated_at == bindparam("seen_updated_at", type_=resources.c.updated_at.type),
+        )
+        .with_for_update()
+        .cte("locked")
+    )
+    row = (
+        select(*(bindparam(key, type_=table.c[key].type) for key in BOOKING_COLUMNS))
+        .select_from(locked)
+        .where(~exists(select(literal_column("1")).where(*_active_meeting("block_start", "block_end"))))
+    )
+    booked = table.insert().from_select(BOOKING_COLUMNS, row).returning(table.c.id).cte("booked")
+    event = select(*(bindparam(f"event_{key}", type_=EVENT.c[key].type) for key in EVENT_COLUMNS), booked.c.id).select_from(booked)
+    told = EVENT.insert().from_select([*EVENT_COLUMNS, "booking_id"], event).cte("told")
+    return select(booked.c.id).add_cte(told)
+
+
+BOOKED_WITH_ITS_EVENT = _booked_with_its_event()
+
+
+async def insert_with_its_event(s: AsyncSession, booking: Booking, *, seen_updated_at: datetime, kind: str, at: datetime) -> Booking | None:
+    """PostgreSQL: book an exclusive resource and record the booking's event in one statement; None when the resource
+    changed since it was read or a block overlaps (nothing is written: the caller takes the careful way)."""
+    event = {
+        **outbox.NEW_ROW,
+        "kind": kind,
+        "person_id": booking.person_id,
+        "payload": outbox.as_of(booking),
+        "created_at": at,
+        "next_attempt_at": at,
+    }
+    params = {key: getattr(booking, key) for key in BOOKING_COLUMNS} | {f"event_{key}": event[key] for key in EVENT_COLUMNS}
+    booking.id = (
+        await (await s.connection()).execute(BOOKED_WITH_ITS_EVENT, {**params, "seen_updated_at": seen_updated_at})
+    ).scalar_one_or_none()
+    if booking.id is not None:
+        s.info[WAKE_AFTER_COMMIT] = True  # the sender wakes after the COMMIT, as for any recorded event
+    return booking if booking.id is not None else None
 
 
 async def _insert(s: AsyncSession, statement: Insert, booking: Booking, **params: Any) -> Booking | None:
