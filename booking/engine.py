@@ -161,7 +161,7 @@ async def book_in_one_statement(
     if not is_postgresql(s) or ResourceKind(resource.kind) not in EXCLUSIVE_KINDS or counts_quota:
         return None
     booking = new_row(resource, policy, booker, req, rules.block_of(policy, req.start, req.end), now=now)
-    return await store.insert_with_its_event(s, booking, seen_updated_at=resource.updated_at, kind=f"booking_{booking.status}", at=now)
+    return await store.insert_with_its_event(s, booking, resource, kind=f"booking_{booking.status}", at=now)
 
 
 def new_row(

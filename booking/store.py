@@ -18,6 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     literal_column,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
@@ -258,6 +260,7 @@ def _booked_with_its_event() -> Select:
         .where(
             resources.c.id == bindparam("resource_id"),
             resources.c.updated_at == bindparam("seen_updated_at", type_=resources.c.updated_at.type),
+            cast(resources.c.policy, JSONB) == cast(bindparam("seen_policy", type_=JSON), JSONB),  # as `as_locked` compares
         )
         .with_for_update()
         .cte("locked")
@@ -276,7 +279,7 @@ def _booked_with_its_event() -> Select:
 BOOKED_WITH_ITS_EVENT = _booked_with_its_event()
 
 
-async def insert_with_its_event(s: AsyncSession, booking: Booking, *, seen_updated_at: datetime, kind: str, at: datetime) -> Booking | None:
+async def insert_with_its_event(s: AsyncSession, booking: Booking, seen: Resource, *, kind: str, at: datetime) -> Booking | None:
     """PostgreSQL: book an exclusive resource and record the booking's event in one statement; None when the resource
     changed since it was read or a block overlaps (nothing is written: the caller takes the careful way)."""
     event = {
@@ -289,7 +292,9 @@ async def insert_with_its_event(s: AsyncSession, booking: Booking, *, seen_updat
     }
     params = {key: getattr(booking, key) for key in BOOKING_COLUMNS} | {f"event_{key}": event[key] for key in EVENT_COLUMNS}
     booking.id = (
-        await (await s.connection()).execute(BOOKED_WITH_ITS_EVENT, {**params, "seen_updated_at": seen_updated_at})
+        await (await s.connection()).execute(
+            BOOKED_WITH_ITS_EVENT, {**params, "seen_updated_at": seen.updated_at, "seen_policy": seen.policy}
+        )
     ).scalar_one_or_none()
     if booking.id is not None:
         s.info[WAKE_AFTER_COMMIT] = True  # the sender wakes after the COMMIT, as for any recorded event
