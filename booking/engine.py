@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import pooled_rules, rules, store
 from booking.rules import Booker, BookingRequest, BookingStatus, ResourceRetired
 from booking.store import Booking
+from infra import outbox
 from infra.database import Db
 from infra.errors import Forbidden
 from infra.rows import is_postgresql
@@ -130,24 +131,27 @@ async def check_free(s: AsyncSession, resource: Resource, policy: Policy, req: N
 
 
 async def insert_if_free(s: AsyncSession, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime) -> Booking:
-    """Insert the booking if the booker's quotas allow it and its block is free (exclusive resources), or if the
-    stock and the borrower's standing allow it (loans: quotas, stock and insert in one statement). A refusal then
-    reads what stood in the way, to name it."""
+    """Insert the booking, with its event, if the booker's quotas allow it and its block is free (exclusive
+    resources), or if the stock and the borrower's standing allow it (loans: quotas, stock, insert and on PostgreSQL
+    its event in one statement). A refusal then reads what stood in the way, to name it."""
     booking = new_row(resource, policy, booker, req, rules.block_of(policy, req.start, req.end), now=now)
+    told = False
     if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
         await check_quota(s, resource, policy, booker, req, now=now, excluding=None, adds_one=True)
         if await store.insert_unless_overlapping(s, booking) is None:
             await check_free(s, resource, policy, req)
             raise rules.SlotTaken(resource_id=resource.id)  # not reached while the resource is locked; refused all the same
-        return booking
-    lends_freely = booker.kind is BookerKind.STAFF
-    fits = await store.insert_loan_if_clearly_fitting(
-        s, booking, stock=resource.stock or 0, max_loans=policy.max_active_loans, lends_freely=lends_freely, now=now
-    )
-    if fits is None:
-        await check_borrower(s, policy, booker, now=now, adds_one=True)
-        await check_free(s, resource, policy, req)  # the busiest instant, exactly: refuses if the stock is truly short
-        await store.insert_booking(s, booking)  # the sum of overlapping loans overstated their busiest instant
+    else:
+        fits, told = await store.insert_loan_if_clearly_fitting(
+            s, booking, stock=resource.stock or 0, max_loans=policy.max_active_loans, lends_freely=booker.kind is BookerKind.STAFF,
+            now=now, told_as=f"booking_{booking.status}",
+        )  # fmt: skip
+        if fits is None:
+            await check_borrower(s, policy, booker, now=now, adds_one=True)
+            await check_free(s, resource, policy, req)  # the busiest instant, exactly: refuses if the stock is truly short
+            await store.insert_booking(s, booking)  # the sum of overlapping loans overstated their busiest instant
+    if not told:
+        outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
     return booking
 
 

@@ -22,7 +22,6 @@ from booking.engine import (
 )
 from booking.rules import IdempotencyKeyReused
 from booking.store import Booking, IdempotencyRecord
-from infra import outbox
 from infra.database import Db
 from people.actor import Actor, check_member, check_staff
 
@@ -63,7 +62,6 @@ async def create_booking(
         if idempotency_key and (earlier := await replay(s, actor, idempotency_key, fingerprint)):
             return earlier, True
         booking = await insert_if_free(s, fresh, rules_now, booker, req, now=now)
-        outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
         if idempotency_key:
             s.add(
                 IdempotencyRecord(

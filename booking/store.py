@@ -250,6 +250,13 @@ EVENT = Notification.__table__
 EVENT_COLUMNS = tuple(c.key for c in EVENT.columns if c.key not in ("id", "booking_id"))
 
 
+def _with_its_event(insert: Insert) -> Select:
+    """PostgreSQL: the booking's insert and its outbox event's in one statement (one round trip)."""
+    booked = insert.cte("booked")
+    event = select(*(bindparam(f"event_{key}", type_=EVENT.c[key].type) for key in EVENT_COLUMNS), booked.c.id).select_from(booked)
+    return select(booked.c.id).add_cte(EVENT.insert().from_select([*EVENT_COLUMNS, "booking_id"], event).cte("told"))
+
+
 def _booked_with_its_event() -> Select:
     """PostgreSQL, one round trip for a booking: the resource's row locked if it is as we remembered it, the booking
     inserted unless an active block overlaps, and its outbox event inserted with it. A statement sees the database
@@ -270,18 +277,13 @@ def _booked_with_its_event() -> Select:
         .select_from(locked)
         .where(~exists(select(literal_column("1")).where(*_active_meeting("block_start", "block_end"))))
     )
-    booked = table.insert().from_select(BOOKING_COLUMNS, row).returning(table.c.id).cte("booked")
-    event = select(*(bindparam(f"event_{key}", type_=EVENT.c[key].type) for key in EVENT_COLUMNS), booked.c.id).select_from(booked)
-    told = EVENT.insert().from_select([*EVENT_COLUMNS, "booking_id"], event).cte("told")
-    return select(booked.c.id).add_cte(told)
+    return _with_its_event(table.insert().from_select(BOOKING_COLUMNS, row).returning(table.c.id))
 
 
 BOOKED_WITH_ITS_EVENT = _booked_with_its_event()
 
 
-async def insert_with_its_event(s: AsyncSession, booking: Booking, seen: Resource, *, kind: str, at: datetime) -> Booking | None:
-    """PostgreSQL: book an exclusive resource and record the booking's event in one statement; None when the resource
-    changed since it was read or a block overlaps (nothing is written: the caller takes the careful way)."""
+def _event_params(booking: Booking, kind: str, at: datetime) -> dict[str, Any]:
     event = {
         **outbox.NEW_ROW,
         "kind": kind,
@@ -290,15 +292,18 @@ async def insert_with_its_event(s: AsyncSession, booking: Booking, seen: Resourc
         "created_at": at,
         "next_attempt_at": at,
     }
-    params = {key: getattr(booking, key) for key in BOOKING_COLUMNS} | {f"event_{key}": event[key] for key in EVENT_COLUMNS}
-    booking.id = (
-        await (await s.connection()).execute(
-            BOOKED_WITH_ITS_EVENT, {**params, "seen_updated_at": seen.updated_at, "seen_policy": seen.policy}
-        )
-    ).scalar_one_or_none()
-    if booking.id is not None:
+    return {f"event_{key}": event[key] for key in EVENT_COLUMNS}
+
+
+async def insert_with_its_event(s: AsyncSession, booking: Booking, seen: Resource, *, kind: str, at: datetime) -> Booking | None:
+    """PostgreSQL: book an exclusive resource and record the booking's event in one statement; None when the resource
+    changed since it was read or a block overlaps (nothing is written: the caller takes the careful way)."""
+    told = await _insert(
+        s, BOOKED_WITH_ITS_EVENT, booking, seen_updated_at=seen.updated_at, seen_policy=seen.policy, **_event_params(booking, kind, at)
+    )
+    if told is not None:
         s.info[WAKE_AFTER_COMMIT] = True  # the sender wakes after the COMMIT, as for any recorded event
-    return booking if booking.id is not None else None
+    return told
 
 
 async def _insert(s: AsyncSession, statement: Insert, booking: Booking, **params: Any) -> Booking | None:
@@ -413,12 +418,21 @@ def _insert_loan_if_clearly_fitting(*borrower: ColumnElement[bool]) -> Insert:
 INSERT_LOAN_IF_CLEARLY_FITTING = {False: _insert_loan_if_clearly_fitting(*_PERSON), True: _insert_loan_if_clearly_fitting(*_ASSOCIATION)}
 
 
+LOAN_WITH_ITS_EVENT = {key: _with_its_event(statement) for key, statement in INSERT_LOAN_IF_CLEARLY_FITTING.items()}
+
+
 async def insert_loan_if_clearly_fitting(
-    s: AsyncSession, loan: Booking, *, stock: int, max_loans: int | None, lends_freely: bool, now: datetime
-) -> Booking | None:
-    """Insert the loan when its checks clearly pass (one round trip); None when they may not (nothing written)."""
-    statement = INSERT_LOAN_IF_CLEARLY_FITTING[loan.association_id is not None]
-    return await _insert(s, statement, loan, stock=stock, max_loans=max_loans, lends_freely=lends_freely, now=now)
+    s: AsyncSession, loan: Booking, *, stock: int, max_loans: int | None, lends_freely: bool, now: datetime, told_as: str
+) -> tuple[Booking | None, bool]:
+    """Insert the loan when its checks clearly pass (one round trip); None when they may not (nothing written). On
+    PostgreSQL its event is recorded in the same statement: the answer says whether it was."""
+    params = {"stock": stock, "max_loans": max_loans, "lends_freely": lends_freely, "now": now}
+    if not is_postgresql(s):
+        return await _insert(s, INSERT_LOAN_IF_CLEARLY_FITTING[loan.association_id is not None], loan, **params), False
+    told = await _insert(s, LOAN_WITH_ITS_EVENT[loan.association_id is not None], loan, **params, **_event_params(loan, told_as, now))
+    if told is not None:
+        s.info[WAKE_AFTER_COMMIT] = True
+    return told, told is not None
 
 
 async def idempotency_record(s: AsyncSession, person_id: int, key: str) -> IdempotencyRecord | None:

@@ -30,6 +30,7 @@ class Statements:
 
 async def test_a_room_booking_and_its_event_are_one_statement_once_the_room_is_remembered(client, db, alice, room_id):
     assert (await book(client, alice[1], room_id, **MONDAY_EVENING)).status_code == 201  # the token and the room remembered
+    assert (await book(client, alice[1], room_id, **at("2026-12-02", "18:00", "20:00"))).status_code == 201  # (once surely)
     statements = Statements(client.app.state.db.engine)
     second = await book(client, alice[1], room_id, **at("2026-12-01", "18:00", "20:00"))
     assert second.status_code == 201, second.text
@@ -62,3 +63,19 @@ async def test_a_closure_another_process_added_unseen_is_honoured_because_the_re
     refused = await book(client, alice[1], room_id, **at("2026-12-01", "18:00", "20:00"))
     assert_problem(refused, 422, "resource_closed")
     assert "Vannlekkasje" in refused.json()["detail"]
+
+
+async def test_a_loan_is_the_resource_lock_then_one_statement_for_the_loan_and_its_event(client, db, alice):
+    from tests import builders
+    from tests.api.test_loans import MON_TO_TUE, WED_TO_THU
+
+    chairs = await builders.item(db, "stoler", 20)
+    for _ in range(2):  # the token and the item remembered (a read that raced the item's creation is not kept)
+        assert (await book(client, alice[1], chairs, quantity=5, **MON_TO_TUE)).status_code == 201
+    statements = Statements(client.app.state.db.engine)
+    second = await book(client, alice[1], chairs, quantity=5, **WED_TO_THU)
+    assert second.status_code == 201, second.text
+    assert len(statements.seen) == 2 and "FOR UPDATE" in statements.seen[0] and statements.seen[1].lstrip().startswith("WITH booked AS")
+    async with db.read() as s:
+        kinds = list((await s.execute(select(Notification.kind).where(Notification.booking_id == second.json()["id"]))).scalars())
+    assert kinds == ["booking_confirmed"]
