@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import pooled_rules, rules, store
+from booking import inserts, pooled_rules, rules, store
 from booking.rules import Booker, BookingRequest, BookingStatus, ResourceRetired
 from booking.store import Booking
 from infra import outbox
@@ -138,18 +138,18 @@ async def insert_if_free(s: AsyncSession, resource: Resource, policy: Policy, bo
     told = False
     if ResourceKind(resource.kind) in EXCLUSIVE_KINDS:
         await check_quota(s, resource, policy, booker, req, now=now, excluding=None, adds_one=True)
-        if await store.insert_unless_overlapping(s, booking) is None:
+        if await inserts.insert_unless_overlapping(s, booking) is None:
             await check_free(s, resource, policy, req)
             raise rules.SlotTaken(resource_id=resource.id)  # not reached while the resource is locked; refused all the same
     else:
-        fits, told = await store.insert_loan_if_clearly_fitting(
+        fits, told = await inserts.insert_loan_if_clearly_fitting(
             s, booking, stock=resource.stock or 0, max_loans=policy.max_active_loans, lends_freely=booker.kind is BookerKind.STAFF,
             now=now, told_as=f"booking_{booking.status}",
         )  # fmt: skip
         if fits is None:
             await check_borrower(s, policy, booker, now=now, adds_one=True)
             await check_free(s, resource, policy, req)  # the busiest instant, exactly: refuses if the stock is truly short
-            await store.insert_booking(s, booking)  # the sum of overlapping loans overstated their busiest instant
+            await inserts.insert_booking(s, booking)  # the sum of overlapping loans overstated their busiest instant
     if not told:
         outbox.record_booking_event(s, f"booking_{booking.status}", booking, at=now)
     return booking
@@ -165,7 +165,7 @@ async def book_in_one_statement(
     if not is_postgresql(s) or ResourceKind(resource.kind) not in EXCLUSIVE_KINDS or counts_quota:
         return None
     booking = new_row(resource, policy, booker, req, rules.block_of(policy, req.start, req.end), now=now)
-    return await store.insert_with_its_event(s, booking, resource, kind=f"booking_{booking.status}", at=now)
+    return await inserts.insert_with_its_event(s, booking, resource, kind=f"booking_{booking.status}", at=now)
 
 
 def new_row(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from booking.store import ACTIVE_BLOCKS, ASSOCIATION_HOURS, INSERT_UNLESS_OVERLAPPING, STANDING
+from booking.inserts import INSERT_UNLESS_OVERLAPPING
+from booking.store import ACTIVE_BLOCKS, ASSOCIATION_HOURS, STANDING
 
 
 async def plan(db, statement) -> list[str]:

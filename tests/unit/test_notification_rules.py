@@ -144,7 +144,7 @@ SEASON = {"season": "Strømsøhagen 2027", "deadline": "2027-03-01T12:00:00+00:0
 
 
 @pytest.mark.parametrize("language", rules.LANGUAGES)
-@pytest.mark.parametrize("kind", sorted(k for k, m in rules.KINDS.items() if m.template not in ("season", "invitation")))
+@pytest.mark.parametrize("kind", sorted(k for k, m in rules.KINDS.items() if m.template not in ("season", "room_season", "invitation")))
 def test_every_kind_of_booking_mail_reads_in_both_languages_with_place_time_and_link(kind, language):
     letter = Letter(
         9, kind, T0, Party("Ola", "ola@example.no"), language, facts(), {"reason": "Vannlekkasje", "refused": 1}, (facts(), facts(id=6))
@@ -180,6 +180,37 @@ def test_every_season_mail_reads_in_both_languages_with_or_without_a_bed(kind, o
         text = message.get_body(("plain",)).get_content()
         assert "Strømsøhagen 2027" in message["Subject"] and ("Møterom 1" in text) == (booking is not None)
         assert ("mandag 1. mars 2027 13:00" if language == "nb" else "Monday, 1 March 2027 13:00") in text
+
+
+ROOM_RESULT = {
+    "season": "Høst 2027",
+    "deadline": "2027-06-15T10:00:00+00:00",
+    "path": "/associations/3/room-seasons/7",
+    "cap": 6.5,
+    "wishes": [
+        {"rank": 1, "activity": "Barnekor", "outcome": "granted_first_choice", "message": "",
+         "slots": [{"room": 2, "weekday": 1, "start": 1020, "minutes": 120, "every_weeks": 2, "parity": 0, "room_name": "Lillesalen"}]},
+        {"rank": 2, "activity": "Barnekor", "outcome": "over_cap", "message": "Spør oss gjerne", "slots": []},
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("language", "granted", "over_cap", "deadline"),
+    [
+        ("nb", "1. Barnekor: Innvilget på en tid dere satte som førstevalg: tirsdag 17:00–19:00 i Lillesalen, annenhver uke.",
+         "2. Barnekor: Ikke innvilget: det ville gitt foreningen mer enn 6,5 timer i uka.", "tirsdag 15. juni 2027 12:00"),
+        ("en", "1. Barnekor: Granted at a time you marked as first choice: Tuesday 17:00–19:00 in Lillesalen, every other week.",
+         "2. Barnekor: Not granted: it would take your association over 6.5 hours a week.", "Tuesday, 15 June 2027 12:00"),
+    ],
+)  # fmt: skip
+def test_a_room_season_result_tells_each_wish_in_the_readers_language_with_its_times_by_room_name(language, granted, over_cap, deadline):
+    letter = Letter(9, "room_season_result", T0, Party("Ola", "ola@example.no"), language, None, ROOM_RESULT)
+    message = mail.render(letter, Site("https://allmenning.example", "post@allmenning.example"))
+    text = message.get_body(("plain",)).get_content()
+    assert "Høst 2027" in message["Subject"] and granted in text and over_cap in text and deadline in text
+    assert "Spør oss gjerne" in text and "https://allmenning.example/associations/3/room-seasons/7" in text
+    assert not [p for p in message.walk() if p.get_content_type() == "text/calendar"]  # the times come as their own invitations
 
 
 def test_a_season_result_is_worded_by_its_outcome():

@@ -1,0 +1,159 @@
+"""The writes every booking pays for, each check and its insert in one statement (one round trip): unless overlapping,
+a loan that clearly fits, and on PostgreSQL the booking's outbox event in the same statement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ColumnElement,
+    Insert,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.store import ASSOCIATION, PERSON, Booking, active_meeting, out_now, running
+from infra import outbox
+from infra.database import WAKE_AFTER_COMMIT
+from infra.outbox import Notification
+from infra.rows import is_postgresql
+from resources.store import Resource
+
+BOOKING_COLUMNS = tuple(c.key for c in Booking.__table__.columns if c.key != "id")
+INSERT_BOOKING = Booking.__table__.insert().returning(Booking.__table__.c.id)
+
+
+def _insert_where(*conditions: ColumnElement[bool]) -> Insert:
+    """INSERT … SELECT the booking's own values … WHERE the conditions hold: a check and its insert in one statement."""
+    table = Booking.__table__
+    row = select(*(bindparam(key, type_=table.c[key].type) for key in BOOKING_COLUMNS)).where(*conditions)
+    return table.insert().from_select(BOOKING_COLUMNS, row).returning(table.c.id)
+
+
+# An exclusive resource's booking, inserted unless an active booking's block overlaps its own (one round trip).
+INSERT_UNLESS_OVERLAPPING = _insert_where(~exists(select(literal_column("1")).where(*active_meeting("block_start", "block_end"))))
+
+
+EVENT = Notification.__table__
+EVENT_COLUMNS = tuple(c.key for c in EVENT.columns if c.key not in ("id", "booking_id"))
+
+
+def _with_its_event(insert: Insert) -> Select:
+    """PostgreSQL: the booking's insert and its outbox event's in one statement (one round trip)."""
+    booked = insert.cte("booked")
+    event = select(*(bindparam(f"event_{key}", type_=EVENT.c[key].type) for key in EVENT_COLUMNS), booked.c.id).select_from(booked)
+    return select(booked.c.id).add_cte(EVENT.insert().from_select([*EVENT_COLUMNS, "booking_id"], event).cte("told"))
+
+
+def _booked_with_its_event() -> Select:
+    """PostgreSQL, one round trip for a booking: the resource's row locked if it is as we remembered it, the booking
+    inserted unless an active block overlaps, and its outbox event inserted with it. A statement sees the database
+    as of its start, so a twin that held the lock and committed meanwhile is caught by `booking_no_overlap`."""
+    resources, table = Resource.__table__, Booking.__table__
+    locked = (
+        select(resources.c.id)
+        .where(
+            resources.c.id == bindparam("resource_id"),
+            resources.c.updated_at == bindparam("seen_updated_at", type_=resources.c.updated_at.type),
+            cast(resources.c.policy, JSONB) == cast(bindparam("seen_policy", type_=JSON), JSONB),  # as `as_locked` compares
+        )
+        .with_for_update()
+        .cte("locked")
+    )
+    row = (
+        select(*(bindparam(key, type_=table.c[key].type) for key in BOOKING_COLUMNS))
+        .select_from(locked)
+        .where(~exists(select(literal_column("1")).where(*active_meeting("block_start", "block_end"))))
+    )
+    return _with_its_event(table.insert().from_select(BOOKING_COLUMNS, row).returning(table.c.id))
+
+
+BOOKED_WITH_ITS_EVENT = _booked_with_its_event()
+
+
+def _event_params(booking: Booking, kind: str, at: datetime) -> dict[str, Any]:
+    event = {
+        **outbox.NEW_ROW,
+        "kind": kind,
+        "person_id": booking.person_id,
+        "payload": outbox.as_of(booking),
+        "created_at": at,
+        "next_attempt_at": at,
+    }
+    return {f"event_{key}": event[key] for key in EVENT_COLUMNS}
+
+
+async def insert_with_its_event(s: AsyncSession, booking: Booking, seen: Resource, *, kind: str, at: datetime) -> Booking | None:
+    """PostgreSQL: book an exclusive resource and record the booking's event in one statement; None when the resource
+    changed since it was read or a block overlaps (nothing is written: the caller takes the careful way)."""
+    told = await _insert(
+        s, BOOKED_WITH_ITS_EVENT, booking, seen_updated_at=seen.updated_at, seen_policy=seen.policy, **_event_params(booking, kind, at)
+    )
+    if told is not None:
+        s.info[WAKE_AFTER_COMMIT] = True  # the sender wakes after the COMMIT, as for any recorded event
+    return told
+
+
+async def _insert(s: AsyncSession, statement: Insert, booking: Booking, **params: Any) -> Booking | None:
+    """Run an insert of this booking on the session's connection (no unit of work); sets its id, None if not inserted."""
+    values = {key: getattr(booking, key) for key in BOOKING_COLUMNS}
+    booking.id = (await (await s.connection()).execute(statement, {**values, **params})).scalar_one_or_none()
+    return booking if booking.id is not None else None
+
+
+async def insert_booking(s: AsyncSession, booking: Booking) -> Booking:
+    """Insert a new booking in one statement (no unit of work: each booking pays for its own); sets its id."""
+    return await _insert(s, INSERT_BOOKING, booking)
+
+
+async def insert_unless_overlapping(s: AsyncSession, booking: Booking) -> Booking | None:
+    """Insert the booking of an exclusive resource unless an active booking's block overlaps its block; sets its id.
+    None when one does (nothing is written: the caller looks for which, to say so)."""
+    return await _insert(s, INSERT_UNLESS_OVERLAPPING, booking)
+
+
+def _insert_loan_if_clearly_fitting(*borrower: ColumnElement[bool]) -> Insert:
+    """A loan, inserted only when its checks clearly pass: the units of every overlapping loan together leave
+    enough stock (their sum bounds their busiest instant), and the borrower (unless staff) has nothing overdue
+    and loans to spare. The borrower is the loan's own person or association."""
+    units_out = select(func.coalesce(func.sum(Booking.quantity), 0)).where(*active_meeting("block_start", "block_end"))
+    overdue = out_now(*borrower).where(Booking.end <= bindparam("now")).with_only_columns(literal_column("1"))
+    max_loans = bindparam("max_loans", type_=Integer)
+    in_good_standing = and_(~exists(overdue), or_(max_loans.is_(None), running(*borrower).scalar_subquery() < max_loans))
+    return _insert_where(
+        units_out.scalar_subquery() + bindparam("quantity") <= bindparam("stock", type_=Integer),
+        or_(bindparam("lends_freely", type_=Boolean), in_good_standing),
+    )
+
+
+INSERT_LOAN_IF_CLEARLY_FITTING = {False: _insert_loan_if_clearly_fitting(*PERSON), True: _insert_loan_if_clearly_fitting(*ASSOCIATION)}
+
+
+LOAN_WITH_ITS_EVENT = {key: _with_its_event(statement) for key, statement in INSERT_LOAN_IF_CLEARLY_FITTING.items()}
+
+
+async def insert_loan_if_clearly_fitting(
+    s: AsyncSession, loan: Booking, *, stock: int, max_loans: int | None, lends_freely: bool, now: datetime, told_as: str
+) -> tuple[Booking | None, bool]:
+    """Insert the loan when its checks clearly pass (one round trip); None when they may not (nothing written). On
+    PostgreSQL its event is recorded in the same statement: the answer says whether it was."""
+    params = {"stock": stock, "max_loans": max_loans, "lends_freely": lends_freely, "now": now}
+    if not is_postgresql(s):
+        return await _insert(s, INSERT_LOAN_IF_CLEARLY_FITTING[loan.association_id is not None], loan, **params), False
+    told = await _insert(s, LOAN_WITH_ITS_EVENT[loan.association_id is not None], loan, **params, **_event_params(loan, told_as, now))
+    if told is not None:
+        s.info[WAKE_AFTER_COMMIT] = True
+    return told, told is not None
