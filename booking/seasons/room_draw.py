@@ -51,6 +51,7 @@ class Board:
     cap_minutes: float | None = None  # per association and week
     granted: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))  # → (mask, wish)
     grouped: dict[tuple[int, int, int], int] = field(default_factory=lambda: defaultdict(int))  # (activity, weekday, parity)
+    grouped_by: dict[tuple[int, int, int], list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))  # → (mask, wish)
     weekly: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # association → minutes granted a week
 
     def _granted_mask(self, room: int, weekday: int, parity: int) -> int:
@@ -79,16 +80,20 @@ class Board:
         for parity in slot.parities:
             self.granted[(slot.room, slot.weekday, parity)].append((mask, wish.id))
             self.grouped[(wish.activity, slot.weekday, parity)] |= mask
+            self.grouped_by[(wish.activity, slot.weekday, parity)].append((mask, wish.id))
         self.weekly[wish.association] += slot.weekly_minutes
 
-    def holders(self, slot: Slot) -> tuple[int, ...]:
+    def holders(self, slot: Slot, activity: int | None = None) -> tuple[int, ...]:
+        """The grants holding any of the slot's minutes: in its room, and (if named) the activity's own elsewhere."""
         mask = span_mask(slot.start, slot.minutes)
-        return tuple(sorted({w for p in slot.parities for bits, w in self.granted.get((slot.room, slot.weekday, p), ()) if bits & mask}))
+        keys = [((slot.room, slot.weekday, p), self.granted) for p in slot.parities]
+        keys += [((activity, slot.weekday, p), self.grouped_by) for p in slot.parities] if activity is not None else []
+        return tuple(sorted({w for key, table in keys for bits, w in table.get(key, ()) if bits & mask}))
 
     def check_may_take(self, slot: Slot, activity: int) -> None:
         """Staff's adjustment: the time must be open and free on every date (taken by nobody, the activity not elsewhere)."""
         if not self.fits(slot, activity=activity):
-            raise SeasonSlotTaken(room_id=slot.room, weekday=slot.weekday, start=slot.clock(), held_by=list(self.holders(slot)))
+            raise SeasonSlotTaken(room_id=slot.room, weekday=slot.weekday, start=slot.clock(), held_by=list(self.holders(slot, activity)))
 
 
 def _parity_choices(every_weeks: int) -> tuple[tuple[int, ...], ...]:
@@ -164,7 +169,7 @@ def _why_not(wish: Wish, board: Board) -> tuple[Outcome, tuple[int, ...]]:
     blocked = _parts(wish, board, Level.BOOKED)
     if blocked is None:
         return Outcome.ALREADY_BOOKED, ()
-    return Outcome.TAKEN_BY_HIGHER_PRIORITY, tuple(sorted({w for slot in blocked[0] for w in board.holders(slot)}))
+    return Outcome.TAKEN_BY_HIGHER_PRIORITY, tuple(sorted({w for slot in blocked[0] for w in board.holders(slot, wish.activity)}))
 
 
 def _reason(wish: Wish, outcome: Outcome, slots: tuple[Slot, ...], round_: int, taken_by: tuple[int, ...]) -> str:
