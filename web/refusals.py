@@ -72,6 +72,15 @@ MESSAGES = {
     ErrorCode.INVALID_ADDRESS: N_("Write your street address."),
     ErrorCode.NOT_TAKEN: N_("This time is free: book it instead of waiting."),
     ErrorCode.USE_SEASON_WAITLIST: N_("Garden beds are waited for on the garden page."),
+    ErrorCode.WISH_OUTSIDE_ROOM_WINDOWS: N_("None of the times you gave fit inside the hours the room is open. Look at the room's hours."),
+    ErrorCode.WISHES_OVERLAP: N_("Two wishes for the same activity ask for the same fixed time. Change one of them."),
+    ErrorCode.APPLICATION_WINDOW_CLOSED: N_("The season does not take applications now."),
+    ErrorCode.SEASON_SLOT_TAKEN: N_("This time is taken in the room on some of the term's dates. Choose another time or room."),
+    ErrorCode.ALREADY_PUBLISHED: N_("The allocation is already published."),
+    ErrorCode.NOT_USED_ENOUGH: N_("You cannot keep this time: it was not used on enough of its dates last term."),
+    ErrorCode.NOT_AN_ADMIN: N_("Only the association's admins can apply for rooms and answer for it."),
+    ErrorCode.NOT_A_ROOM_SEASON: N_("This is not a room season."),
+    ErrorCode.HOLIDAY: N_("A holiday week of the term: nothing is booked."),
 }
 FALLBACK = N_("This could not be done.")
 
