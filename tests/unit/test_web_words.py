@@ -84,3 +84,21 @@ def test_garden_take_up_counts_a_bed_once_and_an_offer_apart_from_a_held_bed():
 def test_the_new_waitlist_refusals_are_in_both_languages():
     assert Speaker("nb")(MESSAGES["not_taken"]) == "Denne tiden er ledig: book den i stedet for å vente."
     assert Speaker("en")(MESSAGES["use_season_waitlist"]) == "Garden beds are waited for on the garden page."
+
+
+def test_every_message_the_code_and_templates_say_is_in_the_bokmal_catalogue():
+    from configparser import ConfigParser
+
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+
+    config = ConfigParser()
+    config.read(LOCALE_DIR / "babel.cfg")
+    methods = [(section.split(":", 1)[1].strip(), section.split(":", 1)[0].strip()) for section in config.sections()]
+    keywords = {**DEFAULT_KEYWORDS, "N_": None, "NC_": ((1, "c"), 2)}
+    said = {
+        (context, message if isinstance(message, str) else message[0])
+        for _, _, message, _, context in extract_from_dir(LOCALE_DIR.parent.parent, methods, keywords)
+    }
+    with (LOCALE_DIR / "nb" / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalogue = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(source) if m.id}
+    assert sorted(m for c, m in said - catalogue) == []
