@@ -13,6 +13,7 @@ from litestar.template.config import TemplateConfig
 
 from infra.errors import DomainError, NotAuthenticated
 from web import (
+    booking_page,
     booking_pages,
     invitation_pages,
     pages,
@@ -44,6 +45,7 @@ ROUTER = Router(
     route_handlers=[
         *pages.ROUTES,
         *booking_pages.ROUTES,
+        *booking_page.ROUTES,
         *staff_pages.ROUTES,
         *utilisation.ROUTES,
         *take_up.ROUTES,
