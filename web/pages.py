@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
 from booking import availability, lifecycle
@@ -97,9 +98,13 @@ async def sign_in_form(request: Request, settings: Settings, viewer: Actor | Non
     return render(request, settings, viewer, "sign_in.html", next=safe_next(next))
 
 
+AFTER_SIGN_IN, AFTER_SIGN_IN_SECONDS = "after_sign_in", 24 * 3600  # as long as a sign-in link lasts
+
+
 def safe_next(path: str) -> str:
     """Only a path on this site: a sign-in link must never send anyone elsewhere."""
-    return path if path.startswith("/") and not path.startswith("//") else "/"
+    plain = path.startswith("/") and not path.startswith("//") and len(path) <= 500
+    return path if plain and not any(c in path for c in "\\\r\n") else "/"  # "/\\host" is "//host" to a browser
 
 
 @post("/sign-in", name="send_sign_in")
@@ -116,7 +121,10 @@ async def send_sign_in(request: Request, db: Db, settings: Settings, viewer: Act
         if isinstance(retry_after := refusal.extra.get("retry_after"), int):
             answer.headers["Retry-After"] = str(retry_after)
         return answer
-    return see_other("/sign-in/sent" + ("?delayed=1" if outcome == people.SigninOutcome.QUEUED else ""))
+    sent = see_other("/sign-in/sent" + ("?delayed=1" if outcome == people.SigninOutcome.QUEUED else ""))
+    if (after := safe_next(form.get("next", "/"))) != "/":  # the page they came for, opened once the link is used here
+        sent.cookies.append(Cookie(key=AFTER_SIGN_IN, value=after, max_age=AFTER_SIGN_IN_SECONDS, httponly=True, samesite="lax"))
+    return sent
 
 
 @get("/sign-in/sent", name="sign_in_sent")
@@ -142,9 +150,12 @@ async def verify(request: Request, db: Db, settings: Settings, now: datetime) ->
     session = await people.redeem_signin_link(db, form["token"], now=now)
     max_age = int(people.SESSION_LENGTH.total_seconds())
     return Redirect(
-        "/",
+        safe_next(request.cookies.get(AFTER_SIGN_IN, "/")),
         status_code=303,
-        cookies=[session_cookie(settings, session, max_age=max_age, over_https=request.url.scheme == "https")],
+        cookies=[
+            session_cookie(settings, session, max_age=max_age, over_https=request.url.scheme == "https"),
+            Cookie(key=AFTER_SIGN_IN, value="", max_age=0, httponly=True, samesite="lax"),
+        ],
         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from datetime import date, time
 
@@ -244,3 +246,20 @@ async def test_staff_close_a_resource_from_its_closures_page(client, staff, room
     assert "Jul" in (await client.get(f"/staff/resources/{room}/closures", headers=staff[1])).text
     bad = await post_form(client, f"/staff/resources/{room}/closures", {**form, "end_date": "dag"}, staff[1])
     assert bad.status_code == 422 and "end_date-error" in bad.text
+
+
+async def test_a_link_followed_before_signing_in_opens_its_page_once_the_sign_in_link_is_used(client, settings, room):
+    asked = f"/resources/{room}/book"
+    assert (await client.get(asked, follow_redirects=False)).headers["location"] == f"/sign-in?next={asked}"
+    sent = await post_form(client, "/sign-in", {"email": "ny@example.no", "next": asked}, from_page=f"/sign-in?next={asked}")
+    assert sent.status_code == 303
+    [mail] = [email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in settings.mail_dir.glob("*.eml")]
+    token = re.search(r"/auth/verify\?token=([\w-]+)", mail.get_body(("plain",)).get_content()).group(1)
+    signed_in = await post_form(client, "/auth/verify", {"token": token}, from_page=f"/auth/verify?token={token}")
+    assert (signed_in.status_code, signed_in.headers["location"]) == (303, asked)
+    assert (await client.get(asked)).status_code == 200
+
+
+async def test_the_page_after_sign_in_is_only_ever_a_page_of_this_site(client, settings):
+    sent = await post_form(client, "/sign-in", {"email": "ny@example.no", "next": "/\\evil.example/"}, from_page="/sign-in")
+    assert sent.status_code == 303 and "after_sign_in" not in sent.headers.get("set-cookie", "")
