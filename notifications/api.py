@@ -27,24 +27,23 @@ def ics_name(filename: str) -> str:
     return filename[:-4]
 
 
-def calendar_response(request: Request, body: bytes, *, private: bool) -> Response:
+def calendar_response(feed: feeds.Feed, *, private: bool) -> Response:
     """The feed, or 304 when the client's copy is current: calendar apps poll, and most polls change nothing."""
-    etag = rules.etag_of(body)
     headers = {
-        "ETag": etag,
+        "ETag": feed.etag,
         "Cache-Control": f"{'private' if private else 'public'}, max-age={REFRESH_SECONDS // 4}",
         # The private URL is the secret: it must not leak onward through a Referer header.
         "Referrer-Policy": "no-referrer",
     }
-    if rules.etag_matches(request.headers.get("if-none-match"), etag):
+    if feed.body is None:
         return Response(content=b"", status_code=304, headers=headers)
-    return Response(content=body, media_type=CALENDAR, headers=headers)
+    return Response(content=feed.body, media_type=CALENDAR, headers=headers)
 
 
 @get("/calendar/feeds/{filename:str}", summary="A private calendar feed (`{token}.ics`; the URL is the key)")
 async def private_feed(filename: str, request: Request, db: Db, settings: Settings, now: datetime) -> Response:
-    body = await feeds.private_feed(db, settings, ics_name(filename), now=now)
-    return calendar_response(request, body, private=True)
+    known = request.headers.get("if-none-match")
+    return calendar_response(await feeds.private_feed(db, settings, ics_name(filename), now=now, known=known), private=True)
 
 
 @get("/calendar/resources/{filename:str}", summary="A resource's busy times as a public calendar feed (`{id}.ics`)")
@@ -52,8 +51,8 @@ async def resource_feed(filename: str, request: Request, db: Db, settings: Setti
     name = ics_name(filename)
     if not name.isdigit() or len(name) > 9:
         raise feeds.FeedNotFound()
-    body = await feeds.resource_feed(db, settings, int(name), lang, now=now)
-    return calendar_response(request, body, private=False)
+    feed = await feeds.resource_feed(db, settings, int(name), lang, now=now, known=request.headers.get("if-none-match"))
+    return calendar_response(feed, private=False)
 
 
 async def provide_my_calendar_feed(db: Db, actor: Actor) -> dict | None:

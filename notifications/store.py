@@ -6,10 +6,11 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, UniqueConstraint, Update, delete, or_, select, update
+from sqlalchemy import ColumnElement, Index, UniqueConstraint, Update, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
+from booking.store import Booking
 from infra.database import WAKE_AFTER_COMMIT, UtcDateTime
 from infra.outbox import FAILED, PENDING, SENT, Notification
 from infra.rows import insert_for, locked
@@ -45,13 +46,18 @@ async def claim_due(s: AsyncSession, *, now: datetime, owner: str, lease_until: 
         update(Notification)
         .where(Notification.id.in_(due.scalar_subquery()))
         .values(lease_until=lease_until, lease_owner=owner)
-        .returning(Notification.id)
+        .returning(Notification)  # the leased rows themselves, in the one statement
+        .execution_options(synchronize_session=False)
     )
-    ids = list((await s.execute(leased)).scalars())
-    if not ids:
-        return []
-    rows = await s.execute(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id))
-    return list(rows.scalars())
+    return sorted((await s.execute(leased)).scalars(), key=lambda n: n.id)
+
+
+async def any_due(s: AsyncSession, *, now: datetime) -> bool:
+    """Whether a due row waits unleased: a read (the index on status and next_attempt_at), so a polling worker takes
+    no write lock while nothing is due."""
+    due = select(Notification.id).where(Notification.status == PENDING, Notification.next_attempt_at <= now)
+    due = due.where(or_(Notification.lease_until.is_(None), Notification.lease_until <= now)).limit(1)
+    return (await s.execute(due)).first() is not None
 
 
 def _leased(notification_id: int, owner: str) -> Update:
@@ -60,6 +66,13 @@ def _leased(notification_id: int, owner: str) -> Update:
 
 async def mark_sent(s: AsyncSession, notification_id: int, *, owner: str, now: datetime) -> None:
     await s.execute(_leased(notification_id, owner).values(status=SENT, sent_at=now, last_attempt_at=now, lease_until=None))
+
+
+async def mark_all_sent(s: AsyncSession, ids: list[int], *, owner: str, now: datetime) -> None:
+    """Mark sent, in one statement, the rows this owner leased and sent since it last marked."""
+    if ids:
+        leased = (Notification.id.in_(ids), Notification.lease_owner == owner, Notification.status == PENDING)
+        await s.execute(update(Notification).where(*leased).values(status=SENT, sent_at=now, last_attempt_at=now, lease_until=None))
 
 
 async def mark_failed(
@@ -111,6 +124,22 @@ async def forget_runs_before(s: AsyncSession, moment: datetime) -> None:
     await s.execute(delete(JobRun).where(JobRun.started_at < moment))
 
 
+async def latest_tick(s: AsyncSession, job: str) -> datetime | None:
+    """The newest tick claimed of `job` (the worker's heartbeat), read from the unique (job, tick) index."""
+    query = select(JobRun.tick).where(JobRun.job == job).order_by(JobRun.tick.desc()).limit(1)
+    return (await s.execute(query)).scalar_one_or_none()
+
+
+async def forget_ticks(s: AsyncSession, job: str, *, before: datetime | None = None, owner: str | None = None) -> None:
+    """Forget ticks of `job`: those before a moment, or those one owner claimed (a worker that stops)."""
+    query = delete(JobRun).where(JobRun.job == job)
+    if before is not None:
+        query = query.where(JobRun.tick < before)
+    if owner is not None:
+        query = query.where(JobRun.owner == owner)
+    await s.execute(query)
+
+
 # ---------------------------------------------------------------- calendar feeds
 
 
@@ -128,6 +157,14 @@ class CalendarFeed(SQLModel, table=True):
     token: str = Field(max_length=64, unique=True, index=True)  # the token's sha256 in hex: exactly 64 characters
     created_at: datetime = Field(sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+# A feed's version starts from its owner's newest change to any booking (`facts.feed_version`): one seek in these,
+# however long the owner's history. They serve the feeds alone, so they are declared here, beside the feeds' table.
+FEED_CHANGE_INDEXES = tuple(
+    Index(f"ix_booking_{owner}_changed", Booking.__table__.c[f"{owner}_id"], Booking.__table__.c.updated_at)
+    for owner in ("person", "association", "resource")
+)
 
 
 def _owned_by(person_id: int, association_id: int | None) -> tuple[ColumnElement[bool], ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,6 +14,8 @@ import vobject
 from sqlalchemy import select
 
 from booking.store import Booking
+from booking.waitlists import offers
+from notifications import calendar, facts, feeds, rules
 from notifications.store import CalendarFeed
 from resources.store import Location, Resource
 from tests import builders
@@ -256,3 +258,290 @@ async def test_a_resource_feed_shows_its_closures_with_their_reasons_and_a_new_c
     english = vobject.readOne((await client.get(url + "?lang=en")).text).vevent_list
     assert [e.summary.value for e in english] == ["Busy", "Closed: Juleferie", "Closed"]
     assert (await client.get(url, headers={"If-None-Match": changed.headers["etag"]})).status_code == 304
+
+
+# ---------------------------------------------------------------- versions: a 304 from a stamp, never from a render
+
+
+class Settle:
+    """Called after a change: either poll at once (the feed's newest change is recent, so its rows are summed), or
+    once the change has settled (two index seeks version the feed). Both must see every change, and only changes."""
+
+    def __init__(self, clock, settled: bool) -> None:
+        self.clock, self.settled = clock, settled
+
+    def __call__(self) -> None:
+        if self.settled:
+            self.clock.now += feeds.SETTLED + timedelta(minutes=1)
+
+
+@pytest.fixture(params=["just after the change", "once the change has settled"])
+def settle(request, clock) -> Settle:
+    return Settle(clock, settled=request.param.startswith("once"))
+
+
+async def current_etag(client, url: str) -> str:
+    response = await client.get(url)
+    assert response.status_code == 200, response.text
+    return response.headers["etag"]
+
+
+async def assert_not_modified(client, url: str, etag: str) -> None:
+    response = await client.get(url, headers={"If-None-Match": etag})
+    assert (response.status_code, response.content, response.headers["etag"]) == (304, b"", etag)
+    assert response.headers["referrer-policy"] == "no-referrer" and "max-age=900" in response.headers["cache-control"]
+
+
+async def changed_body(client, url: str, etag: str) -> str:
+    """The feed asked for with the old ETag: a 200 with a new ETag and the new body, which the new ETag then keeps."""
+    response = await client.get(url, headers={"If-None-Match": etag})
+    assert response.status_code == 200 and response.headers["etag"] != etag, response.status_code
+    await assert_not_modified(client, url, response.headers["etag"])
+    return response.text
+
+
+def summaries(body: str) -> list[str]:
+    return [e.summary.value for e in vobject.readOne(body).vevent_list] if "BEGIN:VEVENT" in body else []
+
+
+@pytest.fixture
+def no_render(monkeypatch):
+    """Reading a feed's rows or writing its body fails the request: what a 304 must never need."""
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a conditional answer read or rendered the feed")
+
+    def forbid() -> None:
+        for module, name in (
+            (facts, "feed_bookings"),
+            (facts, "busy_blocks"),
+            (facts, "loans_of"),
+            (facts, "closures_of"),
+            (calendar, "feed"),
+            (calendar, "busy_feed"),
+            (calendar, "booking_event"),
+        ):
+            monkeypatch.setattr(module, name, refuse)
+
+    return forbid
+
+
+async def test_an_unchanged_feed_is_not_modified_and_stays_so_as_the_clock_moves_on(client, clock, alice, room_id, settle):
+    await book(client, alice[1], room_id, title="Lesesirkel", **MONDAY_EVENING)
+    url = await feed_url(client, alice[1])
+    settle()
+    etag = await current_etag(client, url)
+    await assert_not_modified(client, url, etag)
+    if settle.settled:  # and an hour more changes nothing (a recent change's version is another, once it settles)
+        clock.now += timedelta(hours=1)
+        await assert_not_modified(client, url, etag)
+
+
+async def test_a_conditional_answer_reads_no_rows_and_renders_nothing(client, db, alice, room_id, settle, no_render):
+    await book(client, alice[1], room_id, **MONDAY_EVENING)
+    url, public = await feed_url(client, alice[1]), f"/calendar/resources/{room_id}.ics"
+    settle()
+    etags = [await current_etag(client, url), await current_etag(client, public)]
+    no_render()
+    await assert_not_modified(client, url, etags[0])
+    await assert_not_modified(client, public, etags[1])
+    failed = await client.get(url, headers={"If-None-Match": '"something-else"'})
+    assert failed.status_code == 500  # and what the stubs refuse is indeed what a full answer needs
+
+
+async def test_a_retitled_or_moved_booking_changes_the_feed(client, alice, room_id, settle):
+    booking = (await book(client, alice[1], room_id, title="Lesesirkel", **MONDAY_EVENING)).json()
+    url = await feed_url(client, alice[1])
+    settle()
+    etag = await current_etag(client, url)
+    retitled = await client.patch(f"/api/v1/bookings/{booking['id']}", json={"title": "Bokklubb"}, headers=alice[1])
+    assert retitled.status_code == 200, retitled.text
+    settle()
+    body = await changed_body(client, url, etag)
+    assert summaries(body) == ["Moterom: Bokklubb"]
+    etag = (await client.get(url)).headers["etag"]
+    moved = await client.patch(f"/api/v1/bookings/{booking['id']}", json=at("2026-12-01", "18:00", "20:00"), headers=alice[1])
+    assert moved.status_code == 200, moved.text
+    settle()
+    event = vobject.readOne(await changed_body(client, url, etag)).vevent
+    assert (event.dtstart.value.isoformat(), event.sequence.value) == ("2026-12-01T17:00:00+00:00", "2")
+
+
+async def test_a_cancelled_booking_leaves_the_feed_and_changes_its_etag(client, alice, room_id, settle):
+    kept = await book(client, alice[1], room_id, title="Beholdt", **at("2026-12-01", "18:00", "20:00"))
+    cancelled = await book(client, alice[1], room_id, title="Avlyst", **MONDAY_EVENING)
+    assert kept.status_code == cancelled.status_code == 201
+    url = await feed_url(client, alice[1])
+    settle()
+    etag = await current_etag(client, url)
+    assert (await client.post(f"/api/v1/bookings/{cancelled.json()['id']}/cancel", json={}, headers=alice[1])).status_code == 200
+    settle()
+    assert summaries(await changed_body(client, url, etag)) == ["Moterom: Beholdt"]
+
+
+async def test_an_offer_in_the_feed_leaves_it_when_it_expires(client, db, clock, alice, bob, room_id, settle):
+    taken = (await book(client, alice[1], room_id, **MONDAY_EVENING)).json()
+    assert (await client.post("/api/v1/waitlist", json={"resource_id": room_id, **MONDAY_EVENING}, headers=bob[1])).status_code == 201
+    url = await feed_url(client, bob[1])
+    empty = await current_etag(client, url)
+    assert (await client.post(f"/api/v1/bookings/{taken['id']}/cancel", json={}, headers=alice[1])).status_code == 200
+    settle()
+    offered = vobject.readOne(await changed_body(client, url, empty)).vevent
+    assert offered.status.value == "TENTATIVE"  # an offer awaiting its answer
+    etag = (await client.get(url)).headers["etag"]
+    clock.now = datetime(2026, 11, 23, 13, 1, tzinfo=UTC)  # a minute past the offer's deadline
+    assert [b.person_id for b in await offers.expire_offers(db, now=clock.now)] == [bob[0]]
+    settle()
+    assert summaries(await changed_body(client, url, etag)) == []
+
+
+async def test_a_closure_added_to_a_resource_changes_its_public_feed(client, db, alice, staff, room_id, settle):
+    await book(client, alice[1], room_id, **MONDAY_EVENING)
+    url = f"/calendar/resources/{room_id}.ics"
+    settle()
+    etag = await current_etag(client, url)
+    await assert_not_modified(client, url, etag)
+    added = await client.post(
+        f"/api/v1/resources/{room_id}/closures", json={"reason": "Juleferie", **at("2026-12-21", "00:00", "23:59")}, headers=staff[1]
+    )
+    assert added.status_code == 201, added.text
+    settle()
+    assert summaries(await changed_body(client, url, etag)) == ["Opptatt", "Stengt: Juleferie"]
+
+
+async def test_an_old_booking_leaving_the_history_window_changes_the_feed(client, clock, alice, room_id):
+    await book(client, alice[1], room_id, title="Lesesirkel", **MONDAY_EVENING)
+    url, public = await feed_url(client, alice[1]), f"/calendar/resources/{room_id}.ics"
+    # Long after its last change, and a minute before the window passes the booking's end (19:00 UTC).
+    clock.now = datetime(2026, 11, 30, 19, tzinfo=UTC) + rules.FEED_HISTORY - timedelta(minutes=1)
+    etags = [await current_etag(client, url), await current_etag(client, public)]
+    await assert_not_modified(client, url, etags[0])
+    clock.now += timedelta(minutes=2)
+    assert summaries(await changed_body(client, url, etags[0])) == []
+    assert summaries(await changed_body(client, public, etags[1])) == []
+
+
+async def test_the_summed_rows_also_see_the_window_pass_a_booking(client, db, alice, room_id):
+    await book(client, alice[1], room_id, **MONDAY_EVENING)
+    end = datetime(2026, 11, 30, 19, tzinfo=UTC)
+    async with db.read() as s:
+        before, after = [await facts.shown_tally(s, "person", alice[0], since=since) for since in (end, end + timedelta(seconds=1))]
+    assert (before[:2], after[:2]) == ((1, 1), (0, 0))  # (count, ids)
+
+
+async def test_a_person_changing_language_changes_their_feeds_title(client, alice, room_id, settle):
+    await book(client, alice[1], room_id, **MONDAY_EVENING)
+    url = await feed_url(client, alice[1])
+    settle()
+    etag = await current_etag(client, url)
+    assert (await client.patch("/api/v1/me", json={"language": "en"}, headers=alice[1])).status_code == 200
+    assert "X-WR-CALNAME:Allmenning: my bookings" in await changed_body(client, url, etag)
+
+
+async def test_a_renamed_resource_changes_the_private_feeds_that_show_it(client, staff, alice, room_id, settle):
+    await book(client, alice[1], room_id, title="Lesesirkel", **MONDAY_EVENING)
+    url = await feed_url(client, alice[1])
+    settle()
+    etag = await current_etag(client, url)
+    assert (await client.patch(f"/api/v1/resources/{room_id}", json={"name": "Salen"}, headers=staff[1])).status_code == 200
+    assert summaries(await changed_body(client, url, etag)) == ["Salen: Lesesirkel"]
+
+
+async def test_a_loan_that_takes_the_last_unit_changes_the_items_feed(client, db, alice, bob, settle):
+    from tests.api.test_loans import MON_TO_TUE
+
+    chairs = await builders.item(db, "stoler", stock=2)
+    url = f"/calendar/resources/{chairs}.ics"
+    assert (await book(client, alice[1], chairs, quantity=1, **MON_TO_TUE)).status_code == 201
+    settle()
+    etag = await current_etag(client, url)
+    assert summaries((await client.get(url)).text) == []  # a unit is still free
+    last = await book(client, bob[1], chairs, quantity=1, **MON_TO_TUE)
+    assert last.status_code == 201, last.text
+    settle()
+    assert summaries(await changed_body(client, url, etag)) == ["Opptatt"]
+
+
+async def test_a_loan_handed_out_which_stamps_it_anew_changes_the_borrowers_feed(client, db, clock, alice, staff, settle):
+    from tests.api.test_loans import MON_TO_THU
+
+    projector = await builders.item(db, "projektor", stock=1)
+    lent = (await book(client, alice[1], projector, **MON_TO_THU)).json()
+    url = await feed_url(client, alice[1])
+    settle()
+    etag = await current_etag(client, url)
+    clock.now += timedelta(minutes=1)
+    handed = clock.now
+    assert (await client.post(f"/api/v1/bookings/{lent['id']}/check-out", json={}, headers=staff[1])).status_code == 200
+    settle()
+    event = vobject.readOne(await changed_body(client, url, etag)).vevent
+    assert (event.status.value, event.dtstamp.value, event.sequence.value) == ("CONFIRMED", handed, "0")  # its stamp alone
+
+
+async def test_an_associations_feed_changes_when_a_member_books_for_it_and_only_then(client, db, alice, bob, room_id, settle):
+    association = await builders.association(db, "Strømsø Sjakklubb", "912345678", {alice[0]: "admin", bob[0]: "member"})
+    await book(client, alice[1], room_id, title="Klubbkveld", organisation_id=association, **MONDAY_EVENING)
+    url = path_of((await client.post(f"/api/v1/associations/{association}/calendar-feed", headers=bob[1])).json()["url"])
+    settle()
+    etag = await current_etag(client, url)
+    await book(client, alice[1], room_id, title="Privat", **at("2026-12-02", "18:00", "20:00"))  # not the association's
+    await assert_not_modified(client, url, etag)
+    await book(client, alice[1], room_id, title="Lynsjakk", organisation_id=association, **at("2026-12-01", "18:00", "20:00"))
+    settle()
+    assert summaries(await changed_body(client, url, etag)) == ["Moterom: Klubbkveld", "Moterom: Lynsjakk"]
+
+
+async def test_a_member_who_left_is_not_told_their_old_copy_is_current(client, db, alice, bob, room_id):
+    association = await builders.association(db, "Strømsø Sjakklubb", "912345678", {alice[0]: "admin", bob[0]: "member"})
+    await book(client, alice[1], room_id, title="Klubbkveld", organisation_id=association, **MONDAY_EVENING)
+    url = path_of((await client.post(f"/api/v1/associations/{association}/calendar-feed", headers=bob[1])).json()["url"])
+    etag = await current_etag(client, url)
+    await assert_not_modified(client, url, etag)
+    assert (await client.delete(f"/api/v1/associations/{association}/members/{bob[0]}", headers=alice[1])).status_code == 204
+    assert_problem(await client.get(url, headers={"If-None-Match": etag}), 404, "feed_not_found")
+
+
+async def test_a_change_that_commits_after_a_later_one_is_still_seen_while_the_newest_change_is_recent(client, clock, alice, room_id):
+    """A request stamps its change with the `now` it began at: a slow one may commit after a quicker, later one, with an
+    older `updated_at` than the newest the feed has already been versioned by."""
+    first = (await book(client, alice[1], room_id, title="Først", **MONDAY_EVENING)).json()
+    second = (await book(client, alice[1], room_id, title="Andre", **at("2026-12-01", "18:00", "20:00"))).json()
+    url = await feed_url(client, alice[1])
+    began = clock.now
+    clock.now = began + timedelta(seconds=30)
+    assert (await client.patch(f"/api/v1/bookings/{second['id']}", json={"title": "Raskere"}, headers=alice[1])).status_code == 200
+    etag = await current_etag(client, url)
+    clock.now = began  # the slow request, begun before the quick one, commits after it
+    assert (await client.patch(f"/api/v1/bookings/{first['id']}", json={"title": "Tregere"}, headers=alice[1])).status_code == 200
+    clock.now = began + timedelta(seconds=31)
+    assert summaries(await changed_body(client, url, etag)) == ["Moterom: Tregere", "Moterom: Raskere"]
+
+
+async def explained(db, statement) -> list[str]:
+    async with db.read() as s:
+        sql = str(statement.compile(dialect=s.bind.dialect))
+        rows = await (await s.connection()).exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1,) * sql.count("?"))
+        return [row[3] for row in rows if row[3].startswith(("SEARCH", "SCAN", "USE"))]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_feeds_version_is_one_statement_of_index_seeks_however_long_its_history(db):
+    """With the feed's holder (or resource): the owner's newest change from the index led by owner and `updated_at`,
+    and the first shown booking's end from the owner's index led by the end, in its order (no sort)."""
+    assert await explained(db, facts.FEED_VERSION) == [
+        "SEARCH calendar_feed USING INDEX ix_calendar_feed_token (token=?)",
+        "SEARCH person USING INTEGER PRIMARY KEY (rowid=?)",
+        "SEARCH association USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN",
+        "SEARCH membership USING INDEX sqlite_autoindex_membership_1 (association_id=? AND person_id=?)",
+        "SEARCH booking USING COVERING INDEX ix_booking_person_changed (person_id=?)",
+        "SEARCH booking USING COVERING INDEX ix_booking_association_changed (association_id=?)",
+        "SEARCH booking USING INDEX ix_booking_person_end (person_id=? AND end>?)",
+        "SEARCH booking USING INDEX ix_booking_association_end (association_id=? AND end>?)",
+    ]
+    assert await explained(db, facts.RESOURCE_VERSION) == [
+        "SEARCH resource USING INTEGER PRIMARY KEY (rowid=?)",
+        "SEARCH booking USING COVERING INDEX ix_booking_resource_changed (resource_id=?)",
+        "SEARCH booking USING INDEX ix_booking_resource_block (resource_id=? AND block_end>?)",
+        "SEARCH closure USING INDEX ix_closure_resource_id (resource_id=?)",
+        "SEARCH closure USING INDEX ix_closure_resource_id (resource_id=?)",
+    ]
