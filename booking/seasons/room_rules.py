@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from enum import IntEnum, StrEnum
 from typing import ClassVar
 
-from infra.errors import Conflict, DomainError, ErrorCode, Forbidden
+from infra.errors import Conflict, DomainError, ErrorCode, Forbidden, NotFound
 from infra.i18n import N_
 from resources.rules import WeeklyWindow
 
@@ -174,10 +174,11 @@ class AdminsApply(Forbidden):
     title = "Only the association's admins apply for its rooms"
 
 
-class NotARoomSeason(DomainError):
+class NotARoomSeason(NotFound):
+    """A garden season asked for as a room season: there is no room season by that id."""
+
     code = ErrorCode.NOT_A_ROOM_SEASON
-    status = 409
-    title = "This is not a room season"
+    title = "No room season has this id"
 
 
 class NotUsedEnough(Conflict):

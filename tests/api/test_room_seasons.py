@@ -280,3 +280,10 @@ async def test_the_gardens_use_cases_refuse_a_room_season(client, world):
     home = {"street": "Tordenskiolds gate 12B", "postal_code": "3044"}
     applied = await client.post(f"/api/v1/seasons/{sid}/applications", json=home, headers=world["admins"][0][1])
     assert_problem(applied, 409, "not_a_garden_season")
+
+
+async def test_a_garden_season_asked_for_as_a_room_season_is_not_found(client, world):
+    garden = {"name": "Hagesesong 2027", "start": "2027-04-15T00:00:00+02:00", "end": "2027-11-01T00:00:00+01:00"}
+    sid = (await client.post("/api/v1/seasons", json=garden, headers=world["staff"][1])).json()["id"]
+    for path in ("", "/applications", "/report"):
+        assert_problem(await client.get(f"/api/v1/room-seasons/{sid}{path}", headers=world["staff"][1]), 404, "not_a_room_season")
