@@ -33,6 +33,7 @@ test: install-dev
 bench: install-dev
 	$(BIN)/python bench/booking.py
 	$(BIN)/python bench/notifications.py
+	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/allocation.py
 
 clean:

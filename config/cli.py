@@ -1,10 +1,13 @@
-"""The `allmenning` command for operators: serve, migrate, import a catalogue, add people and tokens."""
+"""The `allmenning` command for operators: serve, run a worker, migrate, import a catalogue, add people and tokens."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import signal
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,6 +77,41 @@ def serve(settings: Settings, host: str, port: int) -> None:
     )
 
 
+def work(settings: Settings) -> None:
+    """`allmenning worker`: the outbox and the periodic sweeps in a process of their own, until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_worker(settings))
+
+
+async def run_worker(settings: Settings, *, clock: Callable[[], datetime] = now, stop: asyncio.Event | None = None) -> None:
+    """Migrate (taking turns with other instances), then send mail and sweep until `stop` is set or a signal comes.
+
+    While it runs its heartbeat (a claimed tick every 5 s) tells web processes to leave the mail and the sweeps to
+    it; when it stops it takes the heartbeat back and they send again."""
+    from config.scheduler import Scheduler
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await migrate.upgrade(settings.database_url)
+    db = Db(settings.database_url, memo_seconds=settings.memo_seconds)
+    try:
+        await db.follow_other_processes()
+        worker = Scheduler(db, settings, clock, worker=True)
+        await worker.start()
+        print(f"Worker {worker.owner} sending mail and running the sweeps for {db.dialect}", flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await worker.stop()
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        await db.dispose()
+    print("Worker stopped", flush=True)
+
+
 async def add_user(settings: Settings, email: str, name: str, staff: bool) -> str:
     from people import service as people
 
@@ -124,6 +162,10 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="migrate, seed and serve")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8000)
+    sub.add_parser(
+        "worker",
+        help="send mail from the outbox and run the periodic sweeps in a process of their own (web processes then leave both to it)",
+    )
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="migrate to the newest schema")
     cat = sub.add_parser("catalogue", help="the catalogue").add_subparsers(dest="action", required=True)
@@ -153,6 +195,9 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> str | None:
     match (args.command, getattr(args, "action", None)):
         case ("serve", _):
             serve(settings, args.host, args.port)
+            return None
+        case ("worker", _):
+            work(settings)
             return None
         case ("db", "upgrade"):
             asyncio.run(migrate.upgrade(settings.database_url))

@@ -1,4 +1,4 @@
-"""iCalendar: invitations built with icalendar, a VTIMEZONE checked against zoneinfo, and a fast feed writer."""
+"""iCalendar: a VTIMEZONE built with icalendar and checked against zoneinfo, and invitations and feeds written directly."""
 
 from __future__ import annotations
 
@@ -9,14 +9,8 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
-from icalendar import (
-    Calendar,
-    Event,
-    Timezone,
-    TimezoneDaylight,
-    TimezoneStandard,
-    vCalAddress,
-)
+from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+from icalendar.parser import param_value
 
 from notifications import rules
 from notifications.recurrence import Weekly
@@ -205,59 +199,54 @@ def booking_event(booking: rules.BookingFacts, *, base_url: str, host: str, stam
 
 
 def invitation(method: str, events: list[CalendarEvent], zone: ZoneInfo, *, organizer: Party, attendee: Party) -> bytes:
-    """An iTIP message (RFC 5546): the events in local time with their VTIMEZONE, from the organiser to the attendee."""
-    calendar = Calendar()
-    for name, value in (("PRODID", PRODID), ("VERSION", "2.0"), ("CALSCALE", "GREGORIAN"), ("METHOD", method)):
-        calendar.add(name, value)
+    """An iTIP message (RFC 5546): the events in local time with their VTIMEZONE, from the organiser to the attendee.
+
+    Written directly, as the feeds are: icalendar's object model cost most of a mail's composition. The VTIMEZONE
+    is icalendar's (checked against zoneinfo), serialised once per zone and span of years."""
     years = [e.start.astimezone(zone).year for e in events] + [e.end.astimezone(zone).year for e in events]
     years += [e.rule.until.astimezone(zone).year for e in events if e.rule]  # a series' last evening needs its year's offsets too
-    calendar.add_component(vtimezone(zone.key, min(years), max(years)))
-    for event in events:
-        calendar.add_component(_event(event, zone, organizer, attendee))
-    return calendar.to_ical()
+    head = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nCALSCALE:GREGORIAN\r\nMETHOD:{method}\r\n"
+    parties = _parties(organizer, attendee)
+    body = "".join(fold(line) + "\r\n" for event in events for line in _event_lines(event, zone, parties))
+    return (head + vtimezone_text(zone.key, min(years), max(years)) + body + "END:VCALENDAR\r\n").encode()
 
 
-def _event(event: CalendarEvent, zone: ZoneInfo, organizer: Party, attendee: Party) -> Event:
-    component = Event()
-    component.add("UID", event.uid)
-    component.add("SEQUENCE", event.sequence)
-    component.add("DTSTAMP", event.stamp.astimezone(UTC))
+@lru_cache(maxsize=64)
+def vtimezone_text(zone_key: str, first_year: int, last_year: int) -> str:
+    """The verified VTIMEZONE block as the text an invitation carries, written once per zone and span of years."""
+    return vtimezone(zone_key, first_year, last_year).to_ical().decode()
+
+
+@lru_cache(maxsize=256)
+def _parties(organizer: Party, attendee: Party) -> tuple[str, str]:
+    """The ORGANIZER and ATTENDEE lines, the names as quoted parameters (RFC 6868 for a double quote)."""
+    attending = f"{_common_name(attendee)};ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:{attendee.email}"
+    return f"ORGANIZER{_common_name(organizer)}:mailto:{organizer.email}", f"ATTENDEE{attending}"
+
+
+def _common_name(party: Party) -> str:
+    return f";CN={param_value(party.name, always_quote=True)}" if party.name else ""
+
+
+def _event_lines(event: CalendarEvent, zone: ZoneInfo, parties: tuple[str, str]) -> list[str]:
+    tzid = f";TZID={zone.key}:"
+    lines = ["BEGIN:VEVENT", f"UID:{escape(event.uid)}", f"SEQUENCE:{event.sequence}", f"DTSTAMP:{utc_text(event.stamp)}"]
     if event.all_day:
         first, after = event.days
-        component.add("DTSTART", first)
-        component.add("DTEND", after)
+        lines += [f"DTSTART;VALUE=DATE:{date_text(first)}", f"DTEND;VALUE=DATE:{date_text(after)}"]
     else:
-        component.add("DTSTART", event.start.astimezone(zone))
-        component.add("DTEND", event.end.astimezone(zone))
-    _recurrence(component, event, zone)
-    component.add("SUMMARY", event.summary)
-    component.add("STATUS", event.status)
-    component.add("TRANSP", event.transparency)
-    for name, value in (("LOCATION", event.location), ("DESCRIPTION", event.description), ("URL", event.url)):
-        if value:
-            component.add(name, value)
-    component.add("ORGANIZER", _address(organizer))
-    attending = _address(attendee)
-    attending.params.update({"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "ACCEPTED", "RSVP": "FALSE"})
-    component.add("ATTENDEE", attending)
-    return component
-
-
-def _recurrence(component: Event, event: CalendarEvent, zone: ZoneInfo) -> None:
-    """A series' rule (EXDATEs in local time, as DTSTART), or the occurrence of a series an event is."""
-    if event.rule:
-        component.add("RRULE", {"FREQ": "WEEKLY", "INTERVAL": event.rule.every_weeks, "UNTIL": event.rule.until})
+        lines += [f"DTSTART{tzid}{local_text(event.start, zone)}", f"DTEND{tzid}{local_text(event.end, zone)}"]
+    if event.rule:  # a series' rule, its EXDATEs in local time as DTSTART is
+        lines.append(f"RRULE:FREQ=WEEKLY;INTERVAL={event.rule.every_weeks};UNTIL={utc_text(event.rule.until)}")
         if event.rule.exdates:
-            component.add("EXDATE", [d.astimezone(zone) for d in event.rule.exdates])
-    if event.recurrence_id:
-        component.add("RECURRENCE-ID", event.recurrence_id.astimezone(zone))
-
-
-def _address(party: Party) -> vCalAddress:
-    address = vCalAddress(f"mailto:{party.email}")
-    if party.name:
-        address.params["CN"] = party.name
-    return address
+            lines.append(f"EXDATE{tzid}" + ",".join(local_text(d, zone) for d in event.rule.exdates))
+    if event.recurrence_id:  # the occurrence of a series this event is
+        lines.append(f"RECURRENCE-ID{tzid}{local_text(event.recurrence_id, zone)}")
+    lines += [f"SUMMARY:{escape(event.summary)}", f"STATUS:{event.status}", f"TRANSP:{event.transparency}"]
+    lines += [f"{n}:{escape(v)}" for n, v in (("LOCATION", event.location), ("DESCRIPTION", event.description)) if v]
+    if event.url:
+        lines.append(f"URL:{event.url}")
+    return [*lines, *parties, "END:VEVENT"]
 
 
 # ---------------------------------------------------------------- feeds
@@ -335,6 +324,12 @@ def utc_text(moment: datetime) -> str:
     return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}Z"
 
 
+def local_text(moment: datetime, zone: ZoneInfo) -> str:
+    """A moment as the wall time of `zone`, for a value written with that zone's TZID."""
+    m = moment.astimezone(zone)
+    return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}"
+
+
 def date_text(day: date) -> str:
     return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
@@ -354,18 +349,18 @@ def escape(text: str) -> str:
 
 def fold(line: str) -> str:
     """Lines longer than 75 octets continue on the next line after CRLF and a space, never inside a character."""
-    if len(line) <= 75 and line.isascii():
+    data = line.encode()
+    if len(data) <= 75:
         return line
-    parts, current, size = [], "", 0
-    for char in line:
-        width = len(char.encode())
-        if size + width > (75 if not parts else 74):
-            parts.append(current)
-            current, size = "", 0
-        current += char
-        size += width
-    parts.append(current)
-    return "\r\n ".join(parts)
+    parts, start, limit = [], 0, 75
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:  # a UTF-8 continuation byte: cut before the character it belongs to
+            end -= 1
+        parts.append(data[start:end])
+        start, limit = end, 74  # a continuation line's leading space is its 75th octet
+    parts.append(data[start:])
+    return b"\r\n ".join(parts).decode()
 
 
 def year_span(moments: list[datetime], zone: ZoneInfo, *, today: date) -> tuple[int, int]:

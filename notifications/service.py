@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +16,7 @@ from infra import mail_transport as transport
 from infra import outbox
 from infra.database import Db
 from infra.errors import ErrorCode, NotFound
-from infra.mail_transport import Transport
+from infra.mail_transport import Outgoing, Transport
 from infra.outbox import Notification
 from infra.settings import Settings
 from notifications import facts, mail, rules, store
@@ -38,68 +39,176 @@ class DrainReport:
     failed: int = 0
 
 
+MARK_EVERY = 0.2  # seconds a mail sent waits at most before it is marked sent (with those sent since)
+
+
 async def drain_outbox(
-    db: Db, site: Site, transport: Transport, *, clock: Callable[[], datetime], owner: str, batch: int = 50
+    db: Db,
+    site: Site,
+    transport: Transport,
+    *,
+    clock: Callable[[], datetime],
+    owner: str,
+    batch: int = 100,
+    marks: Marks | None = None,
+    pause: float = 0.0,
 ) -> DrainReport:
-    """Send every due notification: lease a batch, send it, mark each row; until nothing due is left unleased."""
-    report = DrainReport()
-    while True:
-        now = clock()  # per batch: a lease dated from when the drain began could lapse while this batch is sent
+    """Send every due notification: lease a batch, write its mails, send them, mark what went; until a lease finds
+    fewer than a batch due (what is committed later wakes the sender again).
+
+    A batch's mails are written together and then sent over one connection; a full batch has the next one leased
+    and read meanwhile (its commit waits on the disk, not on us). The mails sent are marked in groups: with the next
+    lease, or in the background once the oldest has waited `MARK_EVERY`; so a drain commits a few times a second,
+    not once a mail. A process that dies between sending and marking sends those few again, with the same
+    Message-ID, once their lease lapses. Given `marks`, the caller (the scheduler) keeps what is left to mark for
+    the next drain's lease, and writes it itself once it has waited `MARK_EVERY`. A web process gives a `pause`
+    (seconds) after each mail written and each sent, so the requests it answers meanwhile do not wait behind the mail."""
+    report, owned = DrainReport(), marks is None
+    marks = Marks(db, owner) if marks is None else marks
+    upcoming: asyncio.Future[Leased] | None = asyncio.ensure_future(lease(db, marks, clock=clock, owner=owner, batch=batch))
+    try:
+        while upcoming is not None:
+            leased, upcoming = await upcoming, None
+            if leased.rows and clock() - leased.now > rules.LEASE / 2:  # leased ahead, behind a slow batch: lease afresh
+                await hand_back(db, leased.rows, owner)
+                upcoming = asyncio.ensure_future(lease(db, marks, clock=clock, owner=owner, batch=batch))
+                continue
+            if len(leased.rows) == batch:  # there may be more: the next batch is leased while this one goes out
+                upcoming = asyncio.ensure_future(lease(db, marks, clock=clock, owner=owner, batch=batch))
+            if not leased.rows:
+                break
+            drain = Drain(db, owner, leased.now, report, marks, pause)
+            if await drain.deliver(transport, await drain.compose(site, leased)) and upcoming is None:
+                upcoming = asyncio.ensure_future(lease(db, marks, clock=clock, owner=owner, batch=batch))  # handed back: again
+        return report
+    finally:
+        if upcoming is not None:  # stopped (or failed) with a batch leased and not sent: it goes back at once
+            await hand_back_upcoming(db, upcoming, owner)
+        if owned:
+            await marks.settle(clock())
+
+
+class Leased(NamedTuple):
+    now: datetime
+    rows: list[Notification]
+    known: Known | None
+
+
+async def lease(db: Db, marks: Marks, *, clock: Callable[[], datetime], owner: str, batch: int) -> Leased:
+    """Lease the next batch (marking, in the same transaction, what was sent so far) and read what its mails tell."""
+    now = clock()  # per batch: a lease dated from when the drain began could lapse while this batch is sent
+    async with db.write() as s:
+        await marks.write(s, now)
+        rows = await store.claim_due(s, now=now, owner=owner, lease_until=now + rules.LEASE, limit=batch)
+    if not rows:
+        return Leased(now, [], None)
+    async with db.read() as s:
+        return Leased(now, rows, await read_facts(s, rows))
+
+
+async def hand_back(db: Db, rows: list[Notification], owner: str) -> None:
+    """Leased rows not tried go back at once, for whoever drains next (one that failed for good stays failed)."""
+    if rows:
         async with db.write() as s:
-            claimed = await store.claim_due(s, now=now, owner=owner, lease_until=now + rules.LEASE, limit=batch)
-        if not claimed:
-            return report
-        drain = Drain(db, owner, now, report)
-        await drain.deliver(transport, await drain.compose(site, claimed))
+            await store.release(s, [n.id for n in rows], owner=owner)
+
+
+async def hand_back_upcoming(db: Db, upcoming: asyncio.Future[Leased], owner: str) -> None:
+    try:
+        await hand_back(db, (await upcoming).rows, owner)
+    except Exception:
+        log.exception("handing back a leased batch failed; its lease lapses instead")
+
+
+class Marks:
+    """The rows this drain sent and has not yet marked sent; marked in groups."""
+
+    def __init__(self, db: Db, owner: str) -> None:
+        self.db, self.owner = db, owner
+        self.ids: list[int] = []
+        self.since = 0.0
+        self._writing: asyncio.Future[None] | None = None
+
+    def add(self, notification_id: int, *, now: datetime) -> None:
+        if not self.ids:
+            self.since = time.monotonic()
+        self.ids.append(notification_id)
+        if time.monotonic() - self.since >= MARK_EVERY and (self._writing is None or self._writing.done()):
+            self._writing = asyncio.ensure_future(self._write_alone(now))  # in the background: sending goes on
+
+    async def write(self, s: AsyncSession, now: datetime) -> None:
+        ids, self.ids = self.ids, []
+        await store.mark_all_sent(s, ids, owner=self.owner, now=now)
+
+    async def _write_alone(self, now: datetime) -> None:
+        async with self.db.write() as s:
+            await self.write(s, now)
+
+    @property
+    def waiting(self) -> float | None:
+        """Seconds until what is left to mark has waited `MARK_EVERY`; None when nothing is."""
+        return max(0.0, self.since + MARK_EVERY - time.monotonic()) if self.ids else None
+
+    async def settle(self, now: datetime) -> None:
+        """The background write done, and the rest written (the end of a drain, or of a wait for the next one)."""
+        if self._writing is not None:
+            await self._writing
+        if self.ids:
+            await self._write_alone(now)
 
 
 @dataclass
 class Drain:
-    """One round of draining: the rows it leased, composed, sent and marked."""
+    """One round of draining: the rows it leased, written as mails, sent, and marked."""
 
     db: Db
     owner: str
     now: datetime
     report: DrainReport
+    marks: Marks
+    pause: float = 0.0  # seconds given to the event loop after each mail written and each sent
 
-    async def compose(self, site: Site, claimed: list[Notification]) -> list[tuple[Notification, EmailMessage]]:
-        """Each leased row as its mail; a row no mail can be written for fails for good, where staff see it."""
-        async with self.db.read() as s:
-            known = await read_facts(s, claimed)
+    async def compose(self, site: Site, leased: Leased) -> list[tuple[Notification, Outgoing]]:
+        """Each leased row as its mail, written one after another (a turn for the event loop between two: a web
+        process answers its requests meanwhile); a row no mail can be written for fails for good, where staff see it."""
         composed = []
-        for notification in claimed:
+        for notification in leased.rows:
             try:
-                composed.append((notification, mail.render(letter_of(notification, *known), site)))
+                composed.append((notification, mail.render(letter_of(notification, *leased.known), site)))
             except Exception as exc:  # noqa: BLE001 - any fault in writing the mail is this row's, not the batch's
                 await self.fail(notification, f"cannot write this mail: {exc}", permanent=True)
+            await asyncio.sleep(self.pause)
         return composed
 
-    async def deliver(self, transport: Transport, composed: list[tuple[Notification, EmailMessage]]) -> None:
-        """Send over one connection; a lost connection hands the rest back for the next drain."""
-        unsent = list(composed)
+    async def deliver(self, transport: Transport, composed: list[tuple[Notification, Outgoing]]) -> bool:
+        """Send over one connection; a lost connection hands the rest back (True) to be leased again."""
+        taken = 0  # mails taken in hand: sent, or failed
         try:
             async with transport.connect() as send:
-                while unsent:
-                    notification, message = unsent.pop(0)
+                for notification, message in composed:
+                    taken += 1
                     if not await self.send_one(send, notification, message):
-                        break
-        except Exception as exc:  # noqa: BLE001 - the server could not be reached: every mail waits its backoff
-            for notification, _ in unsent:
+                        break  # the connection is lost: the rest wait for the next drain
+                    if self.pause:
+                        await asyncio.sleep(self.pause)
+        except Exception as exc:  # noqa: BLE001 - the server could not be reached: every mail not sent waits its backoff
+            for notification, _ in composed[taken:]:
                 await self.fail(notification, f"{type(exc).__name__}: {exc}", permanent=False)
-            return
-        async with self.db.write() as s:
-            await store.release(s, [n.id for n, _ in unsent], owner=self.owner)
+            return False
+        if taken == len(composed):
+            return False
+        await hand_back(self.db, [n for n, _ in composed[taken:]], self.owner)
+        return True
 
-    async def send_one(self, send: transport.Send, notification: Notification, message: EmailMessage) -> bool:
-        """Send and mark one mail; False when the connection did not survive it."""
+    async def send_one(self, send: transport.Send, notification: Notification, message: Outgoing) -> bool:
+        """Send one mail (marked with the next group); False when the connection did not survive it."""
         try:
             await send(message)
         except Exception as exc:  # noqa: BLE001 - classified below: refused for good, or try again later
             permanent, text = transport.failure_of(exc)
             await self.fail(notification, text, permanent=permanent)
             return not transport.breaks_connection(exc)
-        async with self.db.write() as s:
-            await store.mark_sent(s, notification.id, owner=self.owner, now=self.now)
+        self.marks.add(notification.id, now=self.now)
         self.report.sent += 1
         return True
 
@@ -185,7 +294,37 @@ def letter_of(
     )
 
 
-# ---------------------------------------------------------------- periodic sweeps
+# ---------------------------------------------------------------- periodic sweeps and the worker's heartbeat
+
+WORKER = "worker"  # the job whose claimed ticks are the heartbeats of `allmenning worker` processes
+HEARTBEAT_EVERY = timedelta(seconds=5)
+WORKER_GONE_AFTER = timedelta(seconds=15)  # three heartbeats missed: no worker runs, web processes send again
+
+
+async def beat(db: Db, *, now: datetime, owner: str) -> None:
+    """A worker says it runs: it claims this heartbeat's tick (unless another worker did) and forgets old ones."""
+    async with db.write() as s:
+        await store.claim_tick(s, WORKER, rules.tick_of(now, HEARTBEAT_EVERY), owner=owner, now=now)
+        await store.forget_ticks(s, WORKER, before=now - 4 * WORKER_GONE_AFTER)
+
+
+async def worker_runs(db: Db, *, now: datetime) -> bool:
+    """Whether some worker has beaten lately: then it sends the mail and runs the sweeps, and web processes do not."""
+    async with db.read() as s:
+        latest = await store.latest_tick(s, WORKER)
+    return latest is not None and latest > now - WORKER_GONE_AFTER
+
+
+async def stop_beating(db: Db, *, owner: str) -> None:
+    """A worker that stops takes back its heartbeats, so web processes send again at once, not after a lapse."""
+    async with db.write() as s:
+        await store.forget_ticks(s, WORKER, owner=owner)
+
+
+async def mail_due(db: Db, *, now: datetime) -> bool:
+    """Whether a due notification waits unleased (a read: a polling worker takes no write lock while all is quiet)."""
+    async with db.read() as s:
+        return await store.any_due(s, now=now)
 
 
 async def claim_tick(db: Db, job: str, *, now: datetime, owner: str) -> bool:
