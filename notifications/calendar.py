@@ -1,8 +1,7 @@
-"""iCalendar: a VTIMEZONE built with icalendar and checked against zoneinfo, and invitations and feeds written directly."""
+"""iCalendar: a VTIMEZONE built with icalendar and checked against zoneinfo, invitations written directly, and the text values."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -247,76 +246,6 @@ def _event_lines(event: CalendarEvent, zone: ZoneInfo, parties: tuple[str, str])
     if event.url:
         lines.append(f"URL:{event.url}")
     return [*lines, *parties, "END:VEVENT"]
-
-
-# ---------------------------------------------------------------- feeds
-
-
-def _calendar_head(name: str, refresh: timedelta) -> list[str]:
-    return [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        fold(f"NAME:{escape(name)}"),
-        fold(f"X-WR-CALNAME:{escape(name)}"),
-        f"REFRESH-INTERVAL;VALUE=DURATION:{duration(refresh)}",
-        f"X-PUBLISHED-TTL:{duration(refresh)}",
-    ]
-
-
-def feed(name: str, events: list[CalendarEvent], *, refresh: timedelta) -> bytes:
-    """A published calendar of bookings (times in UTC), written directly: icalendar takes seconds for thousands."""
-    lines = _calendar_head(name, refresh)
-    for event in events:
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{escape(event.uid)}",
-            f"SEQUENCE:{event.sequence}",
-            f"DTSTAMP:{utc_text(event.stamp)}",
-            *_span(event),
-            f"SUMMARY:{escape(event.summary)}",
-            f"STATUS:{event.status}",
-            f"TRANSP:{event.transparency}",
-        ]
-        lines += [
-            f"{n}:{escape(v) if n != 'URL' else v}"
-            for n, v in (("LOCATION", event.location), ("DESCRIPTION", event.description), ("URL", event.url))
-            if v
-        ]
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines).encode()
-
-
-def _span(event: CalendarEvent) -> tuple[str, str]:
-    if not event.all_day:
-        return f"DTSTART:{utc_text(event.start)}", f"DTEND:{utc_text(event.end)}"
-    first, after = event.days
-    return f"DTSTART;VALUE=DATE:{date_text(first)}", f"DTEND;VALUE=DATE:{date_text(after)}"
-
-
-BusyBlock = tuple[str, str, str, int, str]  # uid, start, end, sequence, stamp; times already in iCalendar UTC form
-ClosedBlock = tuple[str, str, str, str, str]  # uid, start, end, summary, stamp; times in iCalendar UTC form
-
-
-def busy_feed(name: str, blocks: list[BusyBlock], *, summary: str, refresh: timedelta, closed: Sequence[ClosedBlock] = ()) -> bytes:
-    """Busy time only, one word and no one's details: the shape a 10,000-booking public feed is written fast in; and the
-    few closures, each with the reason staff gave it."""
-    head = "".join(line + "\r\n" for line in _calendar_head(name, refresh))
-    what = fold(f"SUMMARY:{escape(summary)}")
-    events = "".join(
-        f"BEGIN:VEVENT\r\n{fold('UID:' + uid)}\r\nSEQUENCE:{sequence}\r\nDTSTAMP:{stamp}\r\nDTSTART:{start}\r\n"
-        f"DTEND:{end}\r\n{what}\r\nSTATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n"
-        for uid, start, end, sequence, stamp in blocks
-    )
-    closures = "".join(
-        f"BEGIN:VEVENT\r\n{fold('UID:' + uid)}\r\nSEQUENCE:0\r\nDTSTAMP:{stamp}\r\nDTSTART:{start}\r\n"
-        f"DTEND:{end}\r\n{fold('SUMMARY:' + escape(said))}\r\nSTATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n"
-        for uid, start, end, said, stamp in closed
-    )
-    return (head + events + closures + "END:VCALENDAR\r\n").encode()
 
 
 def utc_text(moment: datetime) -> str:

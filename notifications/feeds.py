@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from infra.database import Db
 from infra.errors import ErrorCode, NotFound
 from infra.settings import Settings
-from notifications import calendar, facts, rules
+from notifications import calendar, facts, feed_text, rules
 from notifications.mail import Site
 from resources.rules import EXCLUSIVE_KINDS, ResourceKind
 from resources.store import Closure, Resource
@@ -26,7 +26,7 @@ PLACES = ("notifications.feeds", "places")  # the catalogue's version, remembere
 def _writer_version() -> str:
     """The code that writes a feed is part of its version: a release that writes feeds differently changes every
     ETag, as hashing the body did."""
-    sources = b"".join(Path(m.__file__).read_bytes() for m in (calendar, facts, rules)) + Path(__file__).read_bytes()
+    sources = b"".join(Path(m.__file__).read_bytes() for m in (calendar, facts, feed_text, rules)) + Path(__file__).read_bytes()
     return hashlib.sha256(sources).hexdigest()[:16]
 
 
@@ -85,10 +85,9 @@ async def private_feed(db: Db, settings: Settings, token: str, *, now: datetime,
         etag = version("private", *shown)
         if rules.etag_matches(known, etag):
             return Feed(etag, None)
-        rows = await facts.feed_bookings(s, **{f"{kind}_id": owner_id}, since=since)
-    base_url, host = site.base_url, site.host  # once: `Site.host` parses the URL each time it is asked
-    events = [calendar.booking_event(b, base_url=base_url, host=host, stamp=changed) for b, changed in rows]
-    return Feed(etag, calendar.feed(name, events, refresh=rules.FEED_REFRESH))
+        rows, places = await facts.feed_rows(s, **{f"{kind}_id": owner_id}, since=since)
+    body = feed_text.booking_feed(name, rows, places, base_url=site.base_url, host=site.host, refresh=rules.FEED_REFRESH)
+    return Feed(etag, body)
 
 
 async def resource_feed(db: Db, settings: Settings, resource_id: int, language: str, *, now: datetime, known: str | None = None) -> Feed:
@@ -116,10 +115,10 @@ async def resource_feed(db: Db, settings: Settings, resource_id: int, language: 
             blocks = pooled_busy(await facts.loans_of(s, resource_id, since=since), resource, host)
         closed = closed_blocks(await facts.closures_of(s, resource_id, since=since), resource, host, words)
     name = words["resource"].format(name=resource.name)
-    return Feed(etag, calendar.busy_feed(name, blocks, summary=words["busy"], refresh=rules.FEED_REFRESH, closed=closed))
+    return Feed(etag, feed_text.busy_feed(name, blocks, summary=words["busy"], refresh=rules.FEED_REFRESH, closed=closed))
 
 
-def closed_blocks(closures: list[Closure], resource: Resource, host: str, words: dict[str, str]) -> list[calendar.ClosedBlock]:
+def closed_blocks(closures: list[Closure], resource: Resource, host: str, words: dict[str, str]) -> list[feed_text.ClosedBlock]:
     """Each closure as a busy block named by its reason, which staff write for the public ("Closed: Christmas break");
     stamped with the resource's last change, which adding or removing a closure is."""
     stamp = calendar.utc_text(resource.updated_at)
@@ -135,7 +134,7 @@ def closed_blocks(closures: list[Closure], resource: Resource, host: str, words:
     ]
 
 
-def pooled_busy(loans: list[facts.Loan], resource: Resource, host: str) -> list[calendar.BusyBlock]:
+def pooled_busy(loans: list[facts.Loan], resource: Resource, host: str) -> list[feed_text.BusyBlock]:
     """Equipment is busy only while every unit is out; each such span is stamped with the latest change behind it."""
     spans = rules.fully_booked([(loan.start, loan.end, loan.quantity) for loan in loans], resource.stock or 0)
     stamp = calendar.utc_text(max((loan.updated_at for loan in loans), default=resource.updated_at))

@@ -248,8 +248,12 @@ def as_of(facts: BookingFacts, payload: dict) -> BookingFacts:
 
 
 def is_all_day(booking: BookingFacts) -> bool:
+    return shown_as_days(booking.resource_kind)
+
+
+def shown_as_days(resource_kind: str) -> bool:
     """A garden bed is held day by day for a whole season: a calendar shows it as days, not as a six-month meeting."""
-    return booking.resource_kind == ResourceKind.GARDEN_BED
+    return resource_kind == ResourceKind.GARDEN_BED
 
 
 def local_days(start: datetime, end: datetime) -> tuple[date, date]:

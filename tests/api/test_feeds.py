@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from booking.store import Booking
 from booking.waitlists import offers
-from notifications import calendar, facts, feeds, rules
+from notifications import facts, feed_text, feeds, rules
 from notifications.store import CalendarFeed
 from resources.store import Location, Resource
 from tests import builders
@@ -313,13 +313,12 @@ def no_render(monkeypatch):
 
     def forbid() -> None:
         for module, name in (
-            (facts, "feed_bookings"),
+            (facts, "feed_rows"),
             (facts, "busy_blocks"),
             (facts, "loans_of"),
             (facts, "closures_of"),
-            (calendar, "feed"),
-            (calendar, "busy_feed"),
-            (calendar, "booking_event"),
+            (feed_text, "booking_feed"),
+            (feed_text, "busy_feed"),
         ):
             monkeypatch.setattr(module, name, refuse)
 

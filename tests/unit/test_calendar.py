@@ -11,8 +11,9 @@ import pytest
 import vobject
 from dateutil.tz import tzical
 
-from notifications import calendar
+from notifications import calendar, feed_text
 from notifications.calendar import CalendarEvent, Party, VtimezoneMismatch
+from notifications.rules import BookingFacts, Place
 
 OSLO = ZoneInfo("Europe/Oslo")
 ORGANIZER, ATTENDEE = Party("Knutepunkt Strømsø", "post@allmenning.local"), Party("Kari Nordmann", "kari@example.no")
@@ -131,22 +132,60 @@ def test_text_is_escaped_and_long_lines_fold_without_splitting_a_character():
     assert folded.replace("\r\n ", "") == line
 
 
-def test_a_feed_reads_back_the_same_in_icalendar_and_vobject():
-    tricky = event(
-        datetime(2026, 11, 30, 18, tzinfo=OSLO), summary="Kor, øving; «Vår» \\ sang", description="Linje én\nLinje to " + "lang " * 30
+ROOM = Place("Møterom 2", "Huset", "Gata 1", "3044", "Drammen", "Ring på, 2. etasje; nøkkel i resepsjonen")
+BED = Place("Pallekarm 1", "Strømsøhagen")
+PLACES = {1: (ROOM, "room"), 2: (BED, "garden_bed")}
+
+
+def row(id_: int, start: datetime, end: datetime, *, title: str = "", status: str = "confirmed", sequence: int = 0, resource_id: int = 1):
+    """A booking as the feed's query returns it: its times in iCalendar's UTC text."""
+    changed = datetime(2026, 1, 5, 12, tzinfo=UTC)
+    return (id_, title, *(calendar.utc_text(t) for t in (start, end, changed)), status, sequence, resource_id)
+
+
+def booking_feed(rows, places=PLACES) -> bytes:
+    return feed_text.booking_feed(
+        "Allmenning: mine bookinger", rows, places, base_url="https://a.no", host="a.no", refresh=timedelta(hours=1)
     )
-    body = calendar.feed(
-        "Allmenning: mine bestillinger",
-        [tricky, event(datetime(2026, 12, 1, 18, tzinfo=OSLO), uid="booking-2@x")],
-        refresh=timedelta(hours=1),
+
+
+def test_a_feed_reads_back_the_same_in_icalendar_and_vobject():
+    title = "Kor, øving; «Vår» \\ sang " + "lang " * 20
+    body = booking_feed(
+        [
+            row(1, datetime(2026, 11, 30, 18, tzinfo=OSLO), datetime(2026, 11, 30, 20, tzinfo=OSLO), title=title),
+            row(2, datetime(2026, 12, 1, 18, tzinfo=OSLO), datetime(2026, 12, 1, 19, tzinfo=OSLO)),
+        ]
     )
     assert all(len(line.encode()) <= 75 for line in body.decode().split("\r\n"))
     first = icalendar.Calendar.from_ical(body).walk("VEVENT")[0]
-    assert str(first["SUMMARY"]) == tricky.summary and str(first["DESCRIPTION"]) == tricky.description
-    assert first.decoded("DTSTART") == tricky.start.astimezone(UTC)
+    assert str(first["SUMMARY"]) == f"Møterom 2: {title}"
+    assert str(first["DESCRIPTION"]) == "Ring på, 2. etasje; nøkkel i resepsjonen\n\nhttps://a.no/bookings/1"
+    assert first.decoded("DTSTART") == datetime(2026, 11, 30, 17, tzinfo=UTC)
     cal = vobject.readOne(body.decode())
-    assert [v.uid.value for v in cal.vevent_list] == ["booking-1@allmenning.local", "booking-2@x"]
+    assert [v.uid.value for v in cal.vevent_list] == ["booking-1@a.no", "booking-2@a.no"]
     assert cal.contents["refresh-interval"][0].value == "PT1H" and cal.x_published_ttl.value == "PT1H"
+
+
+@pytest.mark.parametrize("status", ["confirmed", "requested", "offered", "handed_out"])
+@pytest.mark.parametrize("resource_id", [1, 2])
+def test_a_bookings_event_in_a_feed_reads_back_as_its_invitation_event(status, resource_id):
+    place, kind = PLACES[resource_id]
+    start, end = (
+        (datetime(2027, 4, 15, tzinfo=OSLO), datetime(2027, 11, 1, tzinfo=OSLO))
+        if kind == "garden_bed"
+        else (datetime(2026, 10, 25, 1, 30, tzinfo=OSLO), datetime(2026, 10, 25, 3, 15, tzinfo=OSLO))
+    )  # across the autumn change
+    facts = BookingFacts(7, "Årsmøte, «Vel»", start, end, status, 3, place, resource_kind=kind)
+    invited = calendar.booking_event(facts, base_url="https://a.no", host="a.no", stamp=datetime(2026, 1, 5, 12, tzinfo=UTC))
+    ics = calendar.invitation("REQUEST", [invited], OSLO, organizer=ORGANIZER, attendee=ATTENDEE)
+    fed = booking_feed([row(7, start, end, title=facts.title, status=status, sequence=3, resource_id=resource_id)])
+    shown = ("UID", "SEQUENCE", "STATUS", "TRANSP", "SUMMARY", "LOCATION", "DESCRIPTION", "URL", "DTSTAMP")
+    a, b = (icalendar.Calendar.from_ical(body).walk("VEVENT")[0] for body in (ics, fed))
+    assert {k: a.decoded(k, None) for k in shown} == {k: b.decoded(k, None) for k in shown}
+    for k in ("DTSTART", "DTEND"):
+        x, y = a.decoded(k), b.decoded(k)
+        assert (x == y) if not isinstance(x, datetime) else x.astimezone(UTC) == y.astimezone(UTC)
 
 
 SEASON_START, SEASON_END = datetime(2027, 4, 15, tzinfo=OSLO), datetime(2027, 11, 1, tzinfo=OSLO)  # the bed's whole season
@@ -161,8 +200,8 @@ def test_a_garden_beds_season_is_an_all_day_free_event_in_an_invitation():
 
 
 def test_a_garden_beds_season_is_an_all_day_free_event_in_a_feed_and_a_booked_time_stays_busy():
-    bed = event(SEASON_START, end=SEASON_END, summary="Pallekarm 1", all_day=True, uid="booking-2@x")
-    body = calendar.feed("Allmenning: mine bestillinger", [event(datetime(2026, 11, 30, 18, tzinfo=OSLO)), bed], refresh=timedelta(hours=1))
+    meeting = datetime(2026, 11, 30, 18, tzinfo=OSLO)
+    body = booking_feed([row(1, meeting, meeting + timedelta(hours=2)), row(2, SEASON_START, SEASON_END, resource_id=2)])
     room, season = vobject.readOne(body.decode()).vevent_list
     assert isinstance(room.dtstart.value, datetime) and room.transp.value == "OPAQUE"
     assert not isinstance(season.dtstart.value, datetime) and (season.dtstart.value, season.dtend.value) == (
@@ -176,7 +215,7 @@ def test_a_garden_beds_season_is_an_all_day_free_event_in_a_feed_and_a_booked_ti
 
 def test_a_closures_reason_is_the_summary_of_its_busy_block_in_a_public_feed():
     closure = ("closure-1@x", "20261220T230000Z", "20270101T230000Z", "Stengt: Juleferie, vask", "20261123T090000Z")
-    body = calendar.busy_feed("Møterom: opptatt", [], summary="Opptatt", refresh=timedelta(hours=1), closed=[closure])
+    body = feed_text.busy_feed("Møterom: opptatt", [], summary="Opptatt", refresh=timedelta(hours=1), closed=[closure])
     event_ = vobject.readOne(body.decode()).vevent
     assert (event_.summary.value, event_.transp.value) == ("Stengt: Juleferie, vask", "OPAQUE")
     assert event_.dtstart.value == datetime(2026, 12, 21, tzinfo=OSLO)
