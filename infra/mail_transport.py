@@ -62,11 +62,13 @@ Send = Callable[[Mail], Awaitable[None]]
 
 
 class SmtpTransport:
-    """ALLMENNING_SMTP_URL: smtp://host:port, smtp://user:password@host:port?starttls=true, or smtps://host:port.
+    """ALLMENNING_SMTP_URL: smtp://host:port, smtp://user:password@host:port?starttls=true, or smtps://host:port;
+    `connections=N` (default 2, at most 8) sets how many conversations a drain holds with the server at once.
 
-    One conversation at a time. With `keep_open` (the scheduler's transport: `KEEP_OPEN`) it stays open that many
-    seconds after use, and the next drain checks it with NOOP and sends on it instead of connecting and greeting again
-    for each handful of mails a commit wakes the sender for; `close()` ends it."""
+    SMTP waits for the server's answer to every command: a second conversation has the server work on one mail
+    while this process writes or sends another. With `keep_open` (the scheduler's transport: `KEEP_OPEN`) a
+    conversation stays open that many seconds after use, and the next drain checks it with NOOP and sends on it
+    instead of connecting and greeting again for each handful of mails a commit wakes the sender for; `close()` ends them."""
 
     def __init__(self, url: str, *, timeout: float = 30, keep_open: float = 0) -> None:
         parts = urlsplit(url)
@@ -75,21 +77,21 @@ class SmtpTransport:
         query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
         self.use_tls = parts.scheme == "smtps"
         self.start_tls = query.get("starttls") in ("true", "1", "yes", "on")
+        self.conversations = _connections(query.get("connections", "2"))
         self.host = parts.hostname or "localhost"
         self.port = parts.port or (465 if self.use_tls else 587 if self.start_tls else 25)
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = timeout
         self.keep_open = keep_open
-        self._lock = asyncio.Lock()
-        self._idle: aiosmtplib.SMTP | None = None
-        self._idle_since = 0.0
+        self._slots = asyncio.Semaphore(self.conversations)
+        self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # conversations kept open, and since when, oldest first
         self._closer: asyncio.Task | None = None
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[Send]:
-        """One SMTP conversation for a batch of mails (the one kept open, if it still answers)."""
-        async with self._lock:
+        """One SMTP conversation for mails sent one after another (one kept open, if it still answers)."""
+        async with self._slots:
             smtp = await self._reused() or await self._opened()
             try:
 
@@ -101,22 +103,21 @@ class SmtpTransport:
                 smtp.close()  # a conversation a failure left in any state is not used again
                 raise
             if self.keep_open > 0 and smtp.is_connected:
-                self._idle, self._idle_since = smtp, time.monotonic()
+                self._idle.append((smtp, time.monotonic()))
                 if self._closer is None or self._closer.done():
                     self._closer = asyncio.create_task(self._close_when_idle())
             else:
                 await _quit(smtp)
 
     async def _reused(self) -> aiosmtplib.SMTP | None:
-        smtp, self._idle = self._idle, None
-        if smtp is None:
-            return None
-        try:
-            await smtp.noop()
-            return smtp
-        except (aiosmtplib.SMTPException, OSError):
-            smtp.close()
-            return None
+        while self._idle:
+            smtp, _ = self._idle.pop()  # the one used last: the likeliest to be open still
+            try:
+                await smtp.noop()
+                return smtp
+            except (aiosmtplib.SMTPException, OSError):
+                smtp.close()
+        return None
 
     async def _opened(self) -> aiosmtplib.SMTP:
         smtp = aiosmtplib.SMTP(
@@ -137,20 +138,31 @@ class SmtpTransport:
         return smtp
 
     async def _close_when_idle(self) -> None:
-        while self._idle is not None:
-            await asyncio.sleep(max(0.0, self._idle_since + self.keep_open - time.monotonic()))
-            if self._idle is not None and time.monotonic() - self._idle_since >= self.keep_open and not self._lock.locked():
-                smtp, self._idle = self._idle, None
+        while self._idle:
+            await asyncio.sleep(max(0.0, self._idle[0][1] + self.keep_open - time.monotonic()))
+            while self._idle and time.monotonic() - self._idle[0][1] >= self.keep_open:
+                smtp, _ = self._idle.pop(0)
                 await _quit(smtp)
 
     async def close(self) -> None:
-        """End the conversation kept open, if any (a stopping process says QUIT)."""
-        async with self._lock:
-            smtp, self._idle = self._idle, None
-            if smtp is not None:
+        """End the conversations kept open (a stopping process says QUIT), once those in use are done."""
+        for _ in range(self.conversations):
+            await self._slots.acquire()
+        try:
+            idle, self._idle = self._idle, []
+            for smtp, _ in idle:
                 await _quit(smtp)
+        finally:
+            for _ in range(self.conversations):
+                self._slots.release()
         if self._closer is not None and not self._closer.done():
             self._closer.cancel()
+
+
+def _connections(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 8:
+        raise ValueError(f"ALLMENNING_SMTP_URL: connections must be a whole number from 1 to 8, not {value!r}")
+    return int(value)
 
 
 async def send_on(smtp: aiosmtplib.SMTP, message: Mail) -> None:
@@ -180,6 +192,8 @@ async def _quit(smtp: aiosmtplib.SMTP) -> None:
 
 class FolderTransport:
     """Without SMTP, each mail lands as an .eml file named by its Message-ID, so a re-send overwrites, not repeats."""
+
+    conversations = 1
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -78,7 +78,7 @@ async def drain_outbox(
             if not leased.rows:
                 break
             drain = Drain(db, owner, leased.now, report, marks, pause)
-            if await drain.deliver(transport, await drain.compose(site, leased)) and upcoming is None:
+            if await drain.deliver(transport, site, leased) and upcoming is None:
                 upcoming = asyncio.ensure_future(lease(db, marks, clock=clock, owner=owner, batch=batch))  # handed back: again
         return report
     finally:
@@ -168,37 +168,45 @@ class Drain:
     marks: Marks
     pause: float = 0.0  # seconds given to the event loop after each mail written and each sent
 
-    async def compose(self, site: Site, leased: Leased) -> list[tuple[Notification, Outgoing]]:
-        """Each leased row as its mail, written one after another (a turn for the event loop between two: a web
-        process answers its requests meanwhile); a row no mail can be written for fails for good, where staff see it."""
-        composed = []
+    async def write_all(self, site: Site, leased: Leased, lanes: list[asyncio.Queue], handled: set[int]) -> None:
+        """Each leased row as its mail, one a turn of the event loop, into its recipient's lane for a conversation to
+        send as it comes (None: no more); a row no mail can be written for fails for good, where staff see it."""
         for notification in leased.rows:
             try:
-                composed.append((notification, mail.render(letter_of(notification, *leased.known), site)))
+                written = mail.render(letter_of(notification, *leased.known), site)
+                lanes[notification.person_id % len(lanes)].put_nowait((notification, written))
             except Exception as exc:  # noqa: BLE001 - any fault in writing the mail is this row's, not the batch's
+                handled.add(notification.id)
                 await self.fail(notification, f"cannot write this mail: {exc}", permanent=True)
-            await asyncio.sleep(self.pause)
-        return composed
+            await asyncio.sleep(self.pause)  # the senders (and, in a web process, requests) have a turn between two mails
+        for lane in lanes:
+            lane.put_nowait(None)
 
-    async def deliver(self, transport: Transport, composed: list[tuple[Notification, Outgoing]]) -> bool:
-        """Send over one connection; a lost connection hands the rest back (True) to be leased again."""
-        taken = 0  # mails taken in hand: sent, or failed
-        try:
-            async with transport.connect() as send:
-                for notification, message in composed:
-                    taken += 1
-                    if not await self.send_one(send, notification, message):
-                        break  # the connection is lost: the rest wait for the next drain
-                    if self.pause:
-                        await asyncio.sleep(self.pause)
-        except Exception as exc:  # noqa: BLE001 - the server could not be reached: every mail not sent waits its backoff
-            for notification, _ in composed[taken:]:
-                await self.fail(notification, f"{type(exc).__name__}: {exc}", permanent=False)
+    async def deliver(self, transport: Transport, site: Site, leased: Leased) -> bool:
+        """Send the batch over the transport's conversations at once while its mails are written: one person's mails
+        all in one conversation, in order; each conversation waits on the server's answers (work in another process)
+        while the others write or send. A lost connection hands the rest back (True) to be leased again."""
+        lanes = [asyncio.Queue() for _ in range(min(getattr(transport, "conversations", 1), len(leased.rows)))]
+        handled: set[int] = set()  # rows sent, failed, or taken in hand to be sent
+        writer = asyncio.ensure_future(self.write_all(site, leased, lanes, handled))
+        outcomes = await asyncio.gather(*(self.send_lane(transport, lane, handled) for lane in lanes), return_exceptions=True)
+        await writer  # it costs little more than the sends it overlaps: let finish, not cancelled mid-write
+        rest = [n for n in leased.rows if n.id not in handled]
+        if failure := next((o for o in outcomes if isinstance(o, Exception)), None):
+            for notification in rest:  # the server could not be reached: every mail not sent waits its backoff
+                await self.fail(notification, f"{type(failure).__name__}: {failure}", permanent=False)
             return False
-        if taken == len(composed):
-            return False
-        await hand_back(self.db, [n for n, _ in composed[taken:]], self.owner)
-        return True
+        if rest:
+            await hand_back(self.db, rest, self.owner)
+        return bool(rest)
+
+    async def send_lane(self, transport: Transport, lane: asyncio.Queue, handled: set[int]) -> None:
+        async with transport.connect() as send:
+            while (item := await lane.get()) is not None:
+                handled.add(item[0].id)
+                if not await self.send_one(send, *item):
+                    return  # the connection is lost: the rest wait for the next drain
+                await asyncio.sleep(self.pause)
 
     async def send_one(self, send: transport.Send, notification: Notification, message: Outgoing) -> bool:
         """Send one mail (marked with the next group); False when the connection did not survive it."""
