@@ -1,6 +1,7 @@
 # Two commands on a fresh machine: `make run` and `make test`.
 PYTHON ?= python3
 VENV := .venv
+BENCH_POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
 BIN := $(VENV)/bin
 
 .PHONY: run test install install-dev bench clean
@@ -32,6 +33,7 @@ test: install-dev
 
 bench: install-dev
 	$(BIN)/python bench/booking.py
+	$(BIN)/python bench/booking.py --skip-mail --database-url $(BENCH_POSTGRES)
 	$(BIN)/python bench/notifications.py
 	$(BIN)/python bench/feeds.py
 	$(BIN)/python bench/allocation.py

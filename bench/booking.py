@@ -1,12 +1,13 @@
 """Booking benchmark: the real server against a minimal-insert baseline, measured in the same run.
 
     .venv/bin/python bench/booking.py [--database-url URL] [--bookings 600] [--concurrency 16] [--rounds 5]
-                                      [--mail-bookings 200] [--mail-rounds 5] [--mail-only]
+                                      [--mail-bookings 200] [--mail-rounds 5] [--mail-only | --skip-mail]
 
 Prints, for room bookings and for equipment loans, (a) requests per second by concurrent clients on distinct
 slots against inserts per second of `bench/baseline.py` (medians of rounds taken in turns; each round's pair is
 shown as bookings/baseline), and (b) availability and booking latency with 1,000 and with 100,000 existing
-bookings of the resource.
+bookings of the resource; and the server's resident memory after that load (target < 150 MB). On PostgreSQL, the
+throughput again with two server processes on the one database, the requests shared between them.
 Targets: throughput ≥ 0.8× baseline; latency at 100,000 within 1.2× of latency at 1,000.
 
 Then (c) what sending the mail costs a booking, each against "mail off" (a server that records the mail and sends
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import httpx
 from sqlalchemy import func, select
 
@@ -46,6 +48,7 @@ from infra.database import Db
 from infra.outbox import Notification
 
 MAIL_RATE_TARGET, MAIL_P99_TARGET = 0.80, 1.50
+RSS_TARGET_MB = 150
 
 
 async def timed_posts(requests: list[tuple[str, dict, dict]], concurrency: int) -> tuple[float, list[int]]:
@@ -86,13 +89,22 @@ def ratio_line(name: str, value: float, baseline: float, unit: str, target: str)
 
 
 async def throughput(
-    url: str, baseline_url: str, rooms: list[int], tokens: list[dict], n: int, concurrency: int, now: datetime, what: str, rounds: int
-) -> str:
-    """Baseline and bookings in turns, `rounds` times, so drift in the machine's speed (disk, other load) hits both alike."""
+    urls: list[str],
+    baseline_url: str,
+    rooms: list[int],
+    tokens: list[dict],
+    n: int,
+    concurrency: int,
+    now: datetime,
+    what: str,
+    rounds: int,
+) -> tuple[str, float]:
+    """Baseline and bookings in turns, `rounds` times, so drift in the machine's speed (disk, other load) hits both alike;
+    the requests shared between the servers at `urls` in turn. Returns the line and the median rate."""
 
     def booking(i: int) -> tuple[str, dict, dict]:
         return (
-            f"{url}/api/v1/bookings",
+            f"{urls[i % len(urls)]}/api/v1/bookings",
             {"resource_id": rooms[i % len(rooms)], **slot(2 + i // len(rooms) // 10, 8 + i // len(rooms) % 10, now=now)},
             tokens[i % len(tokens)],
         )
@@ -106,7 +118,9 @@ async def throughput(
         assert statuses.count(201) == n, f"only {statuses.count(201)} of {n} bookings succeeded"
         rates.append(rate)
     spread = f"   rounds: {' '.join(f'{a:.0f}/{b:.0f}' for a, b in zip(rates, base_rates, strict=True))}"
-    return ratio_line(f"{what}/s, distinct slots", statistics.median(rates), statistics.median(base_rates), "req/s", "≥ 0.80") + spread
+    servers = f", {len(urls)} server processes" if len(urls) > 1 else ""
+    line = ratio_line(f"{what}/s, distinct slots{servers}", statistics.median(rates), statistics.median(base_rates), "req/s", "≥ 0.80")
+    return line + spread, statistics.median(rates)
 
 
 async def latencies(url: str, baseline_url: str, room: int, token: dict, now: datetime, offset: int, count: int = 300) -> list[float]:
@@ -128,11 +142,24 @@ async def latencies(url: str, baseline_url: str, room: int, token: dict, now: da
 
 
 async def main(args: argparse.Namespace) -> None:
+    if args.database_url and not await reachable(args.database_url):
+        print(f"PostgreSQL at {args.database_url} does not answer: the PostgreSQL bench is skipped")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         if not args.mail_only:
             async with bench_database(args.database_url, Path(tmp)) as url:
                 await run(args, url, Path(tmp))
-        await mail_costs(args, Path(tmp))
+        if not args.skip_mail:
+            await mail_costs(args, Path(tmp))
+
+
+async def reachable(postgres_url: str) -> bool:
+    try:
+        connection = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg://", "postgresql://"), timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    await connection.close()
+    return True
 
 
 async def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
@@ -143,11 +170,15 @@ async def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
     try:
         wait_until_healthy_baseline(f"http://127.0.0.1:{port}")
         baseline_url = f"http://127.0.0.1:{port}"
-        with running_servers(url, 1, tmp) as (server,):
+        with running_servers(url, 1, tmp) as servers:
+            server, one = servers[0], {}
             print(f"database: {url.split('://')[0]}; {args.bookings} requests by {args.concurrency} clients")
             for kind, what in (("room", "room bookings"), ("equipment", "equipment loans")):
                 resources, history = await seed_resources(url, 20, kind)
-                print(await throughput(server, baseline_url, resources, tokens, args.bookings, args.concurrency, now, what, args.rounds))
+                line, one[kind] = await throughput(
+                    servers, baseline_url, resources, tokens, args.bookings, args.concurrency, now, what, args.rounds
+                )
+                print(line)
                 await seed_history(url, history, 1_000, before=now, exclusive=kind == "room")
                 small = await latencies(server, baseline_url, history, tokens[0], now, 0)
                 await seed_history(url, history, 99_000, before=now - timedelta(hours=2_000), exclusive=kind == "room")
@@ -158,9 +189,34 @@ async def run(args: argparse.Namespace, url: str, tmp: Path) -> None:
                     f"{'':<4}(minimal insert p50 taken in turns with them: {small[2]:.1f} ms at 1k, {large[2]:.1f} ms at 100k; "
                     f"availability {small[0] / small[2]:.2f}× → {large[0] / large[2]:.2f}×, booking {small[1] / small[2]:.2f}× → {large[1] / large[2]:.2f}× of it)"
                 )
+            rss = resident_mb(servers.processes[0].pid)
+            print(
+                f"server memory after this load (VmRSS): {rss:.0f} MB   (target < {RSS_TARGET_MB} MB: {'met' if rss < RSS_TARGET_MB else 'MISSED'})"
+            )
+        if url.startswith("postgresql"):
+            await two_servers(args, url, tmp, baseline_url, tokens, now, one)
     finally:
         baseline.terminate()
         baseline.wait(10)
+
+
+def resident_mb(pid: int) -> float:
+    """The process's resident memory as the kernel counts it (VmRSS in /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+async def two_servers(
+    args: argparse.Namespace, url: str, tmp: Path, baseline_url: str, tokens: list[dict], now: datetime, one: dict
+) -> None:
+    """The same throughput with two server processes on the one PostgreSQL database, requests shared between them."""
+    with running_servers(url, 2, tmp / "two") as servers:
+        for kind, what in (("room", "room bookings"), ("equipment", "equipment loans")):
+            resources, _ = await seed_resources(url, 20, kind, key="bench-two")
+            line, rate = await throughput(servers, baseline_url, resources, tokens, args.bookings, args.concurrency, now, what, args.rounds)
+            print(line + f"   (two processes / one: {rate / one[kind]:.2f})")
 
 
 # ---------------------------------------------------------------- (c) what mail costs a booking
@@ -284,7 +340,7 @@ async def mail_costs(args: argparse.Namespace, tmp: Path) -> None:
             setup.tokens = await seed_people(setup.url, count=args.concurrency)
             setup.rooms, _ = await seed_resources(setup.url, 20, "room")
             env = {} if setup.name == "off" else {"ALLMENNING_SCHEDULER": "on", **smtp}
-            (setup.server,) = stack.enter_context(running_servers(setup.url, 1, folder, **env))
+            setup.server = stack.enter_context(running_servers(setup.url, 1, folder, **env))[0]
             if setup.name == "worker":
                 stack.enter_context(running_worker(setup.url, folder / "worker.log", **smtp))
             setup.db = Db(setup.url)
@@ -355,4 +411,5 @@ if __name__ == "__main__":
     parser.add_argument("--mail-bookings", type=int, default=200, help="bookings by one client per setup and round in (c)")
     parser.add_argument("--mail-rounds", type=int, default=5, help="the three setups of (c) measured in turns this many times")
     parser.add_argument("--mail-only", action="store_true", help="only (c): what sending the mail costs a booking")
+    parser.add_argument("--skip-mail", action="store_true", help="all but (c)")
     asyncio.run(main(parser.parse_args()))

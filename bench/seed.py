@@ -58,18 +58,19 @@ async def _admin(url: str, sql: str) -> None:
         await conn.close()
 
 
-async def seed_resources(url: str, count: int, kind: str = "room") -> tuple[list[int], int]:
-    """`count` always-open rooms (or items of 1,000 units) for throughput, and one more that will carry the history."""
+async def seed_resources(url: str, count: int, kind: str = "room", *, key: str = "bench") -> tuple[list[int], int]:
+    """`count` always-open rooms (or items of 1,000 units) for throughput, and one more that will carry the history;
+    at a location of their own (`key`)."""
     db = Db(url)
     try:
         async with db.write() as s:
-            location = Location(key=f"bench-{kind}", name="Bench", address="Benkgata 1", postal_code="3044")
+            location = Location(key=f"{key}-{kind}", name="Bench", address="Benkgata 1", postal_code="3044")
             s.add(location)
             await s.flush()
             sizes = {"capacity": 20} if kind == "room" else {"stock": 1000}
             made = [
                 Resource(
-                    key=f"bench-{kind}-{i}",
+                    key=f"{key}-{kind}-{i}",
                     location_id=location.id,
                     kind=kind,
                     name=f"{kind} {i}",

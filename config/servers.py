@@ -36,11 +36,18 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen, timeout: float 
     raise TimeoutError(f"server at {base_url} did not become healthy")
 
 
+class Servers(list):
+    """The base URLs of running servers, with their processes (a benchmark reads their memory)."""
+
+    processes: list[subprocess.Popen]
+
+
 @contextmanager
-def running_servers(database_url: str, count: int, tmp_path: Path, *, at_once: bool = False, **env: str) -> Iterator[list[str]]:
+def running_servers(database_url: str, count: int, tmp_path: Path, *, at_once: bool = False, **env: str) -> Iterator[Servers]:
     """`count` server processes on one database; yields their base URLs. By default each starts after the one before
     is healthy; `at_once` starts them together, as two instances of a deployment do."""
-    processes, urls = [], []
+    processes, urls = [], Servers()
+    urls.processes = processes
     try:
         for i in range(count):
             port = free_port()
