@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 from sqlalchemy import bindparam, insert, select, text, update
 
+from bench.seed import booking_row, person_with_two_rooms
 from booking.store import ACTIVE_VALUES, Booking
 from config import migrate
 from config.app import create_app
@@ -35,8 +36,6 @@ from infra.settings import Settings, async_database_url
 from notifications import rules
 from notifications import store as feed_store
 from notifications.feeds import SETTLED
-from people.store import Person
-from resources.store import Location, Resource
 
 NOT_MODIFIED_TARGET_MS = 5.0
 FULL_TARGET_MS = 100.0
@@ -50,42 +49,18 @@ async def seed(db: Db, bookings: int) -> tuple[int, str, int]:
     """A person with `bookings` active bookings in the feed's window over two rooms, history the feed leaves out,
     and a private feed; returns (person id, feed token, the busiest room's id)."""
     async with db.write() as s:
-        person = Person(email="bench@example.no", name="Benk", created_at=NOW)
-        location = Location(
-            key="bench", name="Knutepunkt Strømsø", address="Tordenskiolds gate 6", postal_code="3044", access_notes="Ring på."
-        )
-        s.add_all([person, location])
-        await s.flush()
-        rooms = [Resource(key=f"bench{i}", location_id=location.id, kind="room", name=f"Benkerom {i}", updated_at=NOW) for i in range(2)]
-        s.add_all(rooms)
-        await s.flush()
-        rows = [booking_row(rooms[i % 2].id, person.id, NOW + timedelta(days=1, hours=i), title=f"Møte {i}") for i in range(bookings)]
-        rows += [booking_row(rooms[0].id, person.id, NOW - rules.FEED_HISTORY - timedelta(hours=2 * i + 2)) for i in range(HISTORY)]
-        rows += [
-            booking_row(rooms[1].id, person.id, NOW + timedelta(days=1, hours=i, minutes=30), status="cancelled") for i in range(CANCELLED)
-        ]
+        person, rooms = await person_with_two_rooms(s, NOW)
+        rows = [row(rooms[i % 2].id, person.id, NOW + timedelta(days=1, hours=i), title=f"Møte {i}") for i in range(bookings)]
+        rows += [row(rooms[0].id, person.id, NOW - rules.FEED_HISTORY - timedelta(hours=2 * i + 2)) for i in range(HISTORY)]
+        rows += [row(rooms[1].id, person.id, NOW + timedelta(days=1, hours=i, minutes=30), status="cancelled") for i in range(CANCELLED)]
         for chunk in range(0, len(rows), 2000):
             await s.execute(insert(Booking), rows[chunk : chunk + 2000])
         token = feed_store.add_feed(s, person.id, None, now=NOW)
         return person.id, token, rooms[0].id
 
 
-def booking_row(resource_id: int, person_id: int, start: datetime, *, title: str = "", status: str = "confirmed") -> dict:
-    return dict(
-        resource_id=resource_id,
-        person_id=person_id,
-        title=title,
-        start=start,
-        end=start + timedelta(minutes=30),
-        block_start=start,
-        block_end=start + timedelta(minutes=30),
-        exclusive=True,
-        quantity=1,
-        status=status,
-        sequence=0,
-        created_at=MADE,
-        updated_at=MADE,
-    )
+def row(resource_id: int, person_id: int, start: datetime, *, title: str = "", status: str = "confirmed") -> dict:
+    return booking_row(resource_id, person_id, start, minutes=30, made=MADE, title=title, status=status)
 
 
 async def timed(awaitable, status: int | None = None) -> float:

@@ -32,6 +32,7 @@ from aiosmtplib.email import flatten_message
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, insert, select
 
+from bench.seed import booking_row, person_with_two_rooms
 from bench.smtp_sink import Sink, smtp_sink
 from booking.store import Booking
 from config import migrate
@@ -43,7 +44,6 @@ from infra.settings import Settings, async_database_url
 from notifications import mail, service
 from notifications.mail import Letter, Site
 from people.store import Person
-from resources.store import Location, Resource
 
 FEED_TARGET_MS = 150
 MAIL_TARGET = 0.80
@@ -55,42 +55,21 @@ async def seed(db: Db, bookings: int) -> tuple[int, int, int]:
     """A person, a room holding `bookings` bookings of theirs one after another, and a room with one booking of each of
     `RECIPIENTS` people (theirs among them)."""
     async with db.write() as s:
-        person = Person(email="bench@example.no", name="Benk", created_at=NOW)
-        location = Location(
-            key="bench", name="Knutepunkt Strømsø", address="Tordenskiolds gate 6", postal_code="3044", access_notes="Ring på."
-        )
-        s.add_all([person, location])
-        await s.flush()
-        rooms = [Resource(key=f"bench{i}", location_id=location.id, kind="room", name=f"Benkerom {i}", updated_at=NOW) for i in range(2)]
-        s.add_all(rooms)
-        await s.flush()
+        person, rooms = await person_with_two_rooms(s, NOW)
         others = [Person(email=f"bench{i}@example.no", name=f"Benk {i}", created_at=NOW) for i in range(RECIPIENTS - 1)]
         s.add_all(others)
         await s.flush()
-        rows = [booking_row(rooms[0].id, person.id, i) for i in range(bookings)]
-        rows += [booking_row(rooms[1].id, p.id, i) for i, p in enumerate([person, *others])]
+        rows = [
+            booking_row(rooms[0].id, person.id, NOW + timedelta(days=1, hours=2 * i), minutes=60, made=NOW, title=f"Møte {i}")
+            for i in range(bookings)
+        ]
+        rows += [
+            booking_row(rooms[1].id, p.id, NOW + timedelta(days=1, hours=2 * i), minutes=60, made=NOW, title=f"Møte {i}")
+            for i, p in enumerate([person, *others])
+        ]
         for chunk in range(0, len(rows), 2000):
             await s.execute(insert(Booking), rows[chunk : chunk + 2000])
         return person.id, rooms[0].id, rooms[1].id
-
-
-def booking_row(resource_id: int, person_id: int, i: int) -> dict:
-    start = NOW + timedelta(days=1, hours=2 * i)
-    return dict(
-        resource_id=resource_id,
-        person_id=person_id,
-        title=f"Møte {i}",
-        start=start,
-        end=start + timedelta(hours=1),
-        block_start=start,
-        block_end=start + timedelta(hours=1),
-        exclusive=True,
-        quantity=1,
-        status="confirmed",
-        sequence=0,
-        created_at=NOW,
-        updated_at=NOW,
-    )
 
 
 async def queue_mails(db: Db, person_id: int, resource_id: int, count: int) -> None:

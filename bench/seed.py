@@ -9,6 +9,7 @@ from pathlib import Path
 
 import asyncpg
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.store import Booking
 from config import migrate
@@ -143,3 +144,37 @@ async def seed_history(url: str, resource_id: int, count: int, *, before: dateti
                 await s.execute(insert(Booking), rows[chunk : chunk + 5_000])
     finally:
         await db.dispose()
+
+
+async def person_with_two_rooms(s: AsyncSession, now: datetime) -> tuple[people_store.Person, list[Resource]]:
+    """A person, and two rooms at Knutepunkt Strømsø: what the feed and mail benches book for."""
+    person = people_store.Person(email="bench@example.no", name="Benk", created_at=now)
+    location = Location(key="bench", name="Knutepunkt Strømsø", address="Tordenskiolds gate 6", postal_code="3044", access_notes="Ring på.")
+    s.add_all([person, location])
+    await s.flush()
+    rooms = [Resource(key=f"bench{i}", location_id=location.id, kind="room", name=f"Benkerom {i}", updated_at=now) for i in range(2)]
+    s.add_all(rooms)
+    await s.flush()
+    return person, rooms
+
+
+def booking_row(
+    resource_id: int, person_id: int, start: datetime, *, minutes: int, made: datetime, title: str = "", status: str = "confirmed"
+) -> dict:
+    """A booking's column values, for inserting thousands at once."""
+    end = start + timedelta(minutes=minutes)
+    return dict(
+        resource_id=resource_id,
+        person_id=person_id,
+        title=title,
+        start=start,
+        end=end,
+        block_start=start,
+        block_end=end,
+        exclusive=True,
+        quantity=1,
+        status=status,
+        sequence=0,
+        created_at=made,
+        updated_at=made,
+    )
