@@ -1,4 +1,4 @@
-"""Use cases that close, retire or lower the stock of a resource, and settle the active bookings that covers."""
+"""Use cases that close a resource (or a whole place), retire it or lower its stock, and settle the active bookings that covers."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ class Covered:
     booker: BookerKind
     quantity: int
     fate: Fate  # what choosing to cancel does to it
+    resource_id: int = 0  # which resource it is of, where a change covers several (a whole place closed)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,70 @@ async def add_closure(
         catalogue.check_closure(resource, closure)
         outcome = await _settle(s, actor, _inside(resource, closure.interval, rows), decision, reason, may_wait_on=False, now=now)
         return await catalogue.save_closure(s, resource, closure, now=now), outcome
+
+
+# ---------------------------------------------------------------- closing a whole place
+
+
+async def preview_location_closure(
+    db: Db, actor: Actor, location_id: int, start: datetime, end: datetime, *, now: datetime
+) -> tuple[list[Resource], list[Covered]]:
+    """The resources of a place still in use, and the active bookings and loans a closure of them all would cover."""
+    check_staff(actor)
+    closure = catalogue.closure_of(start, end, "")
+    async with db.read() as s:
+        await catalogue_store.get_location(s, location_id)
+        resources = list((await s.execute(_in_use_at(location_id))).scalars())
+        for resource in resources:
+            catalogue.check_closure(resource, closure)
+        rows = list((await s.execute(_meeting_any([r.id for r in resources], closure, now=now))).scalars())
+        return resources, await _shown(s, _inside_any(resources, closure.interval, rows))
+
+
+async def close_location(
+    db: Db, actor: Actor, location_id: int, start: datetime, end: datetime, reason: str, decision: Decision, *, now: datetime
+) -> tuple[list[Closure], Outcome]:
+    """Close every resource of a place still in use for a while, with one reason ("Juleferie"): what that covers is
+    cancelled with the reason, or kept, as staff choose once for them all; in one transaction."""
+    check_staff(actor)
+    closure = catalogue.closure_of(start, end, reason)
+    async with db.write() as s:
+        await catalogue_store.get_location(s, location_id)
+        resources, rows = await _place_locked(s, location_id, closure, now=now)
+        for resource in resources:
+            catalogue.check_closure(resource, closure)
+        outcome = await _settle(s, actor, _inside_any(resources, closure.interval, rows), decision, reason, may_wait_on=False, now=now)
+        return [await catalogue.save_closure(s, resource, closure, now=now) for resource in resources], outcome
+
+
+def _in_use_at(location_id: int) -> Select:
+    """A place's resources not retired, in id order: the order their rows are locked in."""
+    return select(Resource).where(Resource.location_id == location_id, Resource.retired_at.is_(None)).order_by(Resource.id)
+
+
+def _meeting_any(resource_ids: list[int], closure: catalogue_rules.Closure, *, now: datetime) -> Select:
+    on = or_(Booking.end > now, one_of(Booking.status, HANDED_OUT_VALUES))
+    meets = (Booking.start < closure.end, Booking.end > closure.start)
+    query = select(Booking).where(Booking.resource_id.in_(resource_ids), one_of(Booking.status, ACTIVE_VALUES), on, *meets)
+    return query.order_by(Booking.id)
+
+
+def _inside_any(resources: list[Resource], span: Interval, rows: list[Booking]) -> list[Booking]:
+    kinds = {r.id: ResourceKind(r.kind) for r in resources}
+    return [b for b in rows if closure_rules.covered_by_closure(kinds[b.resource_id], b.start, b.end, span)]
+
+
+async def _place_locked(
+    s: AsyncSession, location_id: int, closure: catalogue_rules.Closure, *, now: datetime
+) -> tuple[list[Resource], list[Booking]]:
+    """As `_locked`, for every resource of the place: on PostgreSQL the bookings first, then the resources in id
+    order, then the bookings read again under their resources' locks."""
+    ids = list((await s.execute(select(Resource.id).where(Resource.location_id == location_id, Resource.retired_at.is_(None)))).scalars())
+    if is_postgresql(s) and ids:
+        await s.execute(locked(s, _meeting_any(ids, closure, now=now)))
+    resources = list((await s.execute(locked(s, _in_use_at(location_id)))).scalars())
+    query = _meeting_any([r.id for r in resources], closure, now=now)
+    return resources, list((await s.execute(locked(s, query))).scalars()) if resources else []
 
 
 # ---------------------------------------------------------------- retiring
@@ -186,7 +251,9 @@ async def _shown(s: AsyncSession, rows: list[Booking]) -> list[Covered]:
         return BookerKind.STAFF if b.person_id in staff else BookerKind.RESIDENT
 
     ordered = sorted(rows, key=lambda b: (b.start, b.id))
-    return [Covered(b.id, b.start, b.end, b.status, booker(b), b.quantity, fate_of(BookingStatus(b.status))) for b in ordered]
+    return [
+        Covered(b.id, b.start, b.end, b.status, booker(b), b.quantity, fate_of(BookingStatus(b.status)), b.resource_id) for b in ordered
+    ]
 
 
 # ---------------------------------------------------------------- settling them

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from infra.errors import Conflict, DomainError, ErrorCode, Forbidden, InvalidInput
+from infra.i18n import N_
 from infra.time import OSLO, Interval, as_utc
 from resources.rules import (
     BookerKind,
@@ -51,6 +52,20 @@ BookingStatus.ACTIVE = ACTIVE
 BookingStatus.CANCELLABLE = CANCELLABLE
 BookingStatus.DECIDABLE = DECIDABLE
 BookingStatus.FINAL = FINAL
+
+# Each status as people read it, on every page and in every mail: its words are kept here only, said in the reader's
+# language where they are shown (web.i18n.Speaker.status, the mail's status line).
+STATUS_WORDS = {
+    BookingStatus.REQUESTED: N_("Awaiting approval"),
+    BookingStatus.CONFIRMED: N_("Confirmed"),
+    BookingStatus.CHECKED_OUT: N_("Picked up"),
+    BookingStatus.RETURNED: N_("Returned"),
+    BookingStatus.OVERDUE: N_("Overdue"),
+    BookingStatus.CANCELLED: N_("Cancelled"),
+    BookingStatus.DECLINED: N_("Declined"),
+    BookingStatus.OFFERED: N_("Offered, awaiting an answer"),
+    BookingStatus.EXPIRED: N_("The offer ran out"),
+}
 
 
 @dataclass(frozen=True)

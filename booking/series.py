@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,13 +19,13 @@ from booking.engine import (
     new_row,
 )
 from booking.lifecycle import mark_cancelled
-from booking.rules import BookingStatus
+from booking.rules import BookingStatus, ReasonRequired
 from booking.store import Booking, BookingSeries
 from booking.waitlists import offers
 from infra import outbox
 from infra.database import Db
-from infra.errors import DomainError, ErrorCode, NotFound
-from people.actor import Actor
+from infra.errors import DomainError, ErrorCode, Forbidden, NotFound
+from people.actor import Actor, may_see
 from resources import store as catalogue
 from resources.rules import Policy
 from resources.store import Resource
@@ -51,6 +52,21 @@ class Refusal:
     end: datetime
     code: str
     detail: str
+    data: dict[str, Any] = field(default_factory=dict)  # the refusal's numbers: "at most 4 hours", a closure's reason
+
+    @classmethod
+    def of(cls, day: date, start: datetime, end: datetime, refusal: DomainError) -> Refusal:
+        plain = {k: v for k, v in refusal.extra.items() if isinstance(v, str | int | float | bool)}
+        return cls(day, start, end, str(refusal.code), refusal.detail, plain)
+
+    def as_json(self) -> dict[str, Any]:
+        times = {"date": self.date.isoformat(), "start": self.start.isoformat(), "end": self.end.isoformat()}
+        return {**times, "code": self.code, "detail": self.detail, "data": self.data}
+
+    @classmethod
+    def from_json(cls, kept: dict[str, Any]) -> Refusal:
+        start, end = datetime.fromisoformat(kept["start"]), datetime.fromisoformat(kept["end"])
+        return cls(date.fromisoformat(kept["date"]), start, end, kept["code"], kept.get("detail", ""), kept.get("data") or {})
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,8 @@ async def create_series(db: Db, actor: Actor, first: NewBooking, *, every_weeks:
     count = time_rules.weekly_count(first.start, every_weeks=every_weeks, until=until)
     if count > MAX_OCCURRENCES:
         raise SeriesTooLong(occurrences=count)
+    # A series that starts in the past is refused as a whole: its later dates are not what was asked for.
+    rules.check_not_in_the_past(first.start, now=now)
     occurrences = time_rules.weekly_occurrences(first.start, first.end, every_weeks=every_weeks, until=until)
     booker = booker_for(actor, first.association_id)
     async with db.write() as s:
@@ -89,13 +107,14 @@ async def create_series(db: Db, actor: Actor, first: NewBooking, *, every_weeks:
                 await check_policy_and_quota(s, resource, policy, booker, wanted, now=now)
                 row = new_row(resource, policy, booker, wanted, await check_free(s, resource, policy, wanted), now=now, series_id=series.id)
             except DomainError as refusal:
-                refused.append(Refusal(day, start, end, refusal.code, refusal.detail))
+                refused.append(Refusal.of(day, start, end, refusal))
                 continue
             s.add(row)
             await s.flush()
             booked.append(row)
         if not booked:
             raise NothingBookable(refused=[{"date": r.date.isoformat(), "code": r.code, "detail": r.detail} for r in refused])
+        series.refused = [r.as_json() for r in refused]
         outbox.record(
             s,
             "series_booked",
@@ -120,22 +139,62 @@ async def cancel_series(db: Db, actor: Actor, series_id: int, reason: str, *, af
         series = await s.get(BookingSeries, series_id)
         if series is None:
             raise NotFound(f"No series {series_id}", series_id=series_id)
+        if actor.is_staff and series.person_id != actor.person_id and not reason.strip():
+            raise ReasonRequired("Staff cancelling someone's series must say why", field="reason")
         policy = await catalogue.policy_of(s, await store.locked_resource(s, series.resource_id))
         query = select(Booking).where(Booking.series_id == series_id, Booking.start >= cutoff).order_by(Booking.start)
         cancelled = []
         for booking in (await s.execute(query)).scalars():
             check_may_act_on(actor, booking)
-            if BookingStatus(booking.status) not in rules.CANCELLABLE:
-                continue
-            try:
-                rules.check_cancellable(BookingStatus(booking.status), booking.start, policy, actor.is_staff, now=now)
-            except rules.CancellationTooLate:
-                continue
-            mark_cancelled(s, booking, actor, reason, now=now)
-            cancelled.append(booking)
+            if still_cancellable(booking, policy, actor, now=now):
+                mark_cancelled(s, booking, actor, reason, now=now)
+                cancelled.append(booking)
     if cancelled:  # after the commit, in its own transaction: the freed evenings go to whoever waits
         await offers.offer_freed_capacity(db, series.resource_id, now=now)
     return cancelled
+
+
+def still_cancellable(booking: Booking, policy: Policy, actor: Actor, *, now: datetime) -> bool:
+    """An occurrence the actor may still cancel: not begun, requested or confirmed, and (for all but staff) before
+    the cancellation deadline."""
+    if booking.start < now or BookingStatus(booking.status) not in rules.CANCELLABLE:
+        return False
+    try:
+        rules.check_cancellable(BookingStatus(booking.status), booking.start, policy, actor.is_staff, now=now)
+    except rules.CancellationTooLate:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    """A series as its page shows it: every occurrence it got, the dates it could not get and why, and which
+    occurrences cancelling the rest would cancel (none when the viewer may not)."""
+
+    series: BookingSeries
+    bookings: list[Booking]
+    refused: list[Refusal]
+    may_act: bool
+    rest: list[Booking]
+
+
+async def show_series(db: Db, actor: Actor, series_id: int, *, now: datetime) -> SeriesView:
+    """A series for the booker, its association's members and staff; to anyone else it is unknown (404), as a
+    booking is, so a guessed number tells nothing."""
+    async with db.read() as s:
+        series = await s.get(BookingSeries, series_id)
+        if series is None or not may_see(actor, series.person_id, series.association_id):
+            raise NotFound(f"No series {series_id}", series_id=series_id)
+        query = select(Booking).where(Booking.series_id == series_id).order_by(Booking.start, Booking.id)
+        rows = list((await s.execute(query)).scalars())
+        policy = await catalogue.policy_of(s, await catalogue.get_resource(s, series.resource_id))
+    try:
+        check_may_act_on(actor, series)  # the booker, the association's admins, staff: as for each occurrence
+        may_act = True
+    except Forbidden:
+        may_act = False
+    rest = [b for b in rows if may_act and still_cancellable(b, policy, actor, now=now)]
+    return SeriesView(series, rows, [Refusal.from_json(r) for r in series.refused or []], may_act, rest)
 
 
 async def hold_weekly_in(
@@ -163,11 +222,12 @@ async def hold_weekly_in(
             rules.check_inside_windows(policy, start, end)
             row = new_row(resource, policy, booker, wanted, await check_free(s, resource, policy, wanted), now=now, series_id=series.id)
         except DomainError as refusal:
-            refused.append(Refusal(day, start, end, refusal.code, refusal.detail))
+            refused.append(Refusal.of(day, start, end, refusal))
             continue
         row.hold_for_offer()
         s.add(row)
         held.append(row)
+    series.refused = [r.as_json() for r in refused]
     await s.flush()
     return held, refused
 

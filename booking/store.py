@@ -38,6 +38,8 @@ class BookingSeries(SQLModel, table=True):
     every_weeks: int = 1
     until: date
     created_at: datetime = Field(sa_type=UtcDateTime)
+    # The dates the series could not get, each with its refusal's code and numbers: its page keeps saying why.
+    refused: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 HANDED_OUT_VALUES = (BookingStatus.CHECKED_OUT.value, BookingStatus.OVERDUE.value)

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import date
 
 from booking.service import list_bookings
-from booking.usage_rules import ItemWeek, Week, item_weeks, mondays_from, summed, taken_by, weekly_use
+from booking.usage_rules import ItemUse, Week, item_use, mondays_from, summed, taken_by, weekly_use
 from infra.database import Db
 from people.actor import Actor
 from resources import rules as resource_rules
@@ -35,11 +35,11 @@ async def location_use(db: Db, actor: Actor, location_id: int, first: date, coun
     return location, summed(per_room, mondays_from(first, count))
 
 
-async def loans_per_item(db: Db, actor: Actor, first: date, count: int) -> list[tuple[Resource, list[ItemWeek]]]:
-    """Each equipment item's loans and unit-hours lent, week by week."""
+async def loans_per_item(db: Db, actor: Actor, first: date, count: int) -> list[tuple[Resource, ItemUse]]:
+    """Each equipment item's loans and unit-hours lent, week by week, and the share of its stock lent."""
     mondays = mondays_from(first, count)
     found = []
     for item in await catalogue.list_resources(db, kind="equipment"):
         rows = await list_bookings(db, actor, resource_id=item.id)
-        found.append((item, item_weeks(item.stock or 0, taken_by(rows), mondays)))
+        found.append((item, item_use(item.stock or 0, taken_by(rows), mondays)))
     return found

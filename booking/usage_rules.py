@@ -44,6 +44,32 @@ class ItemWeek:
     unit_hours: float  # units lent times hours, inside the week
     available: float  # the item's stock times the week's hours
 
+    @property
+    def share(self) -> float:
+        return self.unit_hours / self.available if self.available else 0.0
+
+
+@dataclass(frozen=True)
+class ItemUse:
+    """An item's loans week by week and, over all those weeks, the share of its stock that was out.
+
+    The share is units out over units owned (unit-hours lent over the stock's unit-hours), so a stock of 100 chairs
+    and a stock of 2 projectors are read on one scale: half the chairs out reads as half the projectors out.
+    """
+
+    stock: int
+    weeks: tuple[ItemWeek, ...]
+
+    @property
+    def share(self) -> float:
+        owned = sum(w.available for w in self.weeks)
+        return sum(w.unit_hours for w in self.weeks) / owned if owned else 0.0
+
+    @property
+    def units_out(self) -> float:
+        """The units out on average over the weeks, night and day."""
+        return self.share * self.stock
+
 
 def hours(interval: Interval) -> float:
     return interval.duration.total_seconds() / 3600
@@ -92,3 +118,8 @@ def item_weeks(stock: int, taken: list[tuple[Interval, int]], mondays: list[date
         parts = [(part, n) for interval, n in taken if (part := interval.intersection(span)) and not part.is_empty]
         found.append(ItemWeek(monday, len(parts), sum(hours(p) * n for p, n in parts), stock * hours(span)))
     return found
+
+
+def item_use(stock: int, taken: list[tuple[Interval, int]], mondays: list[date]) -> ItemUse:
+    """An item's weeks, and its share of stock lent over all of them."""
+    return ItemUse(stock, tuple(item_weeks(stock, taken, mondays)))

@@ -23,6 +23,7 @@ from notifications import api as notifications_api
 from people import api as people_api
 from resources import api as resources_api
 from web import site as web_site
+from web.error_pages import for_browsers
 
 Clock = Callable[[], datetime]
 
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             "actor": Provide(people_api.provide_actor),
             "my_calendar_feed": Provide(notifications_api.provide_my_calendar_feed),
         },
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=for_browsers(EXCEPTION_HANDLERS),  # a browser reading a page gets a page, the API JSON
         middleware=[RequestGuard],
         before_send=[add_security_headers],
         lifespan=[lifespan],

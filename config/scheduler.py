@@ -28,7 +28,7 @@ from booking.waitlists import offers
 from infra.database import Db
 from infra.mail_transport import KEEP_OPEN, transport_for
 from infra.settings import Settings
-from notifications import service
+from notifications import digest, service
 from notifications.mail import Site
 from people import service as people
 
@@ -46,6 +46,7 @@ SWEEPS: dict[str, Sweep] = {
     "overdue": loans.mark_overdue,
     "offers": offers.expire_offers,
     "room_slots": room_answers.lapse_unconfirmed,  # room-season slots not confirmed in time pass to the next in line
+    "staff_digest": digest.record_staff_digests,  # from 07:00 Oslo, once a day per staff member while requests wait
 }
 
 

@@ -22,12 +22,16 @@ from infra.settings import TIMEZONE
 # (or NC_(context, "…")) where Python names them ahead of saying them (notifications/rules.py, people/service.py).
 # After changing them, from the repository root:
 #   pybabel extract -F infra/locale/babel.cfg -k N_ -k NC_:1c,2 -k _ --no-location --sort-output -w 120 -o /tmp/messages.pot .
-#   pybabel update -i /tmp/messages.pot -d infra/locale --no-fuzzy-matching -w 120   (then translate the new nb entries)
-# An en entry left empty says its English msgid. The .po files are the only catalogues kept: they are compiled in
-# memory on first use.
-LANGUAGES = ("nb", "en")
+#   pybabel update -i /tmp/messages.pot -d infra/locale --no-fuzzy-matching -w 120   (then translate the new entries)
+# Every message is translated in nb, pl and ar (tests/unit/test_translations.py fails otherwise); an en entry left
+# empty says its English msgid. The .po files are the only catalogues kept: they are compiled in memory on first use.
+LANGUAGES = ("nb", "en", "pl", "ar")
 DEFAULT_LANGUAGE = "nb"
-LOCALES = {"nb": "nb_NO", "en": "en_GB"}  # en_GB: 24-hour clock and day-month order, as read in Norway
+# en_GB: 24-hour clock and day-month order, as read in Norway; Arabic without a country, whose digits are the Latin ones
+# the clock, prices and phone numbers around it are written in here.
+LOCALES = {"nb": "nb_NO", "en": "en_GB", "pl": "pl_PL", "ar": "ar"}
+# Each language in its own name, as a reader looks for it in the list of languages.
+NAMES = {"nb": "Norsk (bokmål)", "en": "English", "pl": "Polski", "ar": "العربية"}
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 EOT = "\x04"
@@ -39,8 +43,8 @@ def N_(message: str) -> str:
 
 
 def NC_(context: str, message: str) -> str:
-    """N_ for a message whose bokmål depends on where it is said (a mail's "bestilling", a page's "booking"). It is kept
-    as gettext keys it in a compiled catalogue, the context and EOT before the message, and Speaker reads it so."""
+    """N_ for a message whose translation depends on where it is said (a feed's "Closed" is a place's, not a season's).
+    It is kept as gettext keys it in a compiled catalogue, the context and EOT before the message, and Speaker reads it so."""
     return f"{context}{EOT}{message}"
 
 
@@ -91,8 +95,13 @@ class Style:
     joiner: str
 
 
-# The locales' own full date and MMMEd (CLDR's, for nb_NO and en_GB), as mail has always written dates.
-STANDARD = Style(day={"nb": "EEEE d. MMMM y", "en": "EEEE, d MMMM y"}, short_day={"nb": "E d. MMM", "en": "E d MMM"}, joiner=" ")
+# The locales' own full date and MMMEd (CLDR's), as mail has always written dates.
+STANDARD = Style(
+    day={"nb": "EEEE d. MMMM y", "en": "EEEE, d MMMM y", "pl": "EEEE, d MMMM y", "ar": "EEEE، d MMMM y"},
+    short_day={"nb": "E d. MMM", "en": "E d MMM", "pl": "E, d MMM", "ar": "E، d MMM"},
+    joiner=" ",
+)
+COMMAS = {"ar": "،"}  # Arabic's own comma where a date and its time are listed
 
 
 def local(value: date | datetime) -> date | datetime:
@@ -108,6 +117,8 @@ class Speaker:
         self.locale = Locale.parse(LOCALES[self.language])
         self.style = style
         self.translations = translations(self.language)
+        self.direction = "rtl" if self.locale.character_order == "right-to-left" else "ltr"
+        self.comma = COMMAS.get(self.language, ",")
 
     def __call__(self, message: str, **values: object) -> str:
         context, _, message = message.rpartition(EOT)
@@ -126,16 +137,25 @@ class Speaker:
         return format_time(value, "HH:mm", locale=self.locale)
 
     def when(self, moment: datetime) -> str:
-        return f"{self.day(moment)}{self.style.joiner}{self.clock(moment)}"
+        return f"{self.day(moment)}{self.joiner}{self.clock(moment)}"
 
     def short_when(self, moment: datetime) -> str:
-        return f"{self.short_day(moment)}{self.style.joiner}{self.clock(moment)}"
+        return f"{self.short_day(moment)}{self.joiner}{self.clock(moment)}"
+
+    @property
+    def joiner(self) -> str:
+        return self.style.joiner.replace(",", self.comma)
 
     def span(self, start: datetime, end: datetime) -> str:
         """An interval as a person reads it: one date when it stays within a day."""
         if start.astimezone(TIMEZONE).date() == end.astimezone(TIMEZONE).date():
-            return f"{self.day(start)}, {self.clock(start)}–{self.clock(end)}"
+            return f"{self.day(start)}{self.comma} {self.clock(start)}–{self.clock(end)}"
         return f"{self.when(start)} – {self.when(end)}"
 
     def number(self, value: float, digits: int = 1) -> str:
         return format_decimal(round(value, digits), locale=self.locale)
+
+    @property
+    def languages(self) -> list[tuple[str, str]]:
+        """Every language we speak as (code, its own name), for a list to choose from."""
+        return [(code, NAMES[code]) for code in LANGUAGES]

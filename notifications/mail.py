@@ -19,6 +19,7 @@ from babel.numbers import format_decimal
 from jinja2 import BaseLoader, Environment, PackageLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import escape
 
+from booking.rules import STATUS_WORDS
 from booking.seasons import room_rules
 from booking.seasons import rules as seasons
 from infra.i18n import Speaker
@@ -144,6 +145,13 @@ def template(name: str, language: str) -> Template:
     return templates_in(language).get_template(name)
 
 
+# Which side a line starts on, for the inline styles mail clients keep (many ignore logical properties and `start`).
+SIDES = {
+    "ltr": {"start": "left", "row_head": "text-align:left;padding:4px 16px 4px 0;vertical-align:top;"},
+    "rtl": {"start": "right", "row_head": "text-align:right;padding:4px 0 4px 16px;vertical-align:top;"},
+}
+
+
 def context_of(letter: Letter, site: Site, speak: Speaker) -> dict:
     """What the templates fill in, already in the recipient's language and local time."""
     booking, details = letter.booking, letter.details
@@ -151,11 +159,15 @@ def context_of(letter: Letter, site: Site, speak: Speaker) -> dict:
     season = str(details.get("season") or "")
     what = season if rules.meaning_of(letter.kind).template in ("season", "room_season") or not booking else what_of(booking, letter)
     what = str(details.get("association") or "") or what  # an invitation is told by its association's name
+    if "waiting" in details:  # a staff digest is told by how many requests wait
+        what = speak.number(int(details["waiting"]), 0)
     deadline = details.get("deadline")
     name = letter.recipient.name
     return {
         "_": speak,
-        "lang": letter.language,
+        "lang": speak.language,
+        "dir": speak.direction,
+        **SIDES[speak.direction],
         "greeting": speak(rules.GREETING_BY_NAME, name=name) if name else speak(rules.GREETING),
         "subject": speak(wording.subject, what=what, when=short_when(booking, speak) if booking else ""),
         "headline": speak(wording.headline),
@@ -168,11 +180,33 @@ def context_of(letter: Letter, site: Site, speak: Speaker) -> dict:
         "deadline": speak.when(datetime.fromisoformat(deadline)) if deadline else "",
         "series": [speak.span(b.start, b.end) for b in letter.series],
         "link": rules.manage_url(site.base_url, booking.id) if booking else f"{site.base_url}{details.get('path') or '/'}",
+        # A weekly booking's mail opens the series' page: every date, the ones it could not get and why, cancel the rest.
+        "series_link": f"{site.base_url}/series/{details['series_id']}"
+        if letter.kind == "series_booked" and details.get("series_id")
+        else "",
         "association": str(details.get("association") or ""),
         "role": str(details.get("role") or ""),
         "b": booking and booking_context(booking, speak, letter),
         "wishes": room_wishes(details, speak),
+        "requests": requests_waiting(details, site, speak),
+        "more": int(details.get("waiting") or 0) - len(details.get("requests") or []),
     }
+
+
+def requests_waiting(details: dict, site: Site, speak: Speaker) -> list[dict]:
+    """A staff digest's requests in the reader's words, each linked to its card on the requests page."""
+    return [
+        {
+            "what": str(r.get("resource") or ""),
+            "when": speak.span(datetime.fromisoformat(r["start"]), datetime.fromisoformat(r["end"])),
+            "association": str(r.get("association") or ""),
+            "asker": str(r.get("asker") or ""),
+            "attendees": r.get("attendees"),
+            "quantity": int(r.get("quantity") or 1),
+            "link": f"{site.base_url}{details.get('path') or '/'}#booking-{int(r['id'])}",
+        }
+        for r in details.get("requests") or []
+    ]
 
 
 def room_wishes(details: dict, speak: Speaker) -> list[dict]:
@@ -229,7 +263,7 @@ def when_of(booking: BookingFacts, speak: Speaker) -> str:
 
 def booking_context(booking: BookingFacts, speak: Speaker, letter: Letter) -> dict:
     """The booking as the templates tell it: what, when and where (a kit's items), and its status in words."""
-    status = booking.status  # a status with no words of its own (an offer's) is told by its code
+    status = STATUS_WORDS.get(booking.status)
     what = what_of(booking, letter)
     return {
         "what": what,
@@ -239,7 +273,7 @@ def booking_context(booking: BookingFacts, speak: Speaker, letter: Letter) -> di
         "place": booking.place.line,
         "access": booking.place.access_notes,
         "association": booking.association,
-        "status": speak(rules.STATUSES[status]) if status in rules.STATUSES else status,
+        "status": speak(status) if status else "",
     }
 
 

@@ -35,7 +35,7 @@ class UnknownKind(DomainError):
 class Meaning:
     """How a kind of notification reads: which template words it, and what its calendar part says."""
 
-    template: str  # "booking", "series", "season" or "invitation"
+    template: str  # "booking", "series", "season", "room_season", "invitation" or "digest"
     method: str | None  # iTIP method of the calendar part; None sends no calendar part
     worded_by: str | None = None  # a payload field whose value picks the wording (a season result's outcome)
 
@@ -71,6 +71,8 @@ KINDS: dict[str, Meaning] = {
     "room_slot_offered": Meaning("series", INVITE),
     "room_slot_confirmed": Meaning("series", INVITE),
     "room_slot_released": Meaning("series", INVITE),
+    # Staff's daily list of the requests awaiting their approval: about no one booking, it links to the requests page.
+    "staff_digest": Meaning("digest", None),
 }
 
 
@@ -157,16 +159,9 @@ WORDINGS: dict[str, Wording] = {
         N_("Invitation to join {what}"),
         N_("You are invited to join an association in Allmenning. Sign in and accept before the deadline to become a member."),
     ),
-}
-
-STATUSES = {  # a booking's status as a mail tells it; a status with no words of its own is told by its code
-    "requested": N_("awaiting approval"),
-    "confirmed": N_("confirmed"),
-    "checked_out": N_("handed out"),
-    "returned": N_("returned"),
-    "overdue": N_("overdue"),
-    "cancelled": N_("cancelled"),
-    "declined": N_("declined"),
+    "staff_digest": Wording(
+        N_("Requests awaiting approval: {what}"), N_("These requests are waiting for staff to approve or decline them.")
+    ),
 }
 
 FEED_WORDS = Phrasebook(

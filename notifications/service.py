@@ -282,7 +282,7 @@ def letter_of(
     meaning = rules.meaning_of(n.kind)
     person = people.get(n.person_id)
     booking = bookings.get(n.booking_id) if n.booking_id is not None else None
-    if person is None or (booking is None and meaning.template not in ("season", "room_season", "invitation")):
+    if person is None or (booking is None and meaning.template not in ("season", "room_season", "invitation", "digest")):
         raise LookupError(f"person {n.person_id} or booking {n.booking_id} no longer exists")
     occurrences = tuple(series.get(int(n.payload["series_id"]), ())) if "series_id" in n.payload else ()
     told = booking and rules.as_of(booking, n.payload)

@@ -11,8 +11,12 @@ from infra.errors import Conflict, ErrorCode, InvalidInput, NotFound
 
 
 class Language(StrEnum):
+    """The languages a person's pages and mail can be in (infra.i18n.LANGUAGES)."""
+
     NB = "nb"
     EN = "en"
+    PL = "pl"
+    AR = "ar"
 
 
 class MemberRole(StrEnum):

@@ -48,12 +48,12 @@ class TokenNotFound(NotFound):
 
 class InvalidLanguage(InvalidInput):
     code = ErrorCode.INVALID_LANGUAGE
-    title = "The language must be nb (bokmål) or en (English)"
+    title = "The language must be nb (bokmål), en (English), pl (Polish) or ar (Arabic)"
 
 
 def check_language(value: str) -> str:
     if value not in set(Language):
-        raise InvalidLanguage(f"{value!r} is not nb or en", field="language")
+        raise InvalidLanguage(f"{value!r} is not one of {', '.join(Language)}", field="language")
     return value
 
 
@@ -236,6 +236,7 @@ async def deliver_signin_mail(settings: Settings, email: str, language: str, nam
     minutes = int(EMAILED_LINK_LIFETIME.total_seconds() // 60)
     greeting = speak(GREETING_BY_NAME, name=name) if name else speak(GREETING)
     message.set_content(f"{greeting}\n\n{speak(body, minutes=minutes, link=link)}")
+    message["Content-Language"] = speak.language  # after set_content, which drops the Content- headers before it
     await mail.deliver_now(settings, message)
 
 
@@ -243,6 +244,24 @@ async def signin_link_is_live(db: Db, token: str, *, now: datetime) -> bool:
     """Whether this token is a link that would still sign in (looking does not use it)."""
     async with db.read() as s:
         return await store.signin_link(s, token, now=now) is not None
+
+
+async def signin_link_was_made(db: Db, token: str) -> bool:
+    """Whether this token was ever a sign-in link (live or not): then a new link can go to its address unasked."""
+    async with db.read() as s:
+        return await store.signin_link_email(s, token) is not None
+
+
+async def send_signin_link_again(
+    db: Db, settings: Settings, token: str, *, now: datetime, language: str | None = None, client: str = ""
+) -> str | None:
+    """A new link to the address an old link (used, replaced or expired) was for, within the same rate limits;
+    None when no link ever had this token. The address itself is never told to whoever holds the old link."""
+    async with db.read() as s:
+        email = await store.signin_link_email(s, token)
+    if email is None:
+        return None
+    return await request_signin(db, settings, email, now=now, language=language, client=client)
 
 
 async def redeem_signin_link(db: Db, token: str, *, now: datetime) -> str:
@@ -295,6 +314,14 @@ async def profile(db: Db, actor: Actor) -> Person:
     return person
 
 
+def check_fits(changes: dict[str, str]) -> None:
+    """Each value fits its column: a page's form has no length limit of its own, and PostgreSQL would fail, not refuse."""
+    for key, value in changes.items():
+        limit = getattr(Person.__table__.c[key].type, "length", None)
+        if limit is not None and len(value) > limit:
+            raise InvalidInput(f"{key} is longer than {limit} characters", field=key, max_length=limit)
+
+
 async def update_me(
     db: Db,
     actor: Actor,
@@ -315,6 +342,7 @@ async def update_me(
         check_name(changes["name"])
     if changes.get("postal_code"):
         changes["postal_code"] = check_postal_code(changes["postal_code"])
+    check_fits(changes)
     async with db.write() as s:
         person = await s.get(Person, actor.person_id)
         assert person is not None

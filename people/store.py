@@ -288,6 +288,11 @@ async def signin_link(s: AsyncSession, token: str, *, now: datetime, lock: bool 
     return link
 
 
+async def signin_link_email(s: AsyncSession, token: str) -> str | None:
+    """The address a link with this token was made for, whether it is live, used, replaced or expired."""
+    return (await s.execute(select(SigninLink.email).where(SigninLink.token_hash == hash_token(token)))).scalar_one_or_none()
+
+
 async def signin_links_to_mail(s: AsyncSession, *, now: datetime, since: datetime, limit: int = 50) -> list[SigninLink]:
     """Links whose mail is due again (SMTP was away), locked; another process skips them on PostgreSQL."""
     query = (

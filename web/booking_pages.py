@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
@@ -11,17 +10,18 @@ from litestar.response import Redirect, Template
 from booking import series as series_service
 from booking import service as bookings
 from booking.engine import NewBooking
+from booking.rules import check_not_in_the_past
 from infra.database import Db
-from infra.errors import DomainError
+from infra.errors import DomainError, Forbidden
 from infra.settings import Settings
 from notifications import service as notifications
 from people import associations as memberships
 from people.actor import Actor
 from resources import service as catalogue
-from resources.rules import ResourceKind
+from resources.rules import BookerKind, ResourceKind
 from web.frame import (
     day_value,
-    error_map,
+    language_of,
     moment_value,
     number_value,
     posted,
@@ -29,8 +29,15 @@ from web.frame import (
     see_other,
     signed_in,
 )
+from web.i18n import Speaker
 from web.pages import resource_names, today, webcal
-from web.refusals import WAITABLE
+from web.refusals import WAITABLE, said, said_errors
+from web.rule_words import for_myself, may_book, rules_of, who_may_book
+
+
+def page_speaker(request: Request, viewer: Actor) -> Speaker:
+    """The page's own language, for refusals said with their numbers before the page is rendered."""
+    return Speaker(language_of(request, viewer))
 
 
 async def booking_form(
@@ -47,9 +54,12 @@ async def booking_form(
     may_wait: bool = False,
 ) -> Template:
     detail = await catalogue.get_resource(db, resource_id)
+    policy, is_loan = detail.policy, detail.resource.kind == ResourceKind.EQUIPMENT
     associations = await memberships.list_associations(db, viewer)
     mine = [a for a in associations if viewer.is_member_of(a.id)]
     defaults = {"date": today(now).isoformat(), "end_date": today(now).isoformat(), "quantity": "1"}
+    if mine and not is_loan and (BookerKind.ASSOCIATION in policy.bookable_by or viewer.is_staff):
+        defaults["association_id"] = str(mine[0].id)  # a member books a room for their association, mostly
     return render(
         request,
         settings,
@@ -57,11 +67,15 @@ async def booking_form(
         "book.html",
         status=status,
         resource=detail.resource,
-        policy=detail.policy,
+        policy=policy,
+        rules=rules_of(policy, detail.closures, page_speaker(request, viewer), now=now, today=today(now), is_loan=is_loan),
+        may_book=may_book(policy, viewer),
+        who_may_book=who_may_book(policy),
+        for_myself=for_myself(policy, viewer),
         associations=mine,
         errors=errors or {},
         values={**defaults, **(values or {})},
-        is_loan=detail.resource.kind == ResourceKind.EQUIPMENT,
+        is_loan=is_loan,
         may_wait=may_wait,
     )
 
@@ -91,6 +105,7 @@ async def send_booking(
     is_loan = detail.resource.kind == ResourceKind.EQUIPMENT
     try:
         wanted = wanted_of(form, resource_id, is_loan)
+        check_not_in_the_past(wanted.start, now=now)  # a date gone by is refused as past, whatever else it breaks
         if form.get("weekly") and not is_loan:
             return await book_weekly(db, actor, wanted, day_value(form, "until"), now)
         booking, _ = await bookings.create_booking(db, actor, wanted, now=now)
@@ -103,7 +118,7 @@ async def send_booking(
             resource_id,
             now,
             status=422,
-            errors=error_map(refusal),
+            errors=said_errors(refusal, page_speaker(request, actor)),
             values=form,
             may_wait=may_wait_after(refusal, weekly=bool(form.get("weekly"))),
         )
@@ -117,29 +132,81 @@ def may_wait_after(refusal: DomainError, *, weekly: bool) -> bool:
 
 
 async def book_weekly(db: Db, actor: Actor, first: NewBooking, until: date, now: datetime) -> Redirect:
-    """The series books what it can; the dates it could not get travel to the outcome page in its address."""
+    """The series books what it can; its page shows every date, and the dates it could not get with why (kept with it)."""
     outcome = await series_service.create_series(db, actor, first, every_weeks=1, until=until, now=now)
-    refused = [f"{r.date.isoformat()}:{r.code}" for r in outcome.refused]
-    query = urlencode({"refused": ",".join(refused)}) if refused else ""
-    return see_other(f"/series/{outcome.series.id}" + (f"?{query}" if query else ""))
+    return see_other(f"/series/{outcome.series.id}?done=booked")
 
 
-def refusals_of(text: str) -> list[tuple[date, str]]:
-    found = []
-    for item in filter(None, text.split(",")):
-        day, _, code = item.partition(":")
-        try:
-            found.append((date.fromisoformat(day), code))
-        except ValueError:
-            continue
-    return found
+async def series_page(
+    request: Request,
+    db: Db,
+    settings: Settings,
+    actor: Actor,
+    series_id: int,
+    now: datetime,
+    *,
+    template: str = "series.html",
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+) -> Template:
+    view = await series_service.show_series(db, actor, series_id, now=now)
+    speak = page_speaker(request, actor)
+    return render(
+        request,
+        settings,
+        actor,
+        template,
+        status=status,
+        series=view.series,
+        bookings=view.bookings,
+        refused=[(r.date, said(r.code, r.data, speak)) for r in view.refused],
+        rest=view.rest,
+        may_act=view.may_act,
+        needs_reason=actor.is_staff and view.series.person_id != actor.person_id,
+        resources=await resource_names(db),
+        done=request.query_params.get("done", ""),
+        errors=errors or {},
+        values=values or {},
+    )
 
 
 @get("/series/{series_id:int}", name="series")
-async def series_page(request: Request, series_id: int, db: Db, settings: Settings, viewer: Actor | None, refused: str = "") -> Template:
+async def show_series(request: Request, series_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
+    return await series_page(request, db, settings, signed_in(viewer), series_id, now)
+
+
+async def check_may_cancel(db: Db, actor: Actor, series_id: int, now: datetime) -> None:
+    """A stranger is told no series exists (404); a member who is not an admin that they may not cancel it (403)."""
+    if not (await series_service.show_series(db, actor, series_id, now=now)).may_act:
+        raise Forbidden("Only the booker, the association's admins or staff may cancel this series", series_id=series_id)
+
+
+@get("/series/{series_id:int}/cancel", name="confirm_cancel_series")
+async def confirm_cancel_series(
+    request: Request, series_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template:
+    """Cancelling the rest of a series asks first, on a page of its own that lists the dates it would cancel."""
     actor = signed_in(viewer)
-    booked = [b for b in await bookings.list_bookings(db, actor) if b.series_id == series_id]
-    return render(request, settings, viewer, "series.html", booked=booked, refused=refusals_of(refused), resources=await resource_names(db))
+    await check_may_cancel(db, actor, series_id, now)
+    return await series_page(request, db, settings, actor, series_id, now, template="series_cancel.html")
+
+
+@post("/series/{series_id:int}/cancel", name="cancel_series")
+async def cancel_series(
+    request: Request, series_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime
+) -> Template | Redirect:
+    actor = signed_in(viewer)
+    form = await posted(request)
+    await check_may_cancel(db, actor, series_id, now)
+    try:
+        await series_service.cancel_series(db, actor, series_id, form.get("reason", ""), after=None, now=now)
+    except DomainError as refusal:
+        errors = said_errors(refusal, page_speaker(request, actor), "reason")
+        return await series_page(
+            request, db, settings, actor, series_id, now, template="series_cancel.html", status=422, errors=errors, values=form
+        )
+    return see_other(f"/series/{series_id}?done=cancelled")
 
 
 @get("/associations/{association_id:int}", name="association")
@@ -187,4 +254,13 @@ async def associations_page(request: Request, db: Db, settings: Settings, viewer
     return render(request, settings, viewer, "associations.html", associations=await memberships.list_associations(db, actor))
 
 
-ROUTES = [book_form, send_booking, series_page, association_page, make_association_feed, associations_page]
+ROUTES = [
+    book_form,
+    send_booking,
+    show_series,
+    confirm_cancel_series,
+    cancel_series,
+    association_page,
+    make_association_feed,
+    associations_page,
+]

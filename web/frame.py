@@ -95,7 +95,6 @@ def render(request: Request, settings: Settings, viewer: Actor | None, name: str
         "viewer": viewer,
         "csrf": csrf_token(request),
         "path": request.url.path,
-        "switch_to": "en" if speak.language == "nb" else "nb",
         "errors": {},
         "values": {},
         "refusal_message": message_for,

@@ -23,6 +23,7 @@ from people import service as people
 from people.actor import Actor
 from resources import service as catalogue
 from resources.rules import open_intervals
+from web.error_pages import NO_TRACE, dead_link_page
 from web.frame import error_map, posted, render, see_other, signed_in
 from web.i18n import chosen
 
@@ -41,8 +42,11 @@ async def front(request: Request, db: Db, settings: Settings, viewer: Actor | No
     by_place: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for resource in await catalogue.list_resources(db):
         by_place[resource.location_id][resource.kind].append(resource)
+    kits: dict[int, list] = defaultdict(list)  # lent together, with one form: listed beside the place's equipment
+    for kit, items in await catalogue.list_kits(db):
+        kits[kit.location_id].append((kit, items))
     places = [(loc, by_place[loc.id]) for loc in locations if by_place.get(loc.id)]
-    return render(request, settings, viewer, "front.html", places=places)
+    return render(request, settings, viewer, "front.html", places=places, kits=kits)
 
 
 def week_rows(policy: Any, found: availability.Availability, first: date) -> list[dict[str, Any]]:
@@ -136,18 +140,19 @@ async def sign_in_sent(request: Request, settings: Settings, viewer: Actor | Non
 @get("/auth/verify", name="verify")
 async def verify_form(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime, token: str = "") -> Template:
     if not token or not await people.signin_link_is_live(db, token, now=now):
-        raise people.SigninLinkInvalid()
+        return await dead_link_page(request, db, viewer, token)  # a way on: a new link to the same address
     answer = render(request, settings, viewer, "verify.html", token=token)
-    answer.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    answer.headers.update(NO_TRACE)
     return answer
 
 
 @post("/auth/verify", name="redeem")
-async def verify(request: Request, db: Db, settings: Settings, now: datetime) -> Redirect:
+async def verify(request: Request, db: Db, settings: Settings, now: datetime) -> Template | Redirect:
     form = await posted(request)
-    if not form.get("token"):
-        raise people.SigninLinkInvalid()
-    session = await people.redeem_signin_link(db, form["token"], now=now)
+    try:
+        session = await people.redeem_signin_link(db, form.get("token", ""), now=now)
+    except people.SigninLinkInvalid:  # used a moment ago (a second press, another tab), replaced or run out
+        return await dead_link_page(request, db, None, form.get("token", ""))
     max_age = int(people.SESSION_LENGTH.total_seconds())
     return Redirect(
         safe_next(request.cookies.get(AFTER_SIGN_IN, "/")),
@@ -156,7 +161,7 @@ async def verify(request: Request, db: Db, settings: Settings, now: datetime) ->
             session_cookie(settings, session, max_age=max_age, over_https=request.url.scheme == "https"),
             Cookie(key=AFTER_SIGN_IN, value="", max_age=0, httponly=True, samesite="lax"),
         ],
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        headers=NO_TRACE,
     )
 
 
@@ -188,7 +193,6 @@ async def my_bookings_page(
     now: datetime,
     status: int = 200,
     errors: dict | None = None,
-    new_feed: str | None = None,
 ) -> Template:
     mine = await bookings.list_bookings(db, viewer)
     upcoming = [b for b in mine if b.end > now and b.status not in (BookingStatus.CANCELLED, BookingStatus.DECLINED)]
@@ -204,9 +208,7 @@ async def my_bookings_page(
         past=past,
         resources=await resource_names(db),
         cancellable=CANCELLABLE,
-        has_feed=new_feed is not None or await notifications.has_calendar_feed(db, viewer.person_id),
-        feed=new_feed and webcal(new_feed),  # only just made: the URL is not kept, so it is shown this once
-        feed_https=new_feed,
+        has_feed=await notifications.has_calendar_feed(db, viewer.person_id),
         done=request.query_params.get("done", ""),
     )
 
@@ -227,13 +229,6 @@ async def cancel(request: Request, booking_id: int, db: Db, settings: Settings, 
     return see_other("/my/bookings?done=cancelled")
 
 
-@post("/my/calendar-feed", name="make_my_feed")
-async def make_my_feed(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
-    """Make (or replace) my feed URL and show it on the page this once: only its hash is kept."""
-    actor = signed_in(viewer)
-    await posted(request)
-    url = await notifications.rotate_calendar_feed(db, settings, actor, now=now)
-    return await my_bookings_page(request, db, settings, actor, now, new_feed=url)
+# The calendar feed is made, replaced and stopped on the profile page (web/profile_pages.py).
 
-
-ROUTES = [front, resource_page, sign_in_form, send_sign_in, sign_in_sent, verify_form, verify, sign_out, my_bookings, cancel, make_my_feed]
+ROUTES = [front, resource_page, sign_in_form, send_sign_in, sign_in_sent, verify_form, verify, sign_out, my_bookings, cancel]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
 from infra.errors import DomainError, ErrorCode
+from web.rule_words import duration_words
 
 
 def N_(message: str) -> str:
@@ -30,6 +35,7 @@ MESSAGES = {
     ErrorCode.INVALID_INTERVAL: N_("The end must come after the start."),
     ErrorCode.INVALID_QUANTITY: N_("Choose how many units."),
     ErrorCode.NOT_CANCELLABLE: N_("This booking can no longer be cancelled."),
+    ErrorCode.NOT_CHANGEABLE: N_("This booking can no longer be changed: it has begun, ended or been cancelled."),
     ErrorCode.CANCELLATION_TOO_LATE: N_("It is too late to cancel this booking. Contact the staff."),
     ErrorCode.NOT_DECIDABLE: N_("This request has already been decided."),
     ErrorCode.REASON_REQUIRED: N_("Give a reason."),
@@ -50,6 +56,17 @@ MESSAGES = {
     ErrorCode.COVERED_BOOKINGS_CHANGED: N_("The bookings in this period changed while you looked. Check the list and choose again."),
     ErrorCode.RESOURCE_RETIRED: N_("This can no longer be booked."),
     ErrorCode.NOT_A_MEMBER: N_("You are not a member of this association."),
+    ErrorCode.ALREADY_MEMBER: N_("This person is already a member of the association."),
+    ErrorCode.LAST_ADMIN: N_("The association must keep at least one admin. Make another member admin first."),
+    ErrorCode.MEMBERSHIP_NOT_FOUND: N_("This person is not a member of the association."),
+    ErrorCode.INVALID_ROLE: N_("Choose admin or member."),
+    ErrorCode.ASSOCIATION_NOT_FOUND: N_("We could not find this association."),
+    ErrorCode.INVITATION_NOT_FOUND: N_("We could not find this invitation."),
+    ErrorCode.INVITATION_CLOSED: N_("This invitation is already answered, withdrawn or expired."),
+    ErrorCode.INVALID_NAME: N_("Write the name on one line, without special control characters."),
+    ErrorCode.INVALID_LANGUAGE: N_("Choose one of the languages in the list."),
+    ErrorCode.SPAN_TOO_LONG: N_("Ask for at most 92 days at a time."),
+    ErrorCode.INVALID_INPUT: N_("This is not valid here, or too long. Check what you wrote."),
     ErrorCode.STAFF_ONLY: N_("Only staff may do this."),
     ErrorCode.FORBIDDEN: N_("You may not do this."),
     ErrorCode.CSRF_FAILED: N_("The form had expired. Please try again."),
@@ -83,6 +100,85 @@ MESSAGES = {
     ErrorCode.HOLIDAY: N_("A holiday week of the term: nothing is booked."),
 }
 FALLBACK = N_("This could not be done.")
+
+# A value a sentence needs, read from what the refusal carries (its problem details' members) in the page's language;
+# a value that is missing or empty raises, and the next sentence (at last the plain one) is said instead.
+Value = Callable[[Mapping[str, Any], Any], str]
+
+
+def _number(key: str) -> Value:
+    return lambda data, speak: speak.number(float(data[key]))
+
+
+def _length(key: str, minutes_per: int = 1) -> Value:
+    return lambda data, speak: duration_words(float(data[key]) * minutes_per, speak)
+
+
+def _moment(key: str) -> Value:
+    return lambda data, speak: speak.when(datetime.fromisoformat(data[key]))
+
+
+def _text(key: str) -> Value:
+    def read(data: Mapping[str, Any], speak: Any) -> str:
+        if not str(data[key]).strip():
+            raise KeyError(key)
+        return str(data[key]).strip()
+
+    return read
+
+
+# Refusals said with their numbers: "at most 4 hours", "3 free of 20", a closure's own reason. Tried in order. A taken
+# time is not among them: the block it reports includes the other booking's buffers, and the form offers to wait.
+SAID: dict[ErrorCode, tuple[tuple[str, dict[str, Value]], ...]] = {
+    ErrorCode.TOO_SHORT: ((N_("The booking is too short: it must last at least {length}."), {"length": _length("minimum_minutes")}),),
+    ErrorCode.TOO_LONG: ((N_("The booking is too long: it may last at most {length}."), {"length": _length("maximum_minutes")}),),
+    ErrorCode.LOAN_TOO_LONG: (
+        (N_("The loan is too long: this item is lent for at most {length}."), {"length": _length("maximum_days", 24 * 60)}),
+    ),
+    ErrorCode.OFF_GRID: (
+        (N_("Start and end must fall on steps of {length} from the whole hour."), {"length": _length("granularity_minutes")}),
+    ),
+    ErrorCode.TOO_SOON: ((N_("This is too soon: the earliest start now is {when}."), {"when": _moment("earliest")}),),
+    ErrorCode.TOO_FAR_AHEAD: ((N_("This is too far ahead: the latest start now is {when}."), {"when": _moment("latest")}),),
+    ErrorCode.OVER_CAPACITY: ((N_("Too many people for this room: it holds {capacity}."), {"capacity": _number("capacity")}),),
+    ErrorCode.OVER_QUOTA: (
+        (
+            N_("The association may book at most {quota} hours a week here, and {booked} hours are booked that week."),
+            {"quota": _number("quota_hours"), "booked": _number("booked_hours")},
+        ),
+        (N_("You have used up your quota: at most {limit} at a time here."), {"limit": _number("limit")}),
+    ),
+    ErrorCode.INSUFFICIENT_STOCK: (
+        (
+            N_("Not enough units are free then: {available} free of {stock}."),
+            {"available": _number("available"), "stock": _number("stock")},
+        ),
+    ),
+    ErrorCode.MORE_THAN_STOCK: ((N_("There are only {stock} of this item. Choose fewer."), {"stock": _number("stock")}),),
+    ErrorCode.RESOURCE_CLOSED: ((N_("The place is closed then: {reason}."), {"reason": _text("reason")}),),
+    ErrorCode.CANCELLATION_TOO_LATE: (
+        (N_("It is too late to cancel: the last time was {when}. Contact the staff."), {"when": _moment("deadline")}),
+    ),
+    ErrorCode.SERIES_TOO_LONG: (
+        (N_("A weekly series can have at most 60 dates; this one would have {count}."), {"count": _number("occurrences")}),
+    ),
+}
+
+
+def said(code: str, data: Mapping[str, Any], speak: Any) -> str:
+    """A refusal in the page's language, with the numbers its problem details carry where a sentence says them."""
+    for message, values in SAID.get(code, ()):  # type: ignore[call-overload]
+        try:
+            return speak(message, **{name: value(data, speak) for name, value in values.items()})
+        except (KeyError, TypeError, ValueError):
+            continue
+    return speak(message_for(code))  # type: ignore[arg-type]
+
+
+def said_errors(error: DomainError, speak: Any, default_field: str = "form") -> dict[str, str]:
+    """The refusal, said with its numbers, beside the field it concerns (already translated: a page's `_` keeps it)."""
+    return {field_of(error, default_field): said(error.code, error.extra, speak)}
+
 
 # Refusals that mean "it is taken": the page then offers to wait for it instead.
 WAITABLE = frozenset({ErrorCode.SLOT_TAKEN, ErrorCode.INSUFFICIENT_STOCK})

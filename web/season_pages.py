@@ -1,18 +1,16 @@
-"""Garden-bed seasons: residents apply, renew, wait and answer offers; staff move phases, draw, adjust and publish."""
+"""Garden-bed seasons for staff: set one up, move it through its phases (asking first where that cannot be undone),
+draw, adjust and publish; the residents' garden page is web/garden_pages.py."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from booking.seasons import allocation
+from booking.seasons import allocation, growers
 from booking.seasons import service as seasons
-from booking.seasons.rules import ORDER, Phase, told
-from booking.waitlists import offers
-from booking.waitlists import service as waitlist
+from booking.seasons.rules import ORDER, Phase
 from infra.database import Db
 from infra.errors import DomainError
 from infra.settings import Settings
@@ -21,101 +19,48 @@ from people.rules import near_duplicates
 from people.service import persons_by_id
 from resources import service as catalogue
 from resources.rules import ResourceKind
-from web.frame import error_map, number_value, posted, render, see_other, signed_in
+from web import garden_pages
+from web.frame import error_map, number_value, posted, render, see_other
+from web.season_forms import DEFAULTS, SURE_WORDS, deadline_words, last_day, must_confirm, read_season, season_refusal
 from web.staff_pages import staff
-
-
-def wishes(form: dict[str, str]) -> dict:
-    return {"beds": [], "raised": bool(form.get("raised")), "any": True}
-
-
-def outcome_of(a: Any, beds: dict) -> tuple[str, dict] | None:
-    """What a resident reads of their published outcome: its code's words with the bed's name, never the audit text."""
-    bed = beds.get((a.outcome_params or {}).get("bed_id") or a.bed_id)
-    return told(a.outcome, a.outcome_params or {}, bed=bed.name if bed else "")
-
-
-async def garden_page(
-    request: Request,
-    db: Db,
-    settings: Settings,
-    viewer: Actor | None,
-    *,
-    status: int = 200,
-    errors: dict | None = None,
-    values: dict | None = None,
-) -> Template:
-    every = await seasons.list_seasons(db, kind=ResourceKind.GARDEN_BED)
-    mine = {s.id: await seasons.applications(db, viewer, s.id) for s in every} if viewer else {}
-    places = [p for p in await waitlist.my_places(db, viewer) if p.entry.season_id is not None] if viewer else []
-    beds = {r.id: r for r in await catalogue.list_resources(db, kind="garden_bed")}
-    published = {s.id for s in every if s.published_at is not None}  # a preview is staff's until it is published
-    outcomes = {a.id: outcome_of(a, beds) for sid, rows in mine.items() if sid in published for a in rows}
-    return render(
-        request,
-        settings,
-        viewer,
-        "garden.html",
-        status=status,
-        errors=errors or {},
-        values=values or {},
-        seasons=[s for s in every if s.phase not in ("draft", "closed")],
-        mine=mine,
-        places=places,
-        beds=beds,
-        outcomes=outcomes,
-        done=request.query_params.get("done", ""),
-    )
-
-
-@get("/garden", name="garden")
-async def garden(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
-    return await garden_page(request, db, settings, viewer)
-
-
-@post("/garden/{season_id:int}/{step:str}", name="garden_step")
-async def garden_step(
-    request: Request, season_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime
-) -> Template | Redirect:
-    """Apply in the application window, keep one's bed in the renewal window, or wait for a bed after allocation."""
-    actor = signed_in(viewer)
-    form = await posted(request)
-    address = {"street": form.get("street", ""), "postal_code": form.get("postal_code", "")}
-    try:
-        if step == "apply":
-            await seasons.apply(db, actor, season_id, **address, preferences=wishes(form), now=now)
-        elif step == "renew":
-            await seasons.confirm_renewal(db, actor, season_id, now=now)
-        else:
-            await seasons.join_bed_waitlist(db, actor, season_id, **address, preferences=wishes(form), now=now)
-    except DomainError as refusal:
-        return await garden_page(request, db, settings, actor, status=422, errors=error_map(refusal, "street"), values=form)
-    return see_other(f"/garden?done={step}")
-
-
-@post("/offers/{booking_id:int}/{answer:str}", name="answer_offer")
-async def answer_offer(
-    request: Request, booking_id: int, answer: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime
-) -> Template | Redirect:
-    actor = signed_in(viewer)
-    await posted(request)
-    try:
-        if answer == "accept":
-            await offers.accept_offer(db, actor, booking_id, now=now)
-        else:
-            await offers.decline_offer(db, actor, booking_id, now=now)
-    except DomainError as refusal:
-        return await garden_page(request, db, settings, actor, status=422, errors=error_map(refusal, f"offer-{booking_id}"))
-    return see_other(f"/garden?done={'accepted' if answer == 'accept' else 'declined'}")
-
 
 # ---------------------------------------------------------------- staff
 
 
+async def seasons_page(
+    request: Request, db: Db, settings: Settings, actor: Actor, *, status: int = 200, errors: dict | None = None, values: dict | None = None
+) -> Template:
+    every = await seasons.list_seasons(db, kind=ResourceKind.GARDEN_BED)
+    return render(
+        request,
+        settings,
+        actor,
+        "staff/seasons.html",
+        status=status,
+        errors=errors or {},
+        values={**DEFAULTS, **(values or {})},
+        seasons=every,
+    )
+
+
 @get("/staff/seasons", name="staff_seasons")
 async def staff_seasons(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
+    return await seasons_page(request, db, settings, staff(viewer))
+
+
+@post("/staff/seasons", name="staff_create_season")
+async def create_season(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template | Redirect:
+    """A new garden season, as a draft: its dates, deadline and draw, the district that comes first, its limits."""
     actor = staff(viewer)
-    return render(request, settings, actor, "staff/seasons.html", seasons=await seasons.list_seasons(db, kind=ResourceKind.GARDEN_BED))
+    form = await posted(request)
+    plan, errors = read_season(form)
+    if plan is not None:
+        try:
+            season = await seasons.create_season(db, actor, **plan, now=now)
+            return see_other(f"/staff/seasons/{season.id}?done=created")
+        except DomainError as refusal:
+            errors = season_refusal(refusal)
+    return await seasons_page(request, db, settings, actor, status=422, errors=errors, values=form)
 
 
 async def season_page(
@@ -140,6 +85,9 @@ async def season_page(
         rows=rows,
         doubles=doubles,
         next_phase=ORDER[position + 1] if position + 1 < len(ORDER) else None,
+        unanswered=await growers.unanswered_offers(db, season_id) if season.phase == Phase.OFFERS.value else 0,
+        last_day=last_day,
+        deadline_words=deadline_words,
         people=await persons_by_id(db, {r.person_id for r in rows}),
         beds={r.id: r for r in await catalogue.list_resources(db, kind="garden_bed")},
         done=request.query_params.get("done", ""),
@@ -151,14 +99,25 @@ async def staff_season(request: Request, season_id: int, db: Db, settings: Setti
     return await season_page(request, db, settings, staff(viewer), season_id)
 
 
+async def must_ask(db: Db, season_id: int, step: str, form: dict[str, str]) -> bool:
+    """Publishing always asks; a phase move asks when it closes the season or leaves offers unanswered (counted now)."""
+    if step == "publish":
+        return True
+    wanted = Phase(form.get("phase", ""))  # not a phase: ValueError, answered as the page's refusal
+    return must_confirm(wanted, await growers.unanswered_offers(db, season_id) if wanted is Phase.RUNNING else 0)
+
+
 @post("/staff/seasons/{season_id:int}/{step:str}", name="season_step")
 async def season_step(
     request: Request, season_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime
 ) -> Template | Redirect:
-    """Move to the next phase, draw a preview, or publish the allocation."""
+    """Move to the next phase, draw a preview, or publish the allocation; publishing, closing and running on while
+    offers wait for answers happen only once staff have ticked the box that says they mean it."""
     actor = staff(viewer)
     form = await posted(request)
     try:
+        if step in SURE_WORDS and not form.get("sure") and await must_ask(db, season_id, step, form):
+            return await season_page(request, db, settings, actor, season_id, status=422, errors={f"sure-{step}": SURE_WORDS[step]})
         if step == "phase":
             await seasons.move_phase(db, actor, season_id, Phase(form.get("phase", "")), now=now)
         elif step == "preview":
@@ -188,4 +147,4 @@ async def adjust(
     return see_other(f"/staff/seasons/{season_id}?done=adjusted")
 
 
-ROUTES = [garden, garden_step, answer_offer, staff_seasons, staff_season, season_step, adjust]
+ROUTES = [*garden_pages.ROUTES, staff_seasons, create_season, staff_season, season_step, adjust]

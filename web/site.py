@@ -15,8 +15,13 @@ from infra.errors import DomainError, NotAuthenticated
 from web import (
     booking_page,
     booking_pages,
+    error_pages,
+    free_rooms_pages,
     invitation_pages,
+    kit_pages,
+    member_pages,
     pages,
+    profile_pages,
     room_season_pages,
     room_season_staff_pages,
     season_pages,
@@ -25,8 +30,7 @@ from web import (
     utilisation,
     waitlist_pages,
 )
-from web.frame import provide_viewer, render, sign_in_path
-from web.refusals import message_of
+from web.frame import provide_viewer, sign_in_path
 
 HERE = Path(__file__).parent
 
@@ -37,7 +41,7 @@ def on_not_signed_in(request: Request, _: NotAuthenticated) -> Response:
 
 def on_refusal(request: Request, exc: DomainError) -> Response:
     """A page the services refuse (not found, not yours) is an HTML page in the viewer's language, not JSON."""
-    return render(request, request.app.state.settings, None, "refused.html", status=exc.status, message=message_of(exc))
+    return error_pages.refusal_page(request, exc)
 
 
 ROUTER = Router(
@@ -54,6 +58,11 @@ ROUTER = Router(
         *room_season_staff_pages.ROUTES,
         *waitlist_pages.ROUTES,
         *invitation_pages.ROUTES,
+        *profile_pages.ROUTES,
+        *free_rooms_pages.ROUTES,
+        *kit_pages.ROUTES,
+        *member_pages.ROUTES,
+        *error_pages.ROUTES,
     ],
     dependencies={"viewer": Provide(provide_viewer)},
     exception_handlers={NotAuthenticated: on_not_signed_in, DomainError: on_refusal},

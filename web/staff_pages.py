@@ -1,4 +1,4 @@
-"""Pages for staff: requests to decide, the day's hand-overs, overdue loans, the catalogue and its closures."""
+"""Pages for staff at the desk: requests to decide, the day's hand-overs, overdue loans taken back; and all staff routes."""
 
 from __future__ import annotations
 
@@ -7,38 +7,26 @@ from datetime import date, datetime
 from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
-from booking import closures as closing
 from booking import lifecycle
 from booking import service as bookings
-from booking.closure_rules import Choice, Decision
 from booking.loans import service as loans
 from infra.database import Db
-from infra.errors import DomainError, ErrorCode, NotFound
+from infra.errors import DomainError, NotFound
 from infra.settings import Settings
-from people.actor import Actor, check_staff
+from infra.time import MIDNIGHT, local_datetime
+from people import associations as groups
+from people.actor import Actor
 from people.service import persons_by_id
-from resources import service as catalogue
-from web.frame import (
-    error_map,
-    moment_value,
-    number_value,
-    posted,
-    render,
-    see_other,
-    signed_in,
-)
+from web import catalogue_pages, closure_pages
+from web.frame import error_map, number_value, posted, render, see_other
 from web.pages import resource_names, today
-
-
-def staff(viewer: Actor | None) -> Actor:
-    actor = signed_in(viewer)
-    check_staff(actor)
-    return actor
+from web.staff_frame import staff  # also the other staff pages' way in, as it always was
 
 
 async def requests_page(
     request: Request, db: Db, settings: Settings, actor: Actor, *, status: int = 200, errors: dict | None = None
 ) -> Template:
+    """Each request with what staff decide on: the association, how many people, and whom to contact."""
     waiting = await bookings.list_bookings(db, actor, status="requested")
     return render(
         request,
@@ -50,6 +38,7 @@ async def requests_page(
         waiting=waiting,
         resources=await resource_names(db),
         people=await persons_by_id(db, {b.person_id for b in waiting}),
+        associations={a.id: a for a in await groups.list_associations(db, actor)} if any(b.association_id for b in waiting) else {},
         done=request.query_params.get("done", ""),
     )
 
@@ -73,10 +62,13 @@ async def decide(
 
 
 async def handovers_page(
-    request: Request, db: Db, settings: Settings, actor: Actor, day: date, *, status: int = 200, errors: dict | None = None
+    request: Request, db: Db, settings: Settings, actor: Actor, day: date, *, now: datetime, status: int = 200, errors: dict | None = None
 ) -> Template:
+    """The day's pickups and returns, and the loans due back before it and still out: whoever brings one back late
+    is taken in at the same desk."""
     pickups, returns = await loans.handovers_on(db, actor, day)
-    ids = {b.person_id for b in pickups + returns}
+    starts = local_datetime(day, MIDNIGHT)
+    earlier = [b for b in await loans.overdue_loans(db, actor, now=now) if b.end < starts]
     return render(
         request,
         settings,
@@ -87,15 +79,16 @@ async def handovers_page(
         day=day,
         pickups=pickups,
         returns=returns,
+        earlier=earlier,
         resources=await resource_names(db),
-        people=await persons_by_id(db, ids),
+        people=await persons_by_id(db, {b.person_id for b in pickups + returns + earlier}),
         done=request.query_params.get("done", ""),
     )
 
 
 @get("/staff/handovers", name="handovers")
 async def handovers(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime, day: str = "") -> Template:
-    return await handovers_page(request, db, settings, staff(viewer), day_or_today(day, now))
+    return await handovers_page(request, db, settings, staff(viewer), day_or_today(day, now), now=now)
 
 
 def day_or_today(day: str, now: datetime) -> date:
@@ -120,122 +113,51 @@ def returned_as(form: dict[str, str]) -> dict:
 async def hand_over(
     request: Request, booking_id: int, step: str, db: Db, settings: Settings, viewer: Actor | None, now: datetime
 ) -> Template | Redirect:
-    """Check out at pickup, check in at return; the page the form came from is shown again."""
+    """Check out at pickup, check in at return; the page the form came from (a day's hand-overs, or the overdue
+    loans) is shown again."""
     actor = staff(viewer)
     if step not in ("check-out", "check-in"):
         raise NotFound(f"No hand-over step {step!r}")
     form = await posted(request)
-    day = day_or_today(form.get("day", ""), now)
+    day, from_overdue = day_or_today(form.get("day", ""), now), form.get("back") == "overdue"
     try:
         if step == "check-out":
             await loans.check_out(db, actor, booking_id, at=None, note=form.get("note", ""), now=now)
         else:
             await loans.check_in(db, actor, booking_id, at=None, now=now, **returned_as(form))
     except DomainError as refusal:
-        return await handovers_page(
-            request, db, settings, actor, day, status=422, errors={f"booking-{booking_id}": error_map(refusal, "note")}
-        )
+        errors = {f"booking-{booking_id}": error_map(refusal, "note")}
+        if from_overdue:
+            return await overdue_page(request, db, settings, actor, now=now, status=422, errors=errors)
+        return await handovers_page(request, db, settings, actor, day, now=now, status=422, errors=errors)
+    if from_overdue:
+        return see_other(f"/staff/overdue?done={step}")
     return see_other(f"/staff/handovers?day={day.isoformat()}&done={step}")
 
 
-@get("/staff/overdue", name="overdue")
-async def overdue(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
-    actor = staff(viewer)
+async def overdue_page(
+    request: Request, db: Db, settings: Settings, actor: Actor, *, now: datetime, status: int = 200, errors: dict | None = None
+) -> Template:
     late = await loans.overdue_loans(db, actor, now=now)
     return render(
         request,
         settings,
         actor,
         "staff/overdue.html",
-        late=late,
-        resources=await resource_names(db),
-        people=await persons_by_id(db, {b.person_id for b in late}),
-    )
-
-
-@get("/staff/catalogue", name="staff_catalogue")
-async def staff_catalogue(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
-    actor = staff(viewer)
-    locations = {loc.id: loc for loc in await catalogue.list_locations(db)}
-    items = await catalogue.list_resources(db, include_retired=True)
-    return render(request, settings, actor, "staff/catalogue.html", items=items, locations=locations)
-
-
-async def closures_page(
-    request: Request,
-    db: Db,
-    settings: Settings,
-    actor: Actor,
-    resource_id: int,
-    *,
-    status: int = 200,
-    errors: dict | None = None,
-    values: dict | None = None,
-    covered: list[closing.Covered] | None = None,
-) -> Template:
-    detail = await catalogue.get_resource(db, resource_id)
-    return render(
-        request,
-        settings,
-        actor,
-        "staff/closures.html",
         status=status,
         errors=errors or {},
-        values=values or {},
-        resource=detail.resource,
-        closures=detail.closures,
-        covered=covered or [],
+        late=late,
+        day=today(now),
+        resources=await resource_names(db),
+        people=await persons_by_id(db, {b.person_id for b in late}),
         done=request.query_params.get("done", ""),
-        count=request.query_params.get("count", ""),
     )
 
 
-@get("/staff/resources/{resource_id:int}/closures", name="closures")
-async def closures(request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None) -> Template:
-    return await closures_page(request, db, settings, staff(viewer), resource_id)
+@get("/staff/overdue", name="overdue")
+async def overdue(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
+    """Every loan past its return time, each with whom to chase and a form to take it back when it comes in."""
+    return await overdue_page(request, db, settings, staff(viewer), now=now)
 
 
-@post("/staff/resources/{resource_id:int}/closures", name="add_closure")
-async def add_closure(
-    request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime
-) -> Template | Redirect:
-    """Asked first, the bookings the closure covers are shown to cancel or keep; nothing is saved until staff choose."""
-    actor = staff(viewer)
-    form = await posted(request)
-    try:
-        start, end = moment_value(form, "start_date", "start"), moment_value(form, "end_date", "end")
-        if "seen" not in form and (covered := await closing.preview_closure(db, actor, resource_id, start, end, now=now)):
-            return await closures_page(request, db, settings, actor, resource_id, values=form, covered=covered)
-        _, outcome = await closing.add_closure(db, actor, resource_id, start, end, form.get("reason", ""), decision_of(form), now=now)
-    except DomainError as refusal:
-        covered = await covered_again(db, actor, resource_id, form, refusal, now=now)
-        errors = error_map(refusal, "end")
-        return await closures_page(request, db, settings, actor, resource_id, status=422, errors=errors, values=form, covered=covered)
-    told = len(outcome.cancelled) + len(outcome.withdrawn)
-    return see_other(f"/staff/resources/{resource_id}/closures?done={outcome.choice or 'closed'}&count={told}")
-
-
-def decision_of(form: dict[str, str]) -> Decision:
-    """The choice made, and the bookings shown (none, when the closure covered none on the first asking)."""
-    choice = form.get("covered", "")
-    seen = frozenset(int(part) for part in form.get("seen", "").split(",") if part.isdigit())
-    return Decision(Choice(choice) if choice in set(Choice) else None, seen)
-
-
-async def covered_again(db: Db, actor: Actor, resource_id: int, form: dict[str, str], refusal: DomainError, *, now: datetime) -> list:
-    """The covered bookings as they are now, shown again when the choice was refused (missing, stale, or without a reason)."""
-    if refusal.code not in (ErrorCode.COVERED_CHOICE_REQUIRED, ErrorCode.COVERED_BOOKINGS_CHANGED, ErrorCode.REASON_REQUIRED):
-        return []
-    start, end = moment_value(form, "start_date", "start"), moment_value(form, "end_date", "end")
-    return await closing.preview_closure(db, actor, resource_id, start, end, now=now)
-
-
-@post("/staff/resources/{resource_id:int}/closures/{closure_id:int}/remove", name="remove_closure")
-async def remove_closure(request: Request, resource_id: int, closure_id: int, db: Db, viewer: Actor | None, now: datetime) -> Redirect:
-    actor = staff(viewer)
-    await posted(request)
-    await catalogue.remove_closure(db, actor, resource_id, closure_id, now=now)
-    return see_other(f"/staff/resources/{resource_id}/closures")
-
-
-ROUTES = [staff_requests, decide, handovers, hand_over, overdue, staff_catalogue, closures, add_closure, remove_closure]
+ROUTES = [staff_requests, decide, handovers, hand_over, overdue, *catalogue_pages.ROUTES, *closure_pages.ROUTES]

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from litestar import Request, Response, get
 from litestar.response import Template
 
 from booking.seasons.service import garden_take_up
 from booking.usage import loans_per_item, location_use
-from booking.usage_rules import Week
 from infra.database import Db
 from infra.settings import Settings
 from people.actor import Actor
 from resources import service as catalogue
 from web.frame import render
 from web.staff_pages import staff
-from web.utilisation import WEEKS_SHOWN, chart, csv_file, first_week, weeks_csv
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One bar of a chart: the whole (a pale bar) and the part of it used (a dark bar in front)."""
-
-    label: str
-    whole: float
-    part: float
-
-    @property
-    def share(self) -> float:
-        return self.part / self.whole if self.whole else 0.0
-
-
-def bar_chart(bars: list[Bar], width: int = 640, height: int = 240) -> dict:
-    """Bar geometry for any labelled pairs, drawn as the per-resource chart draws its weeks."""
-    weeks = [Week(date.min, b.whole, b.part) for b in bars]
-    geometry = chart(weeks, width, height)
-    for bar, drawn in zip(bars, geometry["bars"], strict=True):
-        drawn["label"] = bar.label
-    return geometry
+from web.utilisation import WEEKS_SHOWN, csv_file, first_week, week_shares, weeks_csv
 
 
 @get("/staff/utilisation", name="utilisation_index")
@@ -72,7 +48,7 @@ async def location_utilisation(
         "staff/utilisation.html",
         resource=location,
         weeks=weeks,
-        chart=chart(weeks),
+        shares=week_shares(weeks),
         first=first,
         previous=first - timedelta(weeks=len(weeks)),
         following=first + timedelta(weeks=len(weeks)),
@@ -96,8 +72,8 @@ async def location_utilisation_csv(location_id: int, db: Db, viewer: Actor | Non
 async def garden_page(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
     actor = staff(viewer)
     rows = await garden_take_up(db)
-    bars = [Bar(r.season.name, r.beds, r.held) for r in reversed(rows)]
-    return render(request, settings, actor, "staff/garden_take_up.html", rows=rows, chart=bar_chart(bars))
+    shares = [(r.season.name, r.share, r) for r in reversed(rows)]
+    return render(request, settings, actor, "staff/garden_take_up.html", rows=rows, shares=shares)
 
 
 @get("/staff/garden/utilisation.csv", name="garden_take_up_csv")
@@ -115,14 +91,15 @@ async def loans_page(request: Request, db: Db, settings: Settings, viewer: Actor
     actor = staff(viewer)
     first = first_week(now, start)
     items = await loans_per_item(db, actor, first, WEEKS_SHOWN)
-    bars = [Bar(item.name, sum(w.available for w in weeks), sum(w.unit_hours for w in weeks)) for item, weeks in items]
+    # The busiest first: what a 100-chair stock and a 2-projector stock have in common is the share of it out.
+    shares = sorted(((item.name, use.share, (item, use)) for item, use in items), key=lambda row: -row[1])
     return render(
         request,
         settings,
         actor,
         "staff/loans_per_item.html",
         items=items,
-        chart=bar_chart(bars),
+        shares=shares,
         first=first,
         last=first + timedelta(weeks=WEEKS_SHOWN, days=-1),
         previous=first - timedelta(weeks=WEEKS_SHOWN),
@@ -134,7 +111,9 @@ async def loans_page(request: Request, db: Db, settings: Settings, viewer: Actor
 async def loans_csv(db: Db, viewer: Actor | None, now: datetime, start: str = "") -> Response:
     first = first_week(now, start)
     items = await loans_per_item(db, staff(viewer), first, WEEKS_SHOWN)
-    rows = [[item.key, w.monday.isoformat(), w.loans, f"{w.unit_hours:.2f}", f"{w.available:.2f}"] for item, weeks in items for w in weeks]
+    rows = [
+        [item.key, w.monday.isoformat(), w.loans, f"{w.unit_hours:.2f}", f"{w.available:.2f}"] for item, use in items for w in use.weeks
+    ]
     return csv_file(
         f"loans-per-item-{first.isoformat()}.csv", ["item", "week_starting", "loans", "unit_hours", "available_unit_hours"], rows
     )

@@ -1,4 +1,4 @@
-"""Utilisation per resource: booked hours against available hours per week, as a chart, a table and a CSV file."""
+"""Utilisation per resource: booked hours against available hours per week, as shares, a table and a CSV file."""
 
 from __future__ import annotations
 
@@ -36,26 +36,9 @@ def weeks_csv(name: str, weeks: list[Week]) -> Response:
     return csv_file(name, WEEK_COLUMNS, [[w.monday.isoformat(), f"{w.available:.2f}", f"{w.booked:.2f}", f"{w.share:.3f}"] for w in weeks])
 
 
-def chart(weeks: list[Week], width: int = 640, height: int = 240) -> dict:
-    """Bar geometry for the SVG: available hours as a pale bar, booked hours as a dark one in front of it."""
-    top = max([w.available for w in weeks] + [w.booked for w in weeks] + [1.0])
-    left, bottom, inner = 48, 32, height - 48
-    step = (width - left - 8) / max(len(weeks), 1)
-    bars = []
-    for i, week in enumerate(weeks):
-        x = left + i * step + step * 0.15
-        bars.append(
-            {
-                "x": round(x, 1),
-                "w": round(step * 0.7, 1),
-                "week": week,
-                "available_y": round(height - bottom - inner * week.available / top, 1),
-                "available_h": round(inner * week.available / top, 1),
-                "booked_y": round(height - bottom - inner * week.booked / top, 1),
-                "booked_h": round(inner * week.booked / top, 1),
-            }
-        )
-    return {"width": width, "height": height, "bars": bars, "top": top, "base": height - bottom, "left": left}
+def week_shares(weeks: list[Week]) -> list[tuple[date, float, Week]]:
+    """The rows of the chart of shares (staff/_bars.html): each week's Monday, its share booked, and the week."""
+    return [(w.monday, w.share, w) for w in weeks]
 
 
 def first_week(now: datetime, start: str) -> date:
@@ -83,7 +66,7 @@ def render_page(request: Request, settings: Settings, actor: Actor, resource: ob
         "staff/utilisation.html",
         resource=resource,
         weeks=weeks,
-        chart=chart(weeks),
+        shares=week_shares(weeks),
         first=first,
         previous=first - timedelta(weeks=len(weeks)),
         following=first + timedelta(weeks=len(weeks)),

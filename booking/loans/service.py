@@ -22,6 +22,7 @@ from booking.store import Booking
 from booking.waitlists import offers
 from infra import outbox
 from infra.database import Db
+from infra.errors import DomainError
 from infra.time import MIDNIGHT, Interval, local_datetime
 from people.actor import Actor, check_staff
 from resources import store as catalogue
@@ -40,8 +41,13 @@ async def create_kit_loan(
             resource = await store.locked_resource(s, item.resource_id)
             policy = await catalogue.policy_of(s, resource)
             wanted = NewBooking(resource.id, start, end, title or kit.name, association_id, None, item.quantity)
-            await check_policy_and_quota(s, resource, policy, booker, wanted, now=now, adds_one=not loans)
-            row = new_row(resource, policy, booker, wanted, await check_free(s, resource, policy, wanted), now=now, kit_loan_id=kit_loan_id)
+            try:
+                await check_policy_and_quota(s, resource, policy, booker, wanted, now=now, adds_one=not loans)
+                block = await check_free(s, resource, policy, wanted)
+            except DomainError as refusal:
+                refusal.extra.setdefault("resource_id", resource.id)  # which part of the kit stood in the way
+                raise
+            row = new_row(resource, policy, booker, wanted, block, now=now, kit_loan_id=kit_loan_id)
             s.add(row)
             await s.flush()
             loans.append(row)

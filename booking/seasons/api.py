@@ -29,6 +29,8 @@ class SeasonIn(msgspec.Struct, forbid_unknown_fields=True):
     district_postal_codes: list[str] | None = None
     household_limit: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1
     offer_days: Annotated[int, msgspec.Meta(ge=1, le=60)] = 7
+    applications_close: datetime | None = None  # the application deadline residents are told; applying after it is refused
+    draw_at: datetime | None = None  # the day of the draw, told residents beforehand
 
 
 class PhaseIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -78,6 +80,8 @@ def season_json(x: Season) -> dict[str, Any]:
         "household_limit": x.household_limit,
         "offer_days": x.offer_days,
         "seed": x.seed,
+        "applications_close": local(x.applications_close),
+        "draw_at": local(x.draw_at),
         "published_at": local(x.published_at),
     }
 
@@ -125,6 +129,8 @@ async def create(data: SeasonIn, db: Db, actor: Actor, now: datetime) -> dict:
         household_limit=data.household_limit,
         offer_days=data.offer_days,
         now=now,
+        applications_close=data.applications_close,
+        draw_at=data.draw_at,
     )
     return season_json(season)
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.rules import BookingStatus, check_well_formed
 from booking.seasons import store as season_store
+from booking.seasons.room_rules import ApplicationWindowClosed
 from booking.seasons.rules import (
     DISTRICT_POSTAL_CODES,
     KEEPS_A_BED,
@@ -54,9 +55,13 @@ async def create_season(
     household_limit: int,
     offer_days: int,
     now: datetime,
+    applications_close: datetime | None = None,
+    draw_at: datetime | None = None,
 ) -> Season:
     check_staff(actor)
     check_well_formed(start, end)
+    if applications_close is not None and draw_at is not None and draw_at < applications_close:
+        raise InvalidInput("The draw is held after the application deadline", field="draw_at")
     codes = [check_postal_code(c) for c in (district_postal_codes if district_postal_codes is not None else DISTRICT_POSTAL_CODES)]
     async with db.write() as s:
         if previous_season_id is not None:
@@ -69,6 +74,8 @@ async def create_season(
             district_postal_codes=codes,
             household_limit=household_limit,
             offer_days=offer_days,
+            applications_close=applications_close,
+            draw_at=draw_at,
             created_at=now,
             updated_at=now,
         )
@@ -184,17 +191,26 @@ async def confirm_renewal(db: Db, actor: Actor, season_id: int, *, now: datetime
         return rows[0]
 
 
-async def _check_beds(s: AsyncSession, preferences: dict) -> None:
+def check_taking_applications(season: Season, *, now: datetime) -> None:
+    """Applications are made, changed and withdrawn in the application window, until its deadline if it has one."""
+    check_phase(Phase(season.phase), Phase.APPLICATIONS)
+    if season.applications_close is not None and now >= season.applications_close:
+        raise ApplicationWindowClosed(phase=season.phase, closes=season.applications_close.isoformat())
+
+
+async def check_beds(s: AsyncSession, preferences: dict) -> None:
     for bed_id in preferences.get("beds") or []:
         bed = await s.get(Resource, bed_id)
         if bed is None or bed.kind != ResourceKind.GARDEN_BED.value:
             raise NotABed(bed_id=bed_id)
 
 
-async def _renewed_beds(s: AsyncSession, season: Season, key: str, person_id: int) -> int:
-    """Beds the household (or the person, under an address since changed) keeps by renewal this season."""
+async def check_household_room(s: AsyncSession, season: Season, key: str, person_id: int) -> None:
+    """The household may hold one more bed: counting those it (or the person, under an address since changed) keeps by
+    renewal and those it holds or is offered."""
     rows = await season_store.applications_of(s, season.id, kind=ApplicationKind.RENEWAL)
-    return sum(1 for r in rows if (r.household_key == key or r.person_id == person_id) and r.status in KEEPS_A_BED)
+    renewed = sum(1 for r in rows if (r.household_key == key or r.person_id == person_id) and r.status in KEEPS_A_BED)
+    check_household_limit(renewed + await season_store.household_beds(s, season, key), season.household_limit)
 
 
 async def apply(
@@ -206,15 +222,12 @@ async def apply(
     try:
         async with db.write() as s:
             season = await season_store.garden_season(s, season_id)
-            check_phase(Phase(season.phase), Phase.APPLICATIONS)
-            check_household_limit(
-                await _renewed_beds(s, season, key, actor.person_id) + await season_store.household_beds(s, season, key),
-                season.household_limit,
-            )
+            check_taking_applications(season, now=now)
+            await check_household_room(s, season, key, actor.person_id)
             mine = await season_store.applications_of(s, season_id, kind=ApplicationKind.APPLICATION)
             if any(r.household_key == key or r.person_id == actor.person_id for r in mine):
                 raise AlreadyApplied(season_id=season_id)
-            await _check_beds(s, preferences)
+            await check_beds(s, preferences)
             row = SeasonApplication(
                 season_id=season_id,
                 person_id=actor.person_id,
@@ -252,7 +265,7 @@ async def join_bed_waitlist(
         season = await season_store.garden_season(s, season_id)
         check_phase(Phase(season.phase), Phase.OFFERS, Phase.RUNNING)
         check_household_limit(await season_store.household_beds(s, season, key), season.household_limit)
-        await _check_beds(s, preferences)
+        await check_beds(s, preferences)
         waiting = (EntryStatus.WAITING.value, EntryStatus.OFFERED.value)
         query = select(WaitlistEntry.id).where(
             WaitlistEntry.season_id == season_id,

@@ -34,6 +34,7 @@ class Season(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
     published_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    draw_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # a garden season's draw, told residents beforehand
     # A room season's round: its rooms, the holiday weeks left out of the term, the cap and the application window.
     rooms: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
     holidays: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))

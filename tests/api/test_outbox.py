@@ -205,7 +205,7 @@ async def test_a_weekly_series_is_mailed_once_with_every_booked_date_in_one_cale
     recorder = Recorder()
     assert (await drain(db, settings, recorder, clock())).sent == 1
     [message] = recorder.sent
-    assert message["Subject"] == "Fast bestilling: Moterom fra man. 30. nov. 18:00"
+    assert message["Subject"] == "Ukentlig booking: Moterom fra man. 30. nov. 18:00"
     text = message.get_body(("plain",)).get_content()
     assert [day in text for day in ("30. november", "7. desember", "14. desember", "21. desember")] == [True] * 4
     ics = message.get_body(("calendar",)).get_content()

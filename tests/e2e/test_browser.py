@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time as clock
 from datetime import time, timedelta
 
 import pytest
@@ -10,13 +11,15 @@ from sqlalchemy import select
 from booking import service as bookings
 from booking.engine import NewBooking
 from booking.seasons import service as seasons
+from infra.i18n import LANGUAGES
 from infra.outbox import Notification
 from infra.time import local_datetime
 from people import associations
 from people.actor import Actor
 from people.store import Association, Person
-from tests.e2e import browser
+from tests.e2e import browser, sweep, sweep_world
 from tests.e2e.browser import check_page, next_weekday, resource_id, sign_in_path
+from web.site import ROUTER
 
 pytestmark = pytest.mark.e2e
 
@@ -221,6 +224,7 @@ def test_staff_open_and_publish_a_season_and_a_resident_applies_and_accepts_a_be
     staff.get_by_role("button", name="Gå videre til: Tildeling").click()
     staff.get_by_role("button", name="Forhåndsvis tildelingen").click()
     check_page(staff, "season-preview")
+    staff.get_by_label("Jeg har sjekket tildelingen.", exact=False).check()  # publishing asks first: it cannot be undone
     staff.get_by_role("button", name="Publiser tildelingen").click()
     staff.wait_for_url(f"**/staff/seasons/{season}?done=publish")
     resident.goto("/garden")
@@ -268,3 +272,17 @@ def test_an_invited_resident_opens_the_link_in_the_mail_and_joins_the_associatio
     page.get_by_role("button", name="Takk ja og bli medlem").click()
     page.wait_for_url("**/associations/*?done=joined")
     check_page(page, "invitation-joined")
+
+
+def test_every_page_passes_axe_and_fits_a_phone_in_every_language_on_both_screens(chromium, site):
+    started = clock.monotonic()
+    world = browser.run(browser.with_db(site["db"], sweep_world.build))
+    shown = sweep_world.pages(world)
+    routes = {r.path for r in ROUTER.routes if "GET" in r.methods and not r.path.endswith((".csv", ".ics"))}
+    assert routes <= {p.route for p in shown}, f"pages not in the sweep: {sorted(routes - {p.route for p in shown})}"
+    viewers = sweep.tabs(chromium, site, {p.viewer: 2 if p.viewer == "staff" else 1 for p in shown})  # staff have the most pages
+    problems = [problem for language in LANGUAGES for problem in sweep.look_at_all(viewers, shown, language)]
+    for own in viewers.values():
+        own[0].goto("/?lang=nb")  # each person back to bokmål, as the journeys expect them
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+    print(f"\nswept {len(shown)} pages in {len(LANGUAGES)} languages at 1280 and 390 px in {clock.monotonic() - started:.0f} s")

@@ -115,7 +115,7 @@ def test_a_long_subject_is_folded_and_reads_back_whole():
 def test_the_stdlib_reads_the_texts_as_they_were_written():
     message = mail.render(letter(), SITE)
     text = message.get_body(("plain",)).get_content()
-    assert text.startswith("Hei Åse Ødegård,\n\nBestillingen din er bekreftet.\n")
+    assert text.startswith("Hei Åse Ødegård,\n\nBookingen din er bekreftet.\n")
     assert "Når: mandag 30. november 2026, 18:00–20:00\n" in text
 
 

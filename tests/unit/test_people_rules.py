@@ -131,7 +131,7 @@ def test_an_address_without_a_street_name_is_refused():
 
 
 def test_languages_and_roles_are_their_stored_strings():
-    assert [str(x) for x in Language] == ["nb", "en"]
+    assert [str(x) for x in Language] == ["nb", "en", "pl", "ar"]
     assert [str(x) for x in MemberRole] == ["admin", "member"]
 
 

@@ -1,19 +1,15 @@
-"""Pure parts of the web pages: language choice, complete catalogues, refusals placed by field, utilisation sums."""
+"""Pure parts of the web pages: language choice, refusals placed by field, utilisation sums (catalogues: test_translations)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
 from types import SimpleNamespace
 
-from babel.messages.pofile import read_po
-
 from booking.rules import SlotTaken
 from booking.seasons.rules import take_up_of
 from booking.usage_rules import Week, item_weeks, summed, weekly_use
-from infra.i18n import LOCALE_DIR
 from infra.time import Interval, local_datetime
 from resources.rules import Policy, WeeklyWindow
-from web.booking_pages import refusals_of
 from web.i18n import Speaker, chosen
 from web.refusals import MESSAGES, field_of, message_of
 
@@ -26,14 +22,6 @@ def test_the_first_language_we_speak_wins_and_bokmal_is_the_default():
     assert chosen(None, None, None) == "nb"
 
 
-def test_every_message_has_a_bokmal_translation():
-    with (LOCALE_DIR / "nb" / "LC_MESSAGES" / "messages.po").open("rb") as source:
-        catalog = read_po(source)
-    untranslated = [m.id for m in catalog if m.id and not m.string]
-    assert untranslated == []
-    assert set(MESSAGES.values()) <= {m.id for m in catalog}
-
-
 def test_dates_and_times_are_written_in_oslo_time_for_the_language():
     evening = datetime.fromisoformat("2026-11-23T17:00:00+00:00")
     assert Speaker("nb").when(evening) == "mandag 23. november 2026, 18:00"
@@ -43,13 +31,6 @@ def test_dates_and_times_are_written_in_oslo_time_for_the_language():
 def test_a_refusal_is_placed_next_to_the_field_it_concerns():
     refusal = SlotTaken(resource_id=1)
     assert (field_of(refusal), message_of(refusal)) == ("start", MESSAGES["slot_taken"])
-
-
-def test_the_dates_a_series_could_not_get_are_read_back_from_the_address():
-    assert refusals_of("2026-12-08:slot_taken,nonsense,2026-12-25:resource_closed") == [
-        (date(2026, 12, 8), "slot_taken"),
-        (date(2026, 12, 25), "resource_closed"),
-    ]
 
 
 def test_a_room_is_measured_against_its_open_hours_and_equipment_against_the_whole_week():
@@ -84,21 +65,3 @@ def test_garden_take_up_counts_a_bed_once_and_an_offer_apart_from_a_held_bed():
 def test_the_new_waitlist_refusals_are_in_both_languages():
     assert Speaker("nb")(MESSAGES["not_taken"]) == "Denne tiden er ledig: book den i stedet for å vente."
     assert Speaker("en")(MESSAGES["use_season_waitlist"]) == "Garden beds are waited for on the garden page."
-
-
-def test_every_message_the_code_and_templates_say_is_in_the_bokmal_catalogue():
-    from configparser import ConfigParser
-
-    from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-
-    config = ConfigParser()
-    config.read(LOCALE_DIR / "babel.cfg")
-    methods = [(section.split(":", 1)[1].strip(), section.split(":", 1)[0].strip()) for section in config.sections()]
-    keywords = {**DEFAULT_KEYWORDS, "N_": None, "NC_": ((1, "c"), 2)}
-    said = {
-        (context, message if isinstance(message, str) else message[0])
-        for _, _, message, _, context in extract_from_dir(LOCALE_DIR.parent.parent, methods, keywords)
-    }
-    with (LOCALE_DIR / "nb" / "LC_MESSAGES" / "messages.po").open("rb") as source:
-        catalogue = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(source) if m.id}
-    assert sorted(m for c, m in said - catalogue) == []

@@ -231,7 +231,8 @@ async def test_utilisation_has_an_accessible_chart_a_table_and_a_csv(client, ali
     await post_form(client, f"/resources/{room}/book", ROOM_FORM, alice[1])
     page = await client.get(f"/staff/resources/{room}/utilisation?start=2026-11-23", headers=staff[1])
     assert page.status_code == 200
-    assert 'role="img" aria-labelledby="chart-title chart-desc"' in page.text and "<table>" in page.text
+    assert '<meter min="0" max="1" value="0.044' in page.text and 'aria-labelledby="weeks-4"' in page.text  # named by its week
+    assert "2 av 45 timer booket" in page.text and "<table>" in page.text
     csv = await client.get(f"/staff/resources/{room}/utilisation.csv?start=2026-11-23", headers=staff[1])
     assert csv.headers["content-type"].startswith("text/csv")
     lines = csv.text.splitlines()

@@ -53,7 +53,7 @@ async def test_a_resident_applies_for_a_bed_and_accepts_the_offer_staff_publish(
     assert (await post_form(client, f"{page}/phase", {"phase": "allocation"}, staff[1], from_page=page)).status_code == 303
     assert (await post_form(client, f"{page}/preview", {"seed": "42"}, staff[1], from_page=page)).status_code == 303
     assert "Pallekarm-1" in (await client.get(page, headers=staff[1])).text
-    assert (await post_form(client, f"{page}/publish", {}, staff[1], from_page=page)).status_code == 303
+    assert (await post_form(client, f"{page}/publish", {"sure": "1"}, staff[1], from_page=page)).status_code == 303
     garden = await client.get("/garden", headers=resident[1])
     assert "Du får tilbud om en pallekarm" in garden.text
     offer = re.search(r"/offers/(\d+)/accept", garden.text).group(1)
@@ -91,7 +91,7 @@ async def test_the_garden_page_tells_the_published_outcome_by_the_beds_name_and_
     adjusted = await post_form(client, f"{page}/applications/{row.id}/adjust", form, staff[1], from_page=page)
     assert adjusted.status_code == 303
     assert "Etter en gjennomgang" not in (await client.get("/garden", headers=resident[1])).text  # a preview is staff's
-    await post_form(client, f"{page}/publish", {}, staff[1], from_page=page)
+    await post_form(client, f"{page}/publish", {"sure": "1"}, staff[1], from_page=page)
     garden = (await client.get("/garden", headers=resident[1])).text
     assert "<p>Etter en gjennomgang har vi gitt deg Pallekarm-1.</p>" in garden
     assert "<strong>En melding til deg:</strong> Velkommen til hagen!" in garden
