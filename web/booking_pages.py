@@ -80,9 +80,14 @@ async def booking_form(
     )
 
 
+ASKED = ("date", "start", "end", "attendees")  # what a link may fill in ahead, as the free-rooms search does
+
+
 @get("/resources/{resource_id:int}/book", name="book")
 async def book_form(request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime) -> Template:
-    return await booking_form(request, db, settings, signed_in(viewer), resource_id, now)
+    """The form, filled in with the date, times and seats a link asked for (each bounded: it is shown, not trusted)."""
+    asked = {name: value[:10] for name in ASKED if (value := request.query_params.get(name, "").strip())}
+    return await booking_form(request, db, settings, signed_in(viewer), resource_id, now, values=asked)
 
 
 def wanted_of(form: dict[str, str], resource_id: int, is_loan: bool) -> NewBooking:

@@ -87,3 +87,12 @@ async def test_seats_that_are_no_number_are_said_beside_the_seats_field(client, 
     page = await client.get("/rooms/free", params={**EVENING, "seats": "0"})
     assert page.status_code == 422
     assert text_of(page.text, "seats-error") == "Feil: Skriv et helt tall."
+
+
+async def test_the_link_from_a_found_room_opens_its_booking_form_filled_in_with_what_was_searched_for(client, alice, rooms):
+    page = await client.get("/rooms/free", params={**EVENING, "seats": "20", "feature": "kitchen"})
+    link = unescape(re.search(rf'href="(/resources/{rooms["sal"]}/book\?[^"]+)"', page.text).group(1))
+    form = await client.get(link, headers=alice[1])
+    assert form.status_code == 200
+    for name, value in (("date", TUESDAY), ("start", "18:00"), ("end", "20:00"), ("attendees", "20")):
+        assert re.search(rf'name="{name}"[^>]*value="{value}"|value="{value}"[^>]*name="{name}"', form.text), name
