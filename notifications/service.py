@@ -189,7 +189,11 @@ class Drain:
         lanes = [asyncio.Queue() for _ in range(min(getattr(transport, "conversations", 1), len(leased.rows)))]
         handled: set[int] = set()  # rows sent, failed, or taken in hand to be sent
         writer = asyncio.ensure_future(self.write_all(site, leased, lanes, handled))
-        outcomes = await asyncio.gather(*(self.send_lane(transport, lane, handled) for lane in lanes), return_exceptions=True)
+        try:
+            outcomes = await asyncio.gather(*(self.send_lane(transport, lane, handled) for lane in lanes), return_exceptions=True)
+        except BaseException:  # the drain itself is stopped (a process shutting down): the writing stops with it
+            writer.cancel()
+            raise
         await writer  # it costs little more than the sends it overlaps: let finish, not cancelled mid-write
         rest = [n for n in leased.rows if n.id not in handled]
         if failure := next((o for o in outcomes if isinstance(o, Exception)), None):
