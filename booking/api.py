@@ -12,6 +12,7 @@ from litestar.params import Parameter
 from booking import availability, closures, lifecycle, series, service
 from booking.closure_rules import Choice, Decision
 from booking.loans import api as loan_api
+from booking.loans.api import LocationId, Places
 from booking.representation import (
     BookingIn,
     Positive,
@@ -40,6 +41,7 @@ class ChangeIn(msgspec.Struct, forbid_unknown_fields=True):
     end: datetime | None = None
     title: Text | None = None
     attendees: Positive | None = None
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""  # kept in the audit trail when staff move someone's booking
 
 
 class ReasonIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -89,9 +91,9 @@ async def list_bookings(
     return {"items": [booking_json(b) for b in rows]}
 
 
-@get("/api/v1/bookings/awaiting-approval", summary="Requests that await a staff decision")
-async def awaiting_approval(db: Db, actor: Actor) -> dict:
-    rows = await service.list_bookings(db, actor, status="requested")
+@get("/api/v1/bookings/awaiting-approval", summary="Requests that await a staff decision (at my places unless asked)")
+async def awaiting_approval(db: Db, actor: Actor, location_id: LocationId = None, places: Places = "mine") -> dict:
+    rows = await service.awaiting_approval(db, actor, location_id=location_id, all_places=places == "all")
     return {"items": [booking_json(b) for b in rows]}
 
 
@@ -103,7 +105,7 @@ async def get_booking(booking_id: int, db: Db, actor: Actor) -> dict:
 @patch("/api/v1/bookings/{booking_id:int}", summary="Move or shorten a booking, or change its title")
 async def change_booking(booking_id: int, data: ChangeIn, db: Db, actor: Actor, now: datetime) -> dict:
     booking = await lifecycle.change_booking(
-        db, actor, booking_id, start=data.start, end=data.end, title=data.title, attendees=data.attendees, now=now
+        db, actor, booking_id, start=data.start, end=data.end, title=data.title, attendees=data.attendees, now=now, reason=data.reason
     )
     return booking_json(booking)
 

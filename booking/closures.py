@@ -18,11 +18,13 @@ from booking.store import ACTIVE_VALUES, HANDED_OUT_VALUES, Booking, one_of
 from booking.waitlists import offers
 from booking.waitlists import store as waitlist_store
 from booking.waitlists.rules import EntryStatus, OfferOutcome, WaitKind
+from infra import audit
+from infra.audit import Action
 from infra.database import Db
 from infra.rows import is_postgresql, locked
-from infra.time import Interval
-from people.actor import Actor, check_staff
-from people.store import Person
+from infra.time import Interval, as_utc
+from people.actor import Actor, Duty, check_may
+from people.store import StaffGrant
 from resources import rules as catalogue_rules
 from resources import service as catalogue
 from resources import store as catalogue_store
@@ -60,10 +62,10 @@ class Outcome:
 
 async def preview_closure(db: Db, actor: Actor, resource_id: int, start: datetime, end: datetime, *, now: datetime) -> list[Covered]:
     """The active bookings and loans a closure would cover, before it is saved."""
-    check_staff(actor)
     closure = catalogue.closure_of(start, end, "")
     async with db.read() as s:
         resource = await catalogue_store.get_resource(s, resource_id)
+        check_may(actor, Duty.CLOSE, resource.location_id)
         catalogue.check_closure(resource, closure)
         rows = (await s.execute(_meeting(resource_id, closure, now=now))).scalars()
         return await _shown(s, _inside(resource, closure.interval, list(rows)))
@@ -73,13 +75,16 @@ async def add_closure(
     db: Db, actor: Actor, resource_id: int, start: datetime, end: datetime, reason: str, decision: Decision, *, now: datetime
 ) -> tuple[Closure, Outcome]:
     """Close a resource for a while: what it covers is cancelled with the closure's reason, or kept, as staff choose."""
-    check_staff(actor)
     closure = catalogue.closure_of(start, end, reason)
     async with db.write() as s:
         resource, rows = await _locked(s, resource_id, _meeting(resource_id, closure, now=now))
+        check_may(actor, Duty.CLOSE, resource.location_id)
         catalogue.check_closure(resource, closure)
         outcome = await _settle(s, actor, _inside(resource, closure.interval, rows), decision, reason, may_wait_on=False, now=now)
-        return await catalogue.save_closure(s, resource, closure, now=now), outcome
+        saved = await catalogue.save_closure(s, resource, closure, now=now)
+        after = {"resource_id": resource.id, "start": as_utc(saved.start), "end": as_utc(saved.end)}
+        _record(s, Action.CLOSURE_ADDED, actor, saved.id, resource.location_id, reason, outcome, after=after, now=now)
+        return saved, outcome
 
 
 # ---------------------------------------------------------------- closing a whole place
@@ -89,7 +94,7 @@ async def preview_location_closure(
     db: Db, actor: Actor, location_id: int, start: datetime, end: datetime, *, now: datetime
 ) -> tuple[list[Resource], list[Covered]]:
     """The resources of a place still in use, and the active bookings and loans a closure of them all would cover."""
-    check_staff(actor)
+    check_may(actor, Duty.CLOSE, location_id)
     closure = catalogue.closure_of(start, end, "")
     async with db.read() as s:
         await catalogue_store.get_location(s, location_id)
@@ -105,7 +110,7 @@ async def close_location(
 ) -> tuple[list[Closure], Outcome]:
     """Close every resource of a place still in use for a while, with one reason ("Juleferie"): what that covers is
     cancelled with the reason, or kept, as staff choose once for them all; in one transaction."""
-    check_staff(actor)
+    check_may(actor, Duty.CLOSE, location_id)
     closure = catalogue.closure_of(start, end, reason)
     async with db.write() as s:
         await catalogue_store.get_location(s, location_id)
@@ -113,7 +118,15 @@ async def close_location(
         for resource in resources:
             catalogue.check_closure(resource, closure)
         outcome = await _settle(s, actor, _inside_any(resources, closure.interval, rows), decision, reason, may_wait_on=False, now=now)
-        return [await catalogue.save_closure(s, resource, closure, now=now) for resource in resources], outcome
+        saved = [await catalogue.save_closure(s, resource, closure, now=now) for resource in resources]
+        after = {
+            "start": as_utc(closure.start),
+            "end": as_utc(closure.end),
+            "resources": [r.id for r in resources],
+            "closures": [c.id for c in saved],
+        }
+        _record(s, Action.LOCATION_CLOSED, actor, location_id, location_id, reason, outcome, after=after, now=now)
+        return saved, outcome
 
 
 def _in_use_at(location_id: int) -> Select:
@@ -151,9 +164,8 @@ async def _place_locked(
 
 async def preview_retirement(db: Db, actor: Actor, resource_id: int, *, now: datetime) -> list[Covered]:
     """Every active booking still to come (or loan still out) of the resource."""
-    check_staff(actor)
     async with db.read() as s:
-        await catalogue_store.get_resource(s, resource_id)
+        check_may(actor, Duty.CLOSE, (await catalogue_store.get_resource(s, resource_id)).location_id)
         return await _shown(s, list((await s.execute(_still_on(resource_id, now=now))).scalars()))
 
 
@@ -161,11 +173,13 @@ async def retire_resource(
     db: Db, actor: Actor, resource_id: int, decision: Decision, reason: str, *, now: datetime
 ) -> tuple[ResourceDetail, Outcome]:
     """Retire a resource: its bookings still to come are cancelled with a reason, or kept, as staff choose."""
-    check_staff(actor)
     async with db.write() as s:
         resource, rows = await _locked(s, resource_id, _still_on(resource_id, now=now))
+        check_may(actor, Duty.CLOSE, resource.location_id)
         outcome = await _settle(s, actor, rows, decision, reason, may_wait_on=False, now=now)
+        before = {"retired_at": resource.retired_at}
         catalogue.retire(resource, now=now)
+        _record(s, Action.RESOURCE_RETIRED, actor, resource.id, resource.location_id, reason, outcome, before, {"retired_at": now}, now=now)
         return await catalogue.detail_of(s, resource), outcome
 
 
@@ -174,9 +188,9 @@ async def retire_resource(
 
 async def preview_stock(db: Db, actor: Actor, resource_id: int, stock: int, *, now: datetime) -> list[Covered]:
     """The loans out or booked ahead that a stock of this many units could no longer hold."""
-    check_staff(actor)
     async with db.read() as s:
         resource = await catalogue_store.get_resource(s, resource_id)
+        check_may(actor, Duty.CLOSE, resource.location_id)
         rows = list((await s.execute(_still_on(resource_id, now=now))).scalars())
         return await _shown(s, _over_stock(resource, stock, rows))
 
@@ -185,18 +199,36 @@ async def update_resource(
     db: Db, actor: Actor, resource_id: int, changes: Mapping[str, Any], decision: Decision, reason: str, *, now: datetime
 ) -> tuple[ResourceDetail, Outcome]:
     """Change a resource's details or rules; a lower stock cancels (with a reason) or keeps, as staff choose, the loans
-    it no longer holds."""
-    check_staff(actor)
-    catalogue.check_changeable(changes)
+    it no longer holds. Editing is `Duty.CATALOGUE` at the resource's place; setting the stock also `Duty.CLOSE`, as it
+    may cancel loans."""
     sets_stock = changes.get("stock") is not None
     async with db.write() as s:
         resource, rows = await _locked(s, resource_id, _still_on(resource_id, now=now) if sets_stock else None)
+        for duty in (Duty.CATALOGUE, Duty.CLOSE) if sets_stock else (Duty.CATALOGUE,):
+            check_may(actor, duty, resource.location_id)
+        if changes.get("location_id") is not None:  # moving it elsewhere: staff of both places
+            check_may(actor, Duty.CATALOGUE, changes["location_id"])
+        catalogue.check_changeable(changes)
         if sets_stock and resource.kind == ResourceKind.EQUIPMENT.value:
             closure_rules.check_stock_holds_what_is_out([_held(b) for b in rows], changes["stock"])
-        await catalogue.change_resource(s, resource, changes, now=now)
+        before = {"stock": resource.stock}
+        await catalogue.change_resource(s, resource, changes, now=now, actor_id=actor.person_id, reason=reason)
         over = _over_stock(resource, resource.stock or 0, rows) if sets_stock else []
         # Those over may wait in line again: units that come back fit the same wish.
         outcome = await _settle(s, actor, over, decision, reason, may_wait_on=True, now=now)
+        if sets_stock and before["stock"] != resource.stock:
+            _record(
+                s,
+                Action.STOCK_CHANGED,
+                actor,
+                resource.id,
+                resource.location_id,
+                reason,
+                outcome,
+                before,
+                {"stock": resource.stock},
+                now=now,
+            )
         return await catalogue.detail_of(s, resource), outcome
 
 
@@ -243,7 +275,9 @@ async def _locked(s: AsyncSession, resource_id: int, query: Select | None) -> tu
 async def _shown(s: AsyncSession, rows: list[Booking]) -> list[Covered]:
     """The covered bookings in time order, each with the kind of booker it has (an association, staff, a resident)."""
     person_ids = {b.person_id for b in rows if b.association_id is None}
-    staff = set((await s.execute(select(Person.id).where(Person.id.in_(person_ids), Person.is_staff))).scalars()) if person_ids else set()
+    staff = (
+        set((await s.execute(select(StaffGrant.person_id).where(StaffGrant.person_id.in_(person_ids)))).scalars()) if person_ids else set()
+    )
 
     def booker(b: Booking) -> BookerKind:
         if b.association_id is not None:
@@ -292,3 +326,15 @@ async def _withdraw(s: AsyncSession, booking: Booking, actor: Actor, reason: str
     s.add(entry)
     if entry.season_id is not None:  # the season's application hears its offer ended, as when one runs out
         await offers.season_lines().answered(s, entry, OfferOutcome.EXPIRED, booking_id=booking.id, now=now)
+
+
+def _record(
+    s: AsyncSession, action: Action, actor: Actor, object_id: int | None, location_id: int, reason: str, outcome: Outcome,
+    before: dict | None = None, after: dict | None = None, *, now: datetime,
+) -> None:  # fmt: skip
+    """The change in the audit trail, with what became of the bookings it covered (by id; their bookers are told)."""
+    settled = {"covered": outcome.choice, "cancelled": outcome.cancelled, "withdrawn": outcome.withdrawn, "kept": outcome.kept}
+    audit.record(
+        s, action, actor_id=actor.person_id, at=now, object_id=object_id, location_id=location_id, reason=reason.strip(),
+        before=before, after={**(after or {}), **settled},
+    )  # fmt: skip

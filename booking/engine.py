@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,10 +16,10 @@ from booking.rules import Booker, BookingRequest, BookingStatus, ResourceRetired
 from booking.store import Booking
 from infra import outbox
 from infra.database import Db
-from infra.errors import Forbidden
+from infra.errors import Forbidden, NotFound
 from infra.rows import is_postgresql
 from infra.time import Interval, local_week_of
-from people.actor import Actor, check_member, may_see
+from people.actor import Actor, Duty, check_may, check_member, check_staff, may_see
 from resources import store as catalogue
 from resources.rules import EXCLUSIVE_KINDS, BookerKind, Policy, ResourceKind
 from resources.store import Resource
@@ -41,11 +42,12 @@ class NewBooking:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def booker_for(actor: Actor, association_id: int | None) -> Booker:
-    """Staff book as staff; a member books for their association; anyone else as a resident."""
+def booker_for(actor: Actor, association_id: int | None, location_id: int | None) -> Booker:
+    """Staff who decide at the resource's place book as staff (no approval, the staff's rules); a member books for
+    their association; anyone else, staff of other places and roles that only read among them, as a resident."""
     if association_id is not None:
         check_member(actor, association_id)
-    if actor.is_staff:
+    if books_as_staff(actor, location_id):
         kind = BookerKind.STAFF
     else:
         kind = BookerKind.ASSOCIATION if association_id is not None else BookerKind.RESIDENT
@@ -227,15 +229,51 @@ async def as_locked(s: AsyncSession, resource: Resource, policy: Policy) -> tupl
     return fresh, await catalogue.policy_of(s, fresh)
 
 
-def check_may_see(actor: Actor, booking: Booking) -> None:
-    if not may_see(actor, booking.person_id, booking.association_id):
+def books_as_staff(actor: Actor, location_id: int | None) -> bool:
+    """Booking as staff skips approval, so it is for those who decide requests at that place."""
+    return actor.may(Duty.DECIDE, location_id)
+
+
+async def location_of(s: AsyncSession, resource_id: int) -> int:
+    """The location a resource (and so each of its bookings) belongs to: where staff checks look (404 if no such resource)."""
+    found = (await s.execute(select(Resource.location_id).where(Resource.id == resource_id))).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"No resource {resource_id}", resource_id=resource_id)
+    return found
+
+
+def check_may_see(actor: Actor, booking: Booking, location_id: int | None = None) -> None:
+    """The booker, their association's members, and staff who read at the booking's place (None: read everywhere)."""
+    if not may_see(actor, booking.person_id, booking.association_id, location_id):
         raise Forbidden("This booking is not yours", booking_id=booking.id)
 
 
-def check_may_act_on(actor: Actor, booking: Booking) -> None:
-    """The booker, an admin of the booking's association, or staff may change or cancel it."""
-    if actor.is_staff or booking.person_id == actor.person_id:
+def acts_for_someone_else(actor: Actor, booking: Booking) -> bool:
+    """Someone other than the booker acts on it (staff, or the association's admin): the audit trail records it."""
+    return booking.person_id != actor.person_id
+
+
+def check_may_act_on(actor: Actor, booking: Booking, location_id: int | None = None) -> None:
+    """The booker, an admin of the booking's association, or staff who decide at its place may change or cancel it;
+    staff of another place are told so (`not_at_this_location`)."""
+    if booking.person_id == actor.person_id:
         return
     if booking.association_id is not None and actor.is_admin_of(booking.association_id):
         return
+    if actor.is_staff:  # deliberate: staff hear which of their roles falls short; anyone else that it is not theirs
+        check_may(actor, Duty.DECIDE, location_id)
+        return
     raise Forbidden("Only the booker, the association's admins or staff may change this booking", booking_id=booking.id)
+
+
+def places_listed(actor: Actor, duty: Duty, *, location_id: int | None = None, all_places: bool = False) -> frozenset[int] | None:
+    """The places a staff list shows (None: all): one asked for, where the actor reads; all they read; or by default
+    their own places for the list's duty (those who only read see what they read)."""
+    check_staff(actor)  # deliberate: any role may open a staff list; what it shows is bounded below
+    if location_id is not None:
+        check_may(actor, Duty.READ, location_id)
+        return frozenset({location_id})
+    own = actor.places(duty)
+    if all_places or own == frozenset():
+        return actor.places(Duty.READ)
+    return own

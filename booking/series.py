@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking import rules, store, time_rules
 from booking.engine import (
     NewBooking,
+    acts_for_someone_else,
     booker_for,
     check_free,
     check_may_act_on,
@@ -22,10 +23,12 @@ from booking.lifecycle import mark_cancelled
 from booking.rules import BookingStatus, ReasonRequired
 from booking.store import Booking, BookingSeries
 from booking.waitlists import offers
-from infra import outbox
+from infra import audit, outbox
+from infra.audit import Action
 from infra.database import Db
 from infra.errors import DomainError, ErrorCode, Forbidden, NotFound
-from people.actor import Actor, may_see
+from infra.time import as_utc
+from people.actor import Actor, Duty, may_see
 from resources import store as catalogue
 from resources.rules import Policy
 from resources.store import Resource
@@ -85,9 +88,9 @@ async def create_series(db: Db, actor: Actor, first: NewBooking, *, every_weeks:
     # A series that starts in the past is refused as a whole: its later dates are not what was asked for.
     rules.check_not_in_the_past(first.start, now=now)
     occurrences = time_rules.weekly_occurrences(first.start, first.end, every_weeks=every_weeks, until=until)
-    booker = booker_for(actor, first.association_id)
     async with db.write() as s:
         resource = await store.locked_resource(s, first.resource_id)
+        booker = booker_for(actor, first.association_id, resource.location_id)
         policy = await catalogue.policy_of(s, resource)
         series = BookingSeries(
             resource_id=resource.id,
@@ -139,28 +142,35 @@ async def cancel_series(db: Db, actor: Actor, series_id: int, reason: str, *, af
         series = await s.get(BookingSeries, series_id)
         if series is None:
             raise NotFound(f"No series {series_id}", series_id=series_id)
-        if actor.is_staff and series.person_id != actor.person_id and not reason.strip():
+        resource = await store.locked_resource(s, series.resource_id)
+        check_may_act_on(actor, series, resource.location_id)  # as for each occurrence: its booker, the admins, staff there
+        decides_here = actor.may(Duty.DECIDE, resource.location_id)
+        if decides_here and acts_for_someone_else(actor, series) and not reason.strip():
             raise ReasonRequired("Staff cancelling someone's series must say why", field="reason")
-        policy = await catalogue.policy_of(s, await store.locked_resource(s, series.resource_id))
+        policy = await catalogue.policy_of(s, resource)
         query = select(Booking).where(Booking.series_id == series_id, Booking.start >= cutoff).order_by(Booking.start)
         cancelled = []
         for booking in (await s.execute(query)).scalars():
-            check_may_act_on(actor, booking)
-            if still_cancellable(booking, policy, actor, now=now):
+            if still_cancellable(booking, policy, decides_here, now=now):
                 mark_cancelled(s, booking, actor, reason, now=now)
                 cancelled.append(booking)
+        if cancelled and acts_for_someone_else(actor, series):
+            audit.record(
+                s, Action.SERIES_CANCELLED, actor_id=actor.person_id, at=now, object_id=series.id, location_id=resource.location_id,
+                subject_id=series.person_id, reason=reason.strip(), after={"cancelled": [b.id for b in cancelled], "from": as_utc(cutoff)},
+            )  # fmt: skip
     if cancelled:  # after the commit, in its own transaction: the freed evenings go to whoever waits
         await offers.offer_freed_capacity(db, series.resource_id, now=now)
     return cancelled
 
 
-def still_cancellable(booking: Booking, policy: Policy, actor: Actor, *, now: datetime) -> bool:
-    """An occurrence the actor may still cancel: not begun, requested or confirmed, and (for all but staff) before
-    the cancellation deadline."""
+def still_cancellable(booking: Booking, policy: Policy, decides_here: bool, *, now: datetime) -> bool:
+    """An occurrence the actor may still cancel: not begun, requested or confirmed, and (for all but staff who decide
+    at its place) before the cancellation deadline."""
     if booking.start < now or BookingStatus(booking.status) not in rules.CANCELLABLE:
         return False
     try:
-        rules.check_cancellable(BookingStatus(booking.status), booking.start, policy, actor.is_staff, now=now)
+        rules.check_cancellable(BookingStatus(booking.status), booking.start, policy, decides_here, now=now)
     except rules.CancellationTooLate:
         return False
     return True
@@ -176,6 +186,7 @@ class SeriesView:
     refused: list[Refusal]
     may_act: bool
     rest: list[Booking]
+    needs_reason: bool = False  # staff cancelling someone else's series say why
 
 
 async def show_series(db: Db, actor: Actor, series_id: int, *, now: datetime) -> SeriesView:
@@ -183,18 +194,21 @@ async def show_series(db: Db, actor: Actor, series_id: int, *, now: datetime) ->
     booking is, so a guessed number tells nothing."""
     async with db.read() as s:
         series = await s.get(BookingSeries, series_id)
-        if series is None or not may_see(actor, series.person_id, series.association_id):
+        resource = await catalogue.get_resource(s, series.resource_id) if series is not None else None
+        if series is None or not may_see(actor, series.person_id, series.association_id, resource.location_id):
             raise NotFound(f"No series {series_id}", series_id=series_id)
         query = select(Booking).where(Booking.series_id == series_id).order_by(Booking.start, Booking.id)
         rows = list((await s.execute(query)).scalars())
-        policy = await catalogue.policy_of(s, await catalogue.get_resource(s, series.resource_id))
+        policy = await catalogue.policy_of(s, resource)
     try:
-        check_may_act_on(actor, series)  # the booker, the association's admins, staff: as for each occurrence
+        check_may_act_on(actor, series, resource.location_id)  # the booker, the association's admins, staff: as for each occurrence
         may_act = True
     except Forbidden:
         may_act = False
-    rest = [b for b in rows if may_act and still_cancellable(b, policy, actor, now=now)]
-    return SeriesView(series, rows, [Refusal.from_json(r) for r in series.refused or []], may_act, rest)
+    decides_here = actor.may(Duty.DECIDE, resource.location_id)
+    rest = [b for b in rows if may_act and still_cancellable(b, policy, decides_here, now=now)]
+    refused = [Refusal.from_json(r) for r in series.refused or []]
+    return SeriesView(series, rows, refused, may_act, rest, needs_reason=decides_here and acts_for_someone_else(actor, series))
 
 
 async def hold_weekly_in(

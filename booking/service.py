@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,12 +18,15 @@ from booking.engine import (
     check_policy,
     insert_if_free,
     is_overlap_violation,
+    location_of,
+    places_listed,
     resource_with_policy,
 )
 from booking.rules import IdempotencyKeyReused
 from booking.store import Booking, IdempotencyRecord
 from infra.database import Db
-from people.actor import Actor, check_member, check_staff
+from people.actor import Actor, Duty, check_may, check_member, check_staff
+from resources.store import Resource
 
 
 async def replay(s: AsyncSession, actor: Actor, key: str, fingerprint: str) -> Booking | None:
@@ -50,7 +53,7 @@ async def create_booking(
             if earlier := await replay(s, actor, idempotency_key, fingerprint):
                 return earlier, True
     resource, policy = await resource_with_policy(db, req.resource_id)
-    booker = booker_for(actor, req.association_id)
+    booker = booker_for(actor, req.association_id, resource.location_id)
     check_policy(resource, policy, booker, req, now=now)
 
     async def check_and_insert(s: AsyncSession) -> tuple[Booking, bool]:
@@ -90,20 +93,24 @@ async def create_booking(
 async def get_booking(db: Db, actor: Actor, booking_id: int) -> Booking:
     async with db.read() as s:
         booking = await store.get_booking(s, booking_id)
-    check_may_see(actor, booking)
+        # Only staff need the place: anyone else sees a booking as its booker or a member of its association.
+        location_id = await location_of(s, booking.resource_id) if actor.is_staff else None
+    check_may_see(actor, booking, location_id)
     return booking
 
 
 async def list_bookings(
     db: Db, actor: Actor, *, association_id: int | None = None, resource_id: int | None = None, status: str | None = None
 ) -> list[Booking]:
-    """Mine by default; an association's for its members; any resource's or status for staff."""
+    """Mine by default; an association's for its members; a resource's for staff who read at its place; by status,
+    for staff, those at the places they read."""
     query = select(Booking).order_by(Booking.start, Booking.id)
     if association_id is not None:
         check_member(actor, association_id)
         query = query.where(Booking.association_id == association_id)
     elif resource_id is not None or status is not None:
-        check_staff(actor)
+        check_staff(actor)  # deliberate: which places they read is asked below
+        query = at_places(query, actor.places(Duty.READ))
     else:
         query = query.where(Booking.person_id == actor.person_id)
     if resource_id is not None:
@@ -111,4 +118,21 @@ async def list_bookings(
     if status is not None:
         query = query.where(Booking.status == status)
     async with db.read() as s:
+        if resource_id is not None and association_id is None:
+            check_may(actor, Duty.READ, await location_of(s, resource_id))
         return list((await s.execute(query)).scalars())
+
+
+async def awaiting_approval(db: Db, actor: Actor, *, location_id: int | None = None, all_places: bool = False) -> list[Booking]:
+    """Requests awaiting a decision, soonest first: by default at the places the actor decides (see `places_listed`)."""
+    places = places_listed(actor, Duty.DECIDE, location_id=location_id, all_places=all_places)
+    query = select(Booking).where(Booking.status == rules.BookingStatus.REQUESTED.value).order_by(Booking.start, Booking.id)
+    async with db.read() as s:
+        return list((await s.execute(at_places(query, places))).scalars())
+
+
+def at_places(query: Select, places: frozenset[int] | None) -> Select:
+    """Bookings of resources at these places only (None: everywhere)."""
+    if places is None:
+        return query
+    return query.where(Booking.resource_id.in_(select(Resource.id).where(Resource.location_id.in_(places))))

@@ -8,7 +8,7 @@ from datetime import date
 from booking.service import list_bookings
 from booking.usage_rules import ItemUse, Week, item_use, mondays_from, summed, taken_by, weekly_use
 from infra.database import Db
-from people.actor import Actor
+from people.actor import Actor, Duty
 from resources import rules as resource_rules
 from resources import service as catalogue
 from resources.rules import ResourceKind
@@ -36,10 +36,13 @@ async def location_use(db: Db, actor: Actor, location_id: int, first: date, coun
 
 
 async def loans_per_item(db: Db, actor: Actor, first: date, count: int) -> list[tuple[Resource, ItemUse]]:
-    """Each equipment item's loans and unit-hours lent, week by week, and the share of its stock lent."""
+    """Each equipment item's loans and unit-hours lent, week by week, and the share of its stock lent: the items at the
+    places the actor reads."""
     mondays = mondays_from(first, count)
     found = []
     for item in await catalogue.list_resources(db, kind="equipment"):
+        if not actor.may(Duty.READ, item.location_id):
+            continue
         rows = await list_bookings(db, actor, resource_id=item.id)
         found.append((item, item_use(item.stock or 0, taken_by(rows), mondays)))
     return found

@@ -20,6 +20,8 @@ from infra.database import Db
 from infra.http_policy import RequestGuard, add_security_headers
 from infra.settings import Settings
 from notifications import api as notifications_api
+from oversight import api as oversight_api
+from oversight import audit_api
 from people import api as people_api
 from resources import api as resources_api
 from web import site as web_site
@@ -65,7 +67,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     def provide_settings(state: State) -> Settings:
         return state.settings
 
-    api = [healthz, *people_api.ROUTES, *resources_api.ROUTES, *booking_api.ROUTES, *notifications_api.ROUTES]
+    api = [
+        healthz,
+        *people_api.ROUTES,
+        *resources_api.ROUTES,
+        *booking_api.ROUTES,
+        *notifications_api.ROUTES,
+        *oversight_api.ROUTES,
+        *audit_api.ROUTES,
+    ]
     document_problems(api)
     return Litestar(
         route_handlers=[*api, web_site.ROUTER, web_site.STATIC],

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import config.tables  # noqa: F401  (every table, so keys between packages resolve whatever a command touches)
 from config import migrate
 from infra.database import Db
 from infra.errors import DomainError
@@ -120,7 +121,23 @@ async def add_user(settings: Settings, email: str, name: str, staff: bool) -> st
         person = await people.add_person(db, email, name=name, staff=staff, now=now())
     finally:
         await db.dispose()
-    return f"person {person.id} {person.email}{' (staff)' if person.is_staff else ''}"
+    return f"person {person.id} {person.email}{' (operator)' if staff else ''}"
+
+
+async def staff_role(settings: Settings, action: str, email: str, role: str, location: str | None) -> str:
+    """`staff grant` / `staff revoke` from the console, which acts as an operator (the audit trail says "console")."""
+    from oversight import staff
+
+    db = Db(settings.database_url)
+    where = f" at {location}" if location else ""
+    try:
+        if action == "grant":
+            granted = await staff.grant(db, None, email, role, location, now=now())
+            return f"{email} is {role}{where}" + ("" if granted else " (already)")
+        await staff.revoke(db, None, email, role, location, now=now())
+        return f"{email} is no longer {role}{where}"
+    finally:
+        await db.dispose()
 
 
 async def sign_in_link(settings: Settings, email: str) -> str:
@@ -173,12 +190,18 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--apply", action="store_true", help="make the changes (by default nothing is changed)")
     users = sub.add_parser("users", help="people").add_subparsers(dest="action", required=True)
-    add = users.add_parser("add", help="add a person (or update their name and staff flag)")
+    add = users.add_parser("add", help="add a person (or update their name); --staff makes them an operator")
     add.add_argument("email")
     add.add_argument("--name", default="")
     add.add_argument("--staff", action="store_true")
     link = users.add_parser("link", help="mint a one-time sign-in link (24 h) for a person")
     link.add_argument("email")
+    staff = sub.add_parser("staff", help="staff roles per location").add_subparsers(dest="action", required=True)
+    for verb, words in (("grant", "give a person a staff role"), ("revoke", "take a staff role back")):
+        g = staff.add_parser(verb, help=f"{words}: operator, location_staff (--location needed), season_manager, reporting")
+        g.add_argument("email")
+        g.add_argument("role")
+        g.add_argument("--location", default=None, help="the location's key (location_staff; optional for season_manager, reporting)")
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="action", required=True)
     create = tokens.add_parser("create", help="issue a bearer token for a person")
     create.add_argument("email")
@@ -207,6 +230,8 @@ def dispatch(args: argparse.Namespace, settings: Settings) -> str | None:
             return asyncio.run(import_catalogue(settings, args.file, apply=args.apply))
         case ("users", "add"):
             return asyncio.run(add_user(settings, args.email, args.name, args.staff))
+        case ("staff", "grant" | "revoke"):
+            return asyncio.run(staff_role(settings, args.action, args.email, args.role, args.location))
         case ("users", "link"):
             return asyncio.run(sign_in_link(settings, args.email))
         case ("tokens", "create"):

@@ -27,9 +27,10 @@ from booking.seasons import room_answers
 from booking.waitlists import offers
 from infra.database import Db
 from infra.mail_transport import KEEP_OPEN, transport_for
-from infra.settings import Settings
+from infra.settings import TIMEZONE, Settings
 from notifications import digest, service
 from notifications.mail import Site
+from oversight import retention
 from people import service as people
 
 log = logging.getLogger("allmenning.scheduler")
@@ -48,6 +49,10 @@ SWEEPS: dict[str, Sweep] = {
     "room_slots": room_answers.lapse_unconfirmed,  # room-season slots not confirmed in time pass to the next in line
     "staff_digest": digest.record_staff_digests,  # from 07:00 Oslo, once a day per staff member while requests wait
 }
+
+# Once a day, once across all processes (a claimed tick like the sweeps'), at night in Oslo: the retention run.
+DAILY: dict[str, Callable[..., Awaitable[object]]] = {"retention": retention.run_retention}
+DAILY_AT = {"hour": 3, "minute": 30}
 
 
 def process_name() -> str:
@@ -94,6 +99,11 @@ class Scheduler:
                 max_instances=1,
                 misfire_grace_time=60,
             )
+        for job in DAILY:
+            self.triggers.add_job(
+                self.sweep, CronTrigger(**DAILY_AT, timezone=TIMEZONE), args=[job], id=job, coalesce=True, max_instances=1,
+                misfire_grace_time=3600,
+            )  # fmt: skip
         self.triggers.start()
         self.db.after_notifying_commit.append(self.wake)
         self.wake()  # whatever was committed while no server ran leaves now
@@ -204,7 +214,10 @@ class Scheduler:
             now = self.clock()
             if not await service.claim_tick(self.db, job, now=now, owner=self.owner):
                 return False
-            await SWEEPS[job](self.db, now=now)
+            if job in DAILY:
+                await DAILY[job](self.db, self.settings, now=now)
+            else:
+                await SWEEPS[job](self.db, now=now)
             return True
         except Exception:
             log.exception("periodic job %s failed", job)

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 # The tables remembered values are read from: people and their roles, and the catalogue.
-WATCHED_TABLES = frozenset({"person", "credential", "membership", "association", "resource", "closure", "location", "kit", "kit_item"})
+WATCHED_TABLES = frozenset(
+    {"person", "credential", "membership", "association", "resource", "closure", "location", "kit", "kit_item", "staff_grant"}
+)
 WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
 TOUCHED = "allmenning_memo_touched"
 CHANNEL = "allmenning_memo"  # PostgreSQL: a commit that wrote a watched table tells every process to forget

@@ -12,7 +12,8 @@ from booking.store import Booking
 from infra import outbox
 from infra.database import Db
 from infra.time import OSLO
-from people.store import Association, Person
+from people.roles import Duty, places_for
+from people.store import Association, Person, StaffGrant, grants_of
 from resources.store import Resource
 
 KIND = "staff_digest"
@@ -33,8 +34,9 @@ def digest_key(person_id: int, day: date) -> str:
 
 
 async def record_staff_digests(db: Db, *, now: datetime) -> int:
-    """From 07:00, once per Oslo day, a digest for each staff member while requests await approval (none when none
-    do); a staff member added later that day gets theirs at the next sweep. Returns how many were recorded."""
+    """From 07:00, once per Oslo day, a digest for each staff member who decides requests, of those awaiting approval at
+    their places (none when none do there: reporting and season managers decide none); a staff member added later that
+    day gets theirs at the next sweep. Returns how many were recorded."""
     day = digest_day(now)
     if day is None:
         return 0
@@ -43,17 +45,22 @@ async def record_staff_digests(db: Db, *, now: datetime) -> int:
         if not waiting:
             return 0
         added = 0
-        for person_id in (await s.execute(select(Person.id).where(Person.is_staff).order_by(Person.id))).scalars():
-            details = {"path": PATH, "waiting": len(waiting), "requests": waiting[:LISTED]}
+        staff = await grants_of(s, set((await s.execute(select(StaffGrant.person_id).distinct())).scalars()))
+        for person_id in sorted(staff):
+            places = places_for(staff[person_id], Duty.DECIDE)
+            theirs = [request for location_id, request in waiting if places is None or location_id in places]
+            if not theirs:
+                continue
+            details = {"path": PATH, "waiting": len(theirs), "requests": theirs[:LISTED]}
             added += await outbox.record_once(s, KIND, digest_key(person_id, day), person_id=person_id, booking_id=None, at=now, **details)
     return added
 
 
-async def requests_waiting(s: AsyncSession) -> list[dict]:
-    """Every request awaiting approval, soonest first, as the digest tells it then: what, when, for whom, how many
-    people, and who asked (a payload: the mail says it as of the sweep, like every outbox row)."""
+async def requests_waiting(s: AsyncSession) -> list[tuple[int, dict]]:
+    """Every request awaiting approval, soonest first, with its location, as the digest tells it then: what, when, for
+    whom, how many people, and who asked (a payload: the mail says it as of the sweep, like every outbox row)."""
     query = (
-        select(Booking, Resource.name, Association.name, Person.name, Person.email)
+        select(Booking, Resource.location_id, Resource.name, Association.name, Person.name, Person.email)
         .join(Resource, Resource.id == Booking.resource_id)
         .join(Person, Person.id == Booking.person_id)
         .outerjoin(Association, Association.id == Booking.association_id)
@@ -61,15 +68,18 @@ async def requests_waiting(s: AsyncSession) -> list[dict]:
         .order_by(Booking.start, Booking.id)
     )
     return [
-        {
-            "id": b.id,
-            "resource": resource,
-            "start": b.start.isoformat(),
-            "end": b.end.isoformat(),
-            "association": association or "",
-            "asker": name or email,
-            "attendees": b.attendees,
-            "quantity": b.quantity,
-        }
-        for b, resource, association, name, email in (await s.execute(query)).all()
+        (
+            location_id,
+            {
+                "id": b.id,
+                "resource": resource,
+                "start": b.start.isoformat(),
+                "end": b.end.isoformat(),
+                "association": association or "",
+                "asker": name or email,
+                "attendees": b.attendees,
+                "quantity": b.quantity,
+            },
+        )
+        for b, location_id, resource, association, name, email in (await s.execute(query)).all()
     ]

@@ -14,7 +14,7 @@ from infra.rows import is_postgresql, locked
 from notifications.recurrence import Series
 from notifications.rules import BookingFacts, Place
 from notifications.store import CalendarFeed
-from people.store import Association, Membership, Person, hash_token
+from people.store import Association, Membership, Person, StaffGrant, hash_token
 from resources.store import Closure, Location, Resource
 
 _BOOKING_COLUMNS = (
@@ -205,7 +205,7 @@ FEED_VERSION = (
         CalendarFeed.association_id,
         Person.name,
         Person.language,
-        Person.is_staff,
+        exists().where(StaffGrant.person_id == CalendarFeed.person_id).label("is_staff"),
         Association.name.label("association_name"),
         exists()
         .where(Membership.association_id == CalendarFeed.association_id, Membership.person_id == CalendarFeed.person_id)

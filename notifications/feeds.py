@@ -14,6 +14,8 @@ from infra.errors import ErrorCode, NotFound
 from infra.settings import Settings
 from notifications import calendar, facts, feed_text, rules
 from notifications.mail import Site
+from people import store as people_store
+from people.roles import StaffRole
 from resources.rules import EXCLUSIVE_KINDS, ResourceKind
 from resources.store import Closure, Resource
 
@@ -77,7 +79,7 @@ async def private_feed(db: Db, settings: Settings, token: str, *, now: datetime,
         if holder.association_id is None:
             name, kind, owner_id = rules.FEED_WORDS[rules.language_of(holder.language)]["mine"], "person", holder.person_id
         else:
-            if holder.association_name is None or not (holder.is_staff or holder.is_member):
+            if holder.association_name is None or not (holder.is_member or (holder.is_staff and await _is_operator(s, holder.person_id))):
                 raise FeedNotFound()  # a member who left takes no feed of the association along
             name, kind, owner_id = f"Allmenning: {holder.association_name}", "association", holder.association_id
         stamp = await bookings_version(s, kind, owner_id, holder.latest_change, holder.first_shown_end, since=since, now=now)
@@ -88,6 +90,12 @@ async def private_feed(db: Db, settings: Settings, token: str, *, now: datetime,
         rows, places = await facts.feed_rows(s, **{f"{kind}_id": owner_id}, since=since)
     body = feed_text.booking_feed(name, rows, places, base_url=site.base_url, host=site.host, refresh=rules.FEED_REFRESH)
     return Feed(etag, body)
+
+
+async def _is_operator(s: AsyncSession, person_id: int) -> bool:
+    """Staff take an association's feed along as its members or as operators (who act for any association); a role
+    at some places reads bookings there, not a feed of everything an association books."""
+    return any(g.role is StaffRole.OPERATOR for g in (await people_store.grants_of(s, {person_id})).get(person_id, ()))
 
 
 async def resource_feed(db: Db, settings: Settings, resource_id: int, language: str, *, now: datetime, known: str | None = None) -> Feed:

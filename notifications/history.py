@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from booking import store as bookings
-from booking.engine import check_may_see
+from booking.engine import check_may_see, location_of
 from infra.database import Db
 from infra.outbox import Notification
 from people.actor import Actor
@@ -119,7 +119,7 @@ async def booking_history(db: Db, actor: Actor, booking_id: int) -> list[Step]:
     query = select(Notification).where(Notification.booking_id == booking_id).order_by(Notification.created_at, Notification.id)
     async with db.read() as s:
         booking = await bookings.get_booking(s, booking_id)
-        check_may_see(actor, booking)
+        check_may_see(actor, booking, await location_of(s, booking.resource_id))  # staff read it where they read
         rows = list((await s.execute(query)).scalars())
     steps = steps_of(rows)
     if not any(step.what in BEGINNINGS for step in steps):

@@ -24,7 +24,7 @@ from notifications.calendar import Party
 from notifications.mail import Letter, Site
 from notifications.recurrence import Series
 from notifications.rules import BookingFacts
-from people.actor import Actor, check_member, check_staff
+from people.actor import Actor, Duty, check_may, check_member
 from people.rules import AssociationNotFound
 from people.store import Association, Person
 
@@ -373,8 +373,9 @@ class NotificationNotFound(NotFound):
 
 
 async def failed_notifications(db: Db, actor: Actor, *, limit: int = 200) -> list[tuple[Notification, Person | None]]:
-    """Mails that failed for good, newest first, with whom they were for: staff follow them up."""
-    check_staff(actor)
+    """Mails that failed for good, newest first, with whom they were for: staff who read everywhere follow them up
+    (the mails are anyone's, of no one place)."""
+    check_may(actor, Duty.READ)
     async with db.read() as s:
         rows = await store.failed(s, limit=limit)
         people = await facts.people_by_id(s, {n.person_id for n in rows})
@@ -382,7 +383,7 @@ async def failed_notifications(db: Db, actor: Actor, *, limit: int = 200) -> lis
 
 
 async def retry_notification(db: Db, actor: Actor, notification_id: int, *, now: datetime) -> None:
-    check_staff(actor)
+    check_may(actor, Duty.PEOPLE)  # sending someone's mail again acts on a person's behalf: operators, who alone manage people
     async with db.write() as s:
         if not await store.retry(s, notification_id, now=now):
             raise NotificationNotFound(notification_id=notification_id)

@@ -13,7 +13,7 @@ from infra.errors import NotAuthenticated
 from infra.http import SESSION_COOKIE, SIGNED_OUT, bearer_or_cookie
 from infra.settings import TIMEZONE, Settings
 from people import associations, service
-from people.actor import Actor
+from people.actor import Actor, Duty
 from people.rules import Language, MemberRole
 from people.store import Association, Credential, Invitation, Membership, Person
 
@@ -111,7 +111,8 @@ def person_json(person: Person, actor: Actor) -> dict[str, Any]:
         "street": person.street,
         "postal_code": person.postal_code,
         "city": person.city,
-        "is_staff": person.is_staff,
+        "is_staff": actor.is_staff,
+        "staff_roles": [{"role": g.role.value, "location_id": g.location_id} for g in sorted(actor.grants, key=str)],
         "associations": [{"id": a, "role": r} for a, r in sorted(actor.roles.items())],
     }
 
@@ -170,7 +171,7 @@ def association_json(association: Association, actor: Actor) -> dict[str, Any]:
 
 def member_json(membership: Membership, person: Person, actor: Actor) -> dict[str, Any]:
     # Fellow members see names and roles; addresses only those who manage the membership list.
-    managing = actor.is_staff or actor.is_admin_of(membership.association_id)
+    managing = actor.may(Duty.PEOPLE) or actor.is_admin_of(membership.association_id)
     return {
         "person_id": person.id,
         "name": person.name,

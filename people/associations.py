@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from infra import outbox
+from infra import audit, outbox
+from infra.audit import Action
 from infra.database import Db
 from infra.errors import Conflict, ErrorCode, InvalidInput, NotFound
 from people import store
-from people.actor import Actor, check_admin, check_member, check_staff
+from people.actor import Actor, Duty, check_admin, check_may, check_member
 from people.rules import (
     INVITATION_LIFETIME,
     AssociationNotFound,
@@ -64,9 +65,11 @@ def check_role(value: str) -> str:
 
 
 async def add_association(
-    db: Db, name: str, orgnr: str, *, admin_email: str, now: datetime, contact_email: str = "", contact_phone: str = ""
-) -> Association:
-    """Register an association with its first admin, who must already be a person here."""
+    db: Db, name: str, orgnr: str, *, admin_email: str, now: datetime, contact_email: str = "", contact_phone: str = "",
+    actor_id: int | None = None,
+) -> Association:  # fmt: skip
+    """Register an association with its first admin, who must already be a person here (`actor_id`: the staff member
+    who did, None from the console)."""
     if not name.strip():
         raise InvalidName("An association needs a name", field="name")
     check_name(name)
@@ -87,23 +90,28 @@ async def add_association(
         except IntegrityError:  # registered concurrently, between our check and our insert
             raise OrgnrTaken(f"Organisation number {orgnr} is already registered", orgnr=orgnr) from None
         s.add(Membership(association_id=association.id, person_id=admin.id, role=MemberRole.ADMIN, created_at=now))
+        # The association's own name and number; its contact address and phone may be a person's, so they stay out.
+        after = {"name": association.name, "orgnr": orgnr, "admin_id": admin.id}
+        audit.record(s, Action.ASSOCIATION_CREATED, actor_id=actor_id, at=now, object_id=association.id, subject_id=admin.id, after=after)
     return association
 
 
 async def open_association(
     db: Db, actor: Actor, name: str, orgnr: str, *, admin_email: str, now: datetime, contact_email: str = "", contact_phone: str = ""
 ) -> Association:
-    """Staff register an association over HTTP."""
-    check_staff(actor)
+    """Staff who manage people (operators) register an association over HTTP."""
+    check_may(actor, Duty.PEOPLE)
     return await add_association(
-        db, name, orgnr, admin_email=admin_email, now=now, contact_email=contact_email, contact_phone=contact_phone
-    )
+        db, name, orgnr, admin_email=admin_email, now=now, contact_email=contact_email, contact_phone=contact_phone,
+        actor_id=actor.person_id,
+    )  # fmt: skip
 
 
 async def list_associations(db: Db, actor: Actor) -> list[Association]:
-    """Staff see every association; others see their own."""
+    """Staff who read anywhere see every association (their bookings are read by association name); others their own."""
+    every = actor.may(Duty.PEOPLE) or actor.places(Duty.READ) != frozenset()
     async with db.read() as s:
-        return await store.associations(s, of_person=None if actor.is_staff else actor.person_id)
+        return await store.associations(s, of_person=None if every else actor.person_id)
 
 
 async def get_association(db: Db, actor: Actor, association_id: int) -> Association:
@@ -120,9 +128,9 @@ async def list_members(db: Db, actor: Actor, association_id: int) -> list[tuple[
 
 
 async def add_member(db: Db, actor: Actor, association_id: int, email: str, role: str, *, now: datetime) -> tuple[Membership, Person]:
-    """Staff add someone already registered at once (the operator's way); admins invite instead."""
+    """Staff who manage people add someone already registered at once (the operator's way); admins invite instead."""
     role, email = check_role(role), normalise_email(email)
-    check_staff(actor)
+    check_may(actor, Duty.PEOPLE)
     async with db.write() as s:
         await _association(s, association_id, lock=True)
         person = await store.person_by_email(s, email)
@@ -133,7 +141,24 @@ async def add_member(db: Db, actor: Actor, association_id: int, email: str, role
         membership = Membership(association_id=association_id, person_id=person.id, role=role, created_at=now)
         s.add(membership)
         await s.flush()
+        _record(s, Action.MEMBERSHIP_GRANTED, actor, membership, reason="added by staff", after={"role": role}, now=now)
     return membership, person
+
+
+def _record(
+    s: AsyncSession, action: Action, actor: Actor, membership: Membership, *, reason: str, now: datetime,
+    before: dict | None = None, after: dict | None = None,
+) -> None:  # fmt: skip
+    """A membership's change in the audit trail: about its member, with the association by id."""
+    audit.record(
+        s, action, actor_id=actor.person_id, at=now, object_id=membership.id, subject_id=membership.person_id, reason=reason,
+        before=before, after={"association_id": membership.association_id, **(after or {})},
+    )  # fmt: skip
+
+
+def _by_whom(actor: Actor, association_id: int) -> str:
+    """Why someone else's membership changed: their association's admin, or staff who manage people."""
+    return "by an admin" if actor.is_admin_of(association_id) else "by staff"
 
 
 # ---------------------------------------------------------------- invitations
@@ -147,7 +172,11 @@ async def invite_member(db: Db, actor: Actor, association_id: int, email: str, r
     async with db.write() as s:
         association = await _association(s, association_id, lock=True)
         # The mail goes through the outbox, which needs a recipient: a new address becomes a resident, as at sign-in.
-        person, _ = await store.ensure_person(s, email, now=now)
+        person, created = await store.ensure_person(s, email, now=now)
+        if created:  # an address new here becomes a person, added by the admin who invited it
+            audit.record(
+                s, Action.PERSON_ADDED, actor_id=actor.person_id, at=now, object_id=person.id, subject_id=person.id, reason="invited"
+            )
         if await store.membership(s, association_id, person.id) is not None:
             # Admins see their members' addresses already, so saying so tells them nothing new.
             raise AlreadyMember(f"{email} is already a member", association_id=association_id)
@@ -223,6 +252,9 @@ async def accept_invitation(db: Db, actor: Actor, token: str, *, now: datetime) 
         s.add(membership)
         invitation.state, invitation.answered_at = InvitationState.ACCEPTED, now
         await s.flush()
+        # The invitee's acceptance makes the membership, so they are its actor; the admin's step is the invitation.
+        after = {"role": invitation.role, "invitation_id": invitation.id}
+        _record(s, Action.MEMBERSHIP_GRANTED, actor, membership, reason="invitation accepted", after=after, now=now)
     return membership
 
 
@@ -247,7 +279,19 @@ async def change_role(db: Db, actor: Actor, association_id: int, person_id: int,
         membership = await _membership(s, association_id, person_id)
         if membership.role == MemberRole.ADMIN and role != MemberRole.ADMIN:
             await _check_keeps_an_admin(s, association_id)
+        before = {"role": membership.role}
         membership.role = role
+        if before["role"] != role:
+            _record(
+                s,
+                Action.MEMBERSHIP_CHANGED,
+                actor,
+                membership,
+                reason=_by_whom(actor, association_id),
+                before=before,
+                after={"role": role},
+                now=now,
+            )
         person = await s.get(Person, person_id)
     assert person is not None
     return membership, person
@@ -262,6 +306,8 @@ async def remove_member(db: Db, actor: Actor, association_id: int, person_id: in
         if membership.role == MemberRole.ADMIN:
             await _check_keeps_an_admin(s, association_id)
         await s.delete(membership)
+        reason = "left" if person_id == actor.person_id else _by_whom(actor, association_id)
+        _record(s, Action.MEMBERSHIP_REMOVED, actor, membership, reason=reason, before={"role": membership.role}, now=now)
 
 
 async def _association(s: AsyncSession, association_id: int, *, lock: bool = False) -> Association:

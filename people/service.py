@@ -9,8 +9,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from enum import StrEnum
 
+from infra import audit, rate_limit
 from infra import mail_transport as mail
-from infra import rate_limit
+from infra.audit import Action
 from infra.database import Db
 from infra.errors import DomainError, ErrorCode, InvalidInput, NotFound
 from infra.i18n import N_, Speaker
@@ -101,7 +102,8 @@ async def add_person(
     postal_code: str = "",
     city: str = "",
 ) -> Person:
-    """A person by email; adding one who exists updates their name (when given) and staff flag."""
+    """A person by email; adding one who exists updates their name (when given). `staff` makes them an operator (the
+    console's way to the first one: further roles are granted by an operator, `allmenning staff grant`)."""
     email = normalise_email(email)
     fields = dict(
         name=check_name(name.strip()),
@@ -109,13 +111,24 @@ async def add_person(
         street=street.strip(),
         postal_code=check_postal_code(postal_code) if postal_code else "",
         city=city.strip(),
-        is_staff=staff,
     )
     async with db.write() as s:
         person, created = await store.ensure_person(s, email, now=now, **fields)
         if not created:
             person.name = fields["name"] or person.name
-            person.is_staff = staff
+        if created:
+            audit.record(s, Action.PERSON_ADDED, actor_id=None, at=now, object_id=person.id, subject_id=person.id, reason="command line")
+        if staff and await store.add_operator(s, person.id, now=now):
+            audit.record(
+                s,
+                Action.ROLE_GRANTED,
+                actor_id=None,
+                at=now,
+                object_id=person.id,
+                subject_id=person.id,
+                reason="command line",
+                after={"role": "operator", "location_id": None},
+            )
     return person
 
 
@@ -272,6 +285,7 @@ async def redeem_signin_link(db: Db, token: str, *, now: datetime) -> str:
             raise SigninLinkInvalid()
         link.used_at, link.next_mail_at = now, None
         person, _ = await store.ensure_person(s, link.email, now=now, language=link.language)
+        person.last_seen_at = now
         _, session = store.add_credential(s, person.id, "session", now=now, lifetime=SESSION_LENGTH)
     return session
 
@@ -304,7 +318,12 @@ async def revoke_token(db: Db, actor: Actor, token_id: int, *, now: datetime) ->
         credential = await store.credential_of(s, actor.person_id, token_id, TOKEN_KINDS)
         if credential is None:
             raise TokenNotFound(token_id=token_id)
-        credential.revoked_at = credential.revoked_at or now
+        if credential.revoked_at is None:  # the holder revokes their own: they are the actor and the person affected
+            credential.revoked_at = now
+            audit.record(
+                s, Action.TOKEN_REVOKED, actor_id=actor.person_id, at=now, object_id=credential.id, subject_id=actor.person_id,
+                reason="revoked by its holder", before={"kind": credential.kind, "revoked_at": None}, after={"revoked_at": now},
+            )  # fmt: skip
 
 
 async def profile(db: Db, actor: Actor) -> Person:

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 
 from infra.database import UtcDateTime
 from people.actor import Actor
+from people.roles import Grant, StaffRole
 
 
 class Person(SQLModel, table=True):
@@ -23,7 +24,21 @@ class Person(SQLModel, table=True):
     street: str = Field(default="", max_length=200)
     postal_code: str = Field(default="", max_length=4)
     city: str = Field(default="", max_length=100)
-    is_staff: bool = False
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    last_seen_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # the last sign-in: retention counts from it
+    erased_at: datetime | None = Field(default=None, sa_type=UtcDateTime)  # a pseudonym since: no name, no address
+
+
+class StaffGrant(SQLModel, table=True):
+    """A staff role a person holds, at one location or (location None) everywhere."""
+
+    __tablename__ = "staff_grant"
+    __table_args__ = (UniqueConstraint("person_id", "role", "location_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=20)
+    location_id: int | None = Field(default=None, foreign_key="location.id")
+    granted_by: int | None = None
     created_at: datetime = Field(sa_type=UtcDateTime)
 
 
@@ -104,28 +119,58 @@ async def person_by_email(s: AsyncSession, email: str) -> Person | None:
 
 
 async def actor_by_token(s: AsyncSession, token: str, kinds: tuple[str, ...]) -> tuple[Actor, datetime | None] | None:
-    """The person an unrevoked credential proves, with their association roles and when it expires, in one round trip."""
+    """The person an unrevoked credential proves, with their association roles, staff grants and when it expires, in
+    one round trip (a person holds few of either, so their product stays small)."""
     query = (
         select(
             Person.id,
             Person.email,
             Person.name,
             Person.language,
-            Person.is_staff,
             Credential.expires_at,
             Membership.association_id,
             Membership.role,
+            StaffGrant.role.label("staff_role"),
+            StaffGrant.location_id,
         )
         .join(Credential, Credential.person_id == Person.id)
         .outerjoin(Membership, Membership.person_id == Person.id)
+        .outerjoin(StaffGrant, StaffGrant.person_id == Person.id)
         .where(Credential.token_hash == hash_token(token), Credential.kind.in_(kinds), Credential.revoked_at.is_(None))
     )
     rows = (await s.execute(query)).all()
     if not rows:
         return None
-    person_id, email, name, language, is_staff, expires_at = rows[0][:6]
+    person_id, email, name, language, expires_at = rows[0][:5]
     roles = {row.association_id: row.role for row in rows if row.association_id is not None}
-    return Actor(person_id=person_id, email=email, name=name, language=language, is_staff=is_staff, roles=roles), expires_at
+    grants = frozenset(Grant(StaffRole(row.staff_role), row.location_id) for row in rows if row.staff_role is not None)
+    return Actor(person_id=person_id, email=email, name=name, language=language, grants=grants, roles=roles), expires_at
+
+
+async def grants_of(s: AsyncSession, person_ids: set[int]) -> dict[int, frozenset[Grant]]:
+    """Each person's staff grants (a person with none is left out)."""
+    if not person_ids:
+        return {}
+    rows = (await s.execute(select(StaffGrant).where(StaffGrant.person_id.in_(person_ids)))).scalars()
+    found: dict[int, set[Grant]] = {}
+    for row in rows:
+        found.setdefault(row.person_id, set()).add(Grant(StaffRole(row.role), row.location_id))
+    return {person_id: frozenset(grants) for person_id, grants in found.items()}
+
+
+async def add_operator(s: AsyncSession, person_id: int, *, now: datetime) -> bool:
+    """Make a person an operator; False when they already are one."""
+    query = select(StaffGrant.id).where(StaffGrant.person_id == person_id, StaffGrant.role == "operator")
+    if (await s.execute(query)).first() is not None:
+        return False
+    s.add(StaffGrant(person_id=person_id, role="operator", created_at=now))
+    await s.flush()
+    return True
+
+
+async def staff_ids(s: AsyncSession) -> list[int]:
+    """Everyone who holds a staff role somewhere, in id order."""
+    return list((await s.execute(select(StaffGrant.person_id).distinct().order_by(StaffGrant.person_id))).scalars())
 
 
 async def live_credential(s: AsyncSession, token: str, kinds: tuple[str, ...], *, now: datetime, lock: bool = False) -> Credential | None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from infra import audit
+from infra.audit import Action
 from infra.database import Db
 from infra.errors import Conflict, ErrorCode
 from infra.rows import serialise
@@ -33,6 +35,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     applied: bool = True
+    audited: bool = False  # an import asked for is kept in the audit trail; the default catalogue's first seeding is not
     changes: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
@@ -112,7 +115,22 @@ async def _import_resources(
         if outcome == "updated":
             row.updated_at = now
         report.note("resource", spec.key, outcome, fields)
+        if report.audited:
+            _record(s, (Action.RESOURCE_CREATED, Action.RESOURCE_CHANGED), row, outcome, fields, values, now=now)
     return resources
+
+
+def _record(s: AsyncSession, actions: tuple[Action, Action], row: Any, outcome: str, fields: dict, values: dict, *, now: datetime) -> None:
+    """An applied import in the audit trail, by the console (no person): what it created, or the fields it changed
+    (closures and kit items by their count before and after)."""
+    if outcome == "unchanged":
+        return
+    created = outcome == "created"
+    audit.record(
+        s, actions[0] if created else actions[1], actor_id=None, at=now, object_id=row.id, location_id=row.location_id,
+        reason="catalogue import", before={} if created else {k: b for k, (b, _) in fields.items()},
+        after=values if created else {k: a for k, (_, a) in fields.items()},
+    )  # fmt: skip
 
 
 async def _kit_items(s: AsyncSession, spec: KitSpec, resources: dict[str, Resource]) -> dict[int, int]:
@@ -142,16 +160,26 @@ async def _replace_kit_items(s: AsyncSession, kit_id: int, wanted: dict[int, int
     return changed
 
 
-async def _import_kits(s: AsyncSession, specs: tuple[KitSpec, ...], locations: dict, resources: dict, report: ImportReport) -> None:
+async def _import_kits(
+    s: AsyncSession, specs: tuple[KitSpec, ...], locations: dict, resources: dict, report: ImportReport, now: datetime
+) -> None:
     kits = await store.by_key(s, Kit, (k.key for k in specs))
     items = await store.items_by_kit(s, [k.id for k in kits.values()])
     for spec in specs:
         wanted = await _kit_items(s, spec, resources)
         values = {"name": spec.name, "location_id": locations[spec.location].id}
         kit, outcome, fields = await _upsert(s, Kit, kits, spec.key, values, {})
+        had = {item.resource_id: item.quantity for item in items.get(kit.id, [])}  # before the file's items replace them
         if await _replace_kit_items(s, kit.id, wanted, items.get(kit.id, [])) and outcome != "created":
             outcome, fields = "updated", {**fields, "items": (len(items.get(kit.id, [])), len(wanted))}
         report.note("kit", spec.key, outcome, fields)
+        if report.audited:  # the trail keeps which equipment, how many of each, before and after
+            lent = {**fields, "items": (_lent(had), _lent(wanted))} if "items" in fields else fields
+            _record(s, (Action.KIT_CREATED, Action.KIT_CHANGED), kit, outcome, lent, values | {"items": _lent(wanted)}, now=now)
+
+
+def _lent(quantities: dict[int, int]) -> list[list[int]]:
+    return [[resource_id, n] for resource_id, n in sorted(quantities.items())]
 
 
 async def _import_into(s: AsyncSession, catalogue: Catalogue, report: ImportReport, now: datetime) -> None:
@@ -166,7 +194,7 @@ async def _import_into(s: AsyncSession, catalogue: Catalogue, report: ImportRepo
     if missing := sorted(wanted - locations.keys()):
         raise CatalogueConflict(f"No location has the key {missing[0]!r}", key=missing[0], field="location")
     resources = await _import_resources(s, catalogue.resources, locations, report, now)
-    await _import_kits(s, catalogue.kits, locations, resources, report)
+    await _import_kits(s, catalogue.kits, locations, resources, report, now)
 
 
 def _report_for(catalogue: Catalogue, *, applied: bool) -> ImportReport:
@@ -177,6 +205,7 @@ async def import_catalogue(db: Db, catalogue: Catalogue, *, now: datetime, apply
     """What the file would change in the stored catalogue, changed only when asked: a staff edit (a lost item, a
     renamed room) is never put back silently. One transaction either way; a dry run is rolled back."""
     report = _report_for(catalogue, applied=apply)
+    report.audited = apply
     try:
         async with db.write() as s:
             await _import_into(s, catalogue, report, now)

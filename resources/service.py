@@ -10,9 +10,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from infra import audit
+from infra.audit import Action
 from infra.database import Db
 from infra.errors import Conflict, ErrorCode, InvalidInput
-from people.actor import Actor, check_staff
+from people.actor import Actor, Duty, check_may
 from resources import rules, store
 from resources.catalogue import FEATURES
 from resources.catalogue_values import kind_defaults
@@ -133,7 +135,8 @@ def _policy(base: Policy, changes: Mapping[str, Any]) -> Policy:
 
 
 async def create_resource(db: Db, actor: Actor, spec: NewResource, *, now: datetime) -> ResourceDetail:
-    check_staff(actor)
+    """Staff who keep the catalogue at the location add a resource there."""
+    check_may(actor, Duty.CATALOGUE, spec.location_id)
     async with db.write() as s:
         location = await store.get_location(s, spec.location_id)
         if await store.by_key(s, Resource, [spec.key]):
@@ -156,6 +159,10 @@ async def create_resource(db: Db, actor: Actor, spec: NewResource, *, now: datet
         _check_resource(resource)
         s.add(resource)
         await s.flush()
+        after = {name: getattr(resource, name) for name in ("key", "kind", "name", "location_id", *COUNT_OF.values(), "features", "policy")}
+        audit.record(
+            s, Action.RESOURCE_CREATED, actor_id=actor.person_id, at=now, object_id=resource.id, location_id=location.id, after=after
+        )
         return await _detail(s, resource)
 
 
@@ -169,8 +176,12 @@ def check_changeable(changes: Mapping[str, Any]) -> None:
 # (`booking.closures`): these take its write transaction and the resource it has locked.
 
 
-async def change_resource(s: AsyncSession, resource: Resource, changes: Mapping[str, Any], *, now: datetime) -> None:
-    """Staff's changes to a resource's details or rules, checked and applied."""
+async def change_resource(
+    s: AsyncSession, resource: Resource, changes: Mapping[str, Any], *, now: datetime, actor_id: int | None = None, reason: str = ""
+) -> None:
+    """Staff's changes to a resource's details or rules, checked and applied, and kept in the audit trail by who made
+    them (`actor_id`; the caller has checked they may): the details changed, and the policy's rules changed, each with
+    the values before and after."""
     check_changeable(changes)
     values = {k: v for k, v in changes.items() if k != "policy"}
     if "location_id" in values:
@@ -179,9 +190,26 @@ async def change_resource(s: AsyncSession, resource: Resource, changes: Mapping[
         values["features"] = sorted(values["features"])
     if "policy" in changes:
         values["policy"] = store.policy_to_json(_policy(store.policy_from_json(resource.policy), changes["policy"]))
+    before = {name: getattr(resource, name) for name in values}
     if store.apply_changes(resource, values):
         _check_resource(resource)
         resource.updated_at = now
+        _record_changes(s, resource, before, actor_id=actor_id, reason=reason, now=now)
+
+
+def _record_changes(s: AsyncSession, resource: Resource, before: dict, *, actor_id: int | None, reason: str, now: datetime) -> None:
+    """One entry for the details changed, one for the rules: only the fields that changed, before and after. A move
+    to another location is filed under the new one (its old one is in `before`)."""
+    old_policy, new_policy = before.pop("policy", None), resource.policy
+    details = {k: (v, getattr(resource, k)) for k, v in before.items() if v != getattr(resource, k)}
+    names = sorted(set(old_policy or {}) | set(new_policy)) if old_policy is not None else []
+    rules_changed = {k: (old_policy.get(k), new_policy.get(k)) for k in names if old_policy.get(k) != new_policy.get(k)}
+    for action, changed in ((Action.RESOURCE_CHANGED, details), (Action.POLICY_CHANGED, rules_changed)):
+        if changed:
+            audit.record(
+                s, action, actor_id=actor_id, at=now, object_id=resource.id, location_id=resource.location_id, reason=reason.strip(),
+                before={k: b for k, (b, _) in changed.items()}, after={k: a for k, (_, a) in changed.items()},
+            )  # fmt: skip
 
 
 def retire(resource: Resource, *, now: datetime) -> None:
@@ -215,8 +243,15 @@ async def detail_of(s: AsyncSession, resource: Resource) -> ResourceDetail:
 
 
 async def remove_closure(db: Db, actor: Actor, resource_id: int, closure_id: int, *, now: datetime) -> None:
-    check_staff(actor)
+    """Staff who close at the resource's place lift a closure of it."""
     async with db.write() as s:
         resource = await store.get_resource(s, resource_id, lock=True)
-        await s.delete(await store.get_closure(s, resource_id, closure_id))
+        check_may(actor, Duty.CLOSE, resource.location_id)
+        closure = await store.get_closure(s, resource_id, closure_id)
+        before = {"start": closure.start, "end": closure.end, "reason": closure.reason}
+        await s.delete(closure)
         resource.updated_at = now
+        audit.record(
+            s, Action.CLOSURE_REMOVED, actor_id=actor.person_id, at=now, object_id=closure_id, location_id=resource.location_id,
+            before={"resource_id": resource.id, **before},
+        )  # fmt: skip

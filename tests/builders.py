@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from infra.database import Db
 from people import service as people_service
-from people.store import Association, Membership, Person
+from people.store import Association, Membership, Person, StaffGrant
 from resources.rules import BookerKind, Policy, WeeklyWindow
 from resources.store import Location, Resource, policy_to_json
 
@@ -39,10 +39,12 @@ def room_policy(**changes) -> Policy:
 async def person(db: Db, email: str, *, staff: bool = False, name: str = "") -> tuple[int, dict[str, str]]:
     """A person and the Authorization header that signs them in."""
     async with db.write() as s:
-        row = Person(email=email, name=name or email.split("@")[0].title(), is_staff=staff, created_at=EPOCH)
+        row = Person(email=email, name=name or email.split("@")[0].title(), created_at=EPOCH, last_seen_at=EPOCH)
         s.add(row)
         await s.flush()
         person_id = row.id
+        if staff:
+            s.add(StaffGrant(person_id=person_id, role="operator", created_at=EPOCH))
     token = await people_service.issue_credential(db, email, "api", now=EPOCH)
     return person_id, {"Authorization": f"Bearer {token}"}
 

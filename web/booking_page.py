@@ -19,7 +19,7 @@ from infra.errors import DomainError, Forbidden, NotFound
 from infra.settings import TIMEZONE, Settings
 from notifications import history
 from people import associations as memberships
-from people.actor import Actor
+from people.actor import Actor, Duty
 from people.service import persons_by_id
 from resources import service as catalogue
 from resources.rules import ResourceKind
@@ -39,10 +39,10 @@ async def visible_booking(db: Db, actor: Actor, booking_id: int) -> Any:
         raise NotFound(f"No booking {booking_id}", booking_id=booking_id) from None
 
 
-def may_act_on(actor: Actor, booking: Any) -> bool:
-    """The booker, an admin of the booking's association, or staff: the lifecycle's own rule."""
+def may_act_on(actor: Actor, booking: Any, location_id: int) -> bool:
+    """The booker, an admin of the booking's association, or staff who decide at its place: the lifecycle's own rule."""
     try:
-        check_may_act_on(actor, booking)
+        check_may_act_on(actor, booking, location_id)
     except Forbidden:
         return False
     return True
@@ -103,7 +103,8 @@ async def booking_page(
     booking = await visible_booking(db, actor, booking_id)
     detail = await catalogue.get_resource(db, booking.resource_id)
     location = await catalogue.get_location(db, detail.resource.location_id)
-    acts = may_act_on(actor, booking)
+    acts = may_act_on(actor, booking, location.id)
+    decides_here, reads_here = actor.may(Duty.DECIDE, location.id), actor.may(Duty.READ, location.id)
     changeable = acts and BookingStatus(booking.status) in CANCELLABLE and booking.end > now
     deadline = booking.start - detail.policy.cancellation_notice
     association = None
@@ -129,9 +130,11 @@ async def booking_page(
         may_act=acts,
         changeable=changeable,
         movable=changeable and detail.resource.kind != ResourceKind.GARDEN_BED,  # a bed is held for its season
-        cancellable=changeable and (actor.is_staff or now <= deadline),
+        cancellable=changeable and (decides_here or now <= deadline),
         deadline=deadline,
-        needs_reason=actor.is_staff and booking.person_id != actor.person_id,
+        needs_reason=decides_here and booking.person_id != actor.person_id,
+        decides_here=decides_here,  # no cancellation deadline for them
+        reads_here=reads_here,  # staff notes and the booker's email
         errors=errors or {},
         values={**form_values(booking), **(values or {})},
         numbers=numbers or {},
@@ -176,7 +179,7 @@ async def confirm_cancel(request: Request, booking_id: int, db: Db, settings: Se
     """Cancelling asks first, on a page of its own: a form to send, or a way back, and no script needed."""
     actor = signed_in(viewer)
     booking = await visible_booking(db, actor, booking_id)
-    check_may_act_on(actor, booking)
+    check_may_act_on(actor, booking, (await catalogue.get_resource(db, booking.resource_id)).resource.location_id)
     return await booking_page(request, db, settings, actor, booking_id, now, template="booking_cancel.html")
 
 

@@ -16,7 +16,7 @@ from infra.errors import DomainError, Forbidden
 from infra.settings import Settings
 from notifications import service as notifications
 from people import associations as memberships
-from people.actor import Actor
+from people.actor import Actor, Duty
 from resources import service as catalogue
 from resources.rules import BookerKind, ResourceKind
 from web.frame import (
@@ -58,7 +58,8 @@ async def booking_form(
     associations = await memberships.list_associations(db, viewer)
     mine = [a for a in associations if viewer.is_member_of(a.id)]
     defaults = {"date": today(now).isoformat(), "end_date": today(now).isoformat(), "quantity": "1"}
-    if mine and not is_loan and (BookerKind.ASSOCIATION in policy.bookable_by or viewer.is_staff):
+    location_id = detail.resource.location_id
+    if mine and not is_loan and (BookerKind.ASSOCIATION in policy.bookable_by or viewer.may(Duty.DECIDE, location_id)):
         defaults["association_id"] = str(mine[0].id)  # a member books a room for their association, mostly
     return render(
         request,
@@ -69,9 +70,9 @@ async def booking_form(
         resource=detail.resource,
         policy=policy,
         rules=rules_of(policy, detail.closures, page_speaker(request, viewer), now=now, today=today(now), is_loan=is_loan),
-        may_book=may_book(policy, viewer),
+        may_book=may_book(policy, viewer, location_id),
         who_may_book=who_may_book(policy),
-        for_myself=for_myself(policy, viewer),
+        for_myself=for_myself(policy, viewer, location_id),
         associations=mine,
         errors=errors or {},
         values={**defaults, **(values or {})},
@@ -168,7 +169,7 @@ async def series_page(
         refused=[(r.date, said(r.code, r.data, speak)) for r in view.refused],
         rest=view.rest,
         may_act=view.may_act,
-        needs_reason=actor.is_staff and view.series.person_id != actor.person_id,
+        needs_reason=view.needs_reason,
         resources=await resource_names(db),
         done=request.query_params.get("done", ""),
         errors=errors or {},
@@ -249,7 +250,7 @@ async def show_association(
         resources=await resource_names(db),
         has_feed=new_feed is not None or await notifications.has_association_feed(db, actor, association_id),
         feed=new_feed and webcal(new_feed),  # only just made: the URL is not kept, so it is shown this once
-        may_see_email=actor.is_staff or actor.is_admin_of(association_id),
+        may_see_email=actor.may(Duty.PEOPLE) or actor.is_admin_of(association_id),
     )
 
 

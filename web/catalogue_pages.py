@@ -12,7 +12,7 @@ from booking import closures as closing
 from infra.database import Db
 from infra.errors import DomainError
 from infra.settings import Settings
-from people.actor import Actor
+from people.actor import Actor, Duty, check_may
 from resources import service as catalogue
 from resources.rules import BookerKind, ResourceKind
 from web import resource_form as shown
@@ -23,11 +23,13 @@ from web.staff_frame import covered_again, decision_of, staff
 
 @get("/staff/catalogue", name="staff_catalogue")
 async def staff_catalogue(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
-    """Every resource, retired ones too, under its place, with a way to close the whole place."""
+    """Every resource, retired ones too, under its place, with a way to close the whole place: the places where the
+    staff member keeps the catalogue or closes (all of them for an operator)."""
     actor = staff(viewer)
     by_place = defaultdict(list)
     for resource in await catalogue.list_resources(db, include_retired=True):
-        by_place[resource.location_id].append(resource)
+        if actor.may(Duty.CATALOGUE, resource.location_id) or actor.may(Duty.CLOSE, resource.location_id):
+            by_place[resource.location_id].append(resource)
     places = [(loc, by_place[loc.id]) for loc in await catalogue.list_locations(db) if by_place.get(loc.id)]
     query = request.query_params
     return render(request, settings, actor, "staff/catalogue.html", places=places, done=query.get("done", ""), count=query.get("count", ""))
@@ -46,6 +48,7 @@ async def edit_page(
     covered: list[closing.Covered] | None = None,
 ) -> Template:
     detail = await catalogue.get_resource(db, resource_id)
+    check_may(actor, Duty.CATALOGUE, detail.resource.location_id)
     kind = shown.kind_of(detail)
     return render(
         request,
@@ -112,6 +115,7 @@ async def retire_page(
     now: datetime,
 ) -> Template:
     detail = await catalogue.get_resource(db, resource_id)
+    check_may(actor, Duty.CLOSE, detail.resource.location_id)
     covered = [] if detail.resource.retired_at else await closing.preview_retirement(db, actor, resource_id, now=now)
     return render(
         request,

@@ -11,7 +11,7 @@ from booking import closures as closing
 from infra.database import Db
 from infra.errors import DomainError
 from infra.settings import Settings
-from people.actor import Actor
+from people.actor import Actor, Duty, check_may
 from resources import service as catalogue
 from web.frame import error_map, moment_value, posted, render, see_other
 from web.staff_frame import covered_again, decision_of, staff
@@ -46,6 +46,7 @@ async def closures_page(
     covered: list[closing.Covered] | None = None,
 ) -> Template:
     detail = await catalogue.get_resource(db, resource_id)
+    check_may(actor, Duty.READ, detail.resource.location_id)  # those who read there see it; closing checks CLOSE
     return render(
         request,
         settings,
@@ -109,6 +110,7 @@ async def place_page(
     values: dict | None = None,
     covered: list[closing.Covered] | None = None,
 ) -> Template:
+    check_may(actor, Duty.READ, location_id)
     location = await catalogue.get_location(db, location_id)
     resources = await catalogue.list_resources(db, location_id=location_id)
     return render(

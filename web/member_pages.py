@@ -13,7 +13,7 @@ from infra.database import Db
 from infra.errors import DomainError
 from infra.settings import Settings
 from people import associations as memberships
-from people.actor import Actor, check_admin
+from people.actor import Actor, Duty, check_admin
 from web.frame import error_map, posted, render, see_other, signed_in
 
 
@@ -130,7 +130,7 @@ async def remove(
     except DomainError as refusal:
         message = next(iter(error_map(refusal).values()))
         return await remove_page(request, db, settings, actor, association_id, person_id, status=refusal.status, error=message)
-    if person_id == actor.person_id and not actor.is_staff:  # an admin who removed themselves no longer sees the list
+    if person_id == actor.person_id and not actor.may(Duty.PEOPLE):  # an admin who removed themselves no longer sees the list
         return see_other("/associations?done=left")
     return see_other(base(association_id) + "?done=removed")
 

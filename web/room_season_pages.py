@@ -17,7 +17,7 @@ from infra.database import Db
 from infra.errors import DomainError, ErrorCode, NotFound
 from infra.settings import Settings
 from people import associations as memberships
-from people.actor import Actor
+from people.actor import Actor, Duty
 from web.frame import language_of, posted, render, see_other, signed_in
 from web.i18n import Speaker
 from web.refusals import message_of
@@ -64,7 +64,7 @@ async def season_page(
         holdings = [(w, a) for w, a in await rounds.previous_holdings(db, actor, season_id) if a.association_id == association_id]
     state = window_state(round_.season, now)
     done = request.query_params.get("done", "")
-    may_act = actor.is_staff or actor.is_admin_of(association_id)
+    may_act = actor.is_admin_of(association_id) or actor.may(Duty.PEOPLE)  # those whom get_association let in to act
     editing = editing or bool(errors) or not standing
     values = values if values is not None else (prefill(view) if view else {})  # a withdrawn one to send again
     held_series = {i for w in (view.wishes if view else []) for i in w.series_ids}

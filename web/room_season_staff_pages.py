@@ -13,11 +13,11 @@ from booking.seasons import room_service as rounds
 from booking.seasons import service as seasons
 from booking.seasons.rules import Phase
 from infra.database import Db
-from infra.errors import DomainError, ErrorCode, NotFound
+from infra.errors import DomainError, ErrorCode, Forbidden, NotFound
 from infra.i18n import N_
 from infra.settings import Settings
 from people import associations as memberships
-from people.actor import Actor
+from people.actor import Actor, Duty
 from people.service import persons_by_id
 from resources import service as catalogue
 from web.frame import language_of, posted, render, see_other
@@ -108,6 +108,7 @@ async def season_page(
     open_wish: int | None = None,
     holders: str = "",
 ) -> Template:
+    await seasons.check_duty(db, actor, season_id, Duty.READ)  # staff read a round where their role reads
     round_ = await round_of(db, season_id)
     views = await rounds.applications(db, actor, season_id)
     names = {a.id: a.name for a in await memberships.list_associations(db, actor)}
@@ -179,6 +180,8 @@ async def season_step(
             raise NotFound("No such step", step=step)
     except ValueError:
         return await season_page(request, db, settings, actor, season_id, status=422, problem=FALLBACK)
+    except Forbidden:  # not this staff member's season: the refusal page, not the season's
+        raise
     except DomainError as refusal:
         return await season_page(request, db, settings, actor, season_id, status=422, problem=message_of(refusal))
     return see_other(f"/staff/room-seasons/{season_id}?done={step}")
@@ -203,6 +206,8 @@ async def adjust(
                 message=form.get(p + "message", "")[:1000], now=now,
             )  # fmt: skip
             return see_other(f"/staff/room-seasons/{season_id}?done=adjusted#wish-{wish_id}")
+        except Forbidden:
+            raise
         except DomainError as refusal:
             if refusal.code == ErrorCode.SEASON_SLOT_TAKEN:
                 k = next(

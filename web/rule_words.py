@@ -12,7 +12,7 @@ from babel.dates import get_day_names
 from babel.units import format_unit
 
 from infra.time import MIDNIGHT, OSLO
-from people.actor import Actor
+from people.actor import Actor, Duty
 from resources.rules import BookerKind, Policy, WeeklyWindow
 
 
@@ -132,15 +132,16 @@ def rules_of(policy: Policy, closures: Iterable[Any], speak: Any, *, now: dateti
     ]
 
 
-def booker_kinds(viewer: Actor) -> frozenset[BookerKind]:
-    """The kinds the viewer books as: staff as staff; anyone else as a resident, and a member also for their association."""
-    if viewer.is_staff:
+def booker_kinds(viewer: Actor, location_id: int | None = None) -> frozenset[BookerKind]:
+    """The kinds the viewer books as: staff who decide at the place as staff (as `booking.engine.booker_for` has it);
+    anyone else as a resident, and a member also for their association."""
+    if viewer.may(Duty.DECIDE, location_id):
         return frozenset({BookerKind.STAFF})
     return frozenset({BookerKind.RESIDENT, BookerKind.ASSOCIATION} if viewer.roles else {BookerKind.RESIDENT})
 
 
-def may_book(policy: Policy, viewer: Actor) -> bool:
-    return bool(booker_kinds(viewer) & policy.bookable_by)
+def may_book(policy: Policy, viewer: Actor, location_id: int | None = None) -> bool:
+    return bool(booker_kinds(viewer, location_id) & policy.bookable_by)
 
 
 def who_may_book(policy: Policy) -> str:
@@ -152,6 +153,6 @@ def who_may_book(policy: Policy) -> str:
     return N_("Only the staff at Knutepunkt Strømsø book this. Ask them.")
 
 
-def for_myself(policy: Policy, viewer: Actor) -> bool:
-    """Whether "myself" is a choice of booker: staff book as staff, a resident only where residents may."""
-    return viewer.is_staff or BookerKind.RESIDENT in policy.bookable_by
+def for_myself(policy: Policy, viewer: Actor, location_id: int | None = None) -> bool:
+    """Whether "myself" is a choice of booker: staff who decide there book as staff, a resident only where residents may."""
+    return viewer.may(Duty.DECIDE, location_id) or BookerKind.RESIDENT in policy.bookable_by

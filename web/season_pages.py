@@ -12,9 +12,9 @@ from booking.seasons import allocation, growers
 from booking.seasons import service as seasons
 from booking.seasons.rules import ORDER, Phase
 from infra.database import Db
-from infra.errors import DomainError
+from infra.errors import DomainError, Forbidden
 from infra.settings import Settings
-from people.actor import Actor
+from people.actor import Actor, Duty
 from people.rules import near_duplicates
 from people.service import persons_by_id
 from resources import service as catalogue
@@ -66,6 +66,7 @@ async def create_season(request: Request, db: Db, settings: Settings, viewer: Ac
 async def season_page(
     request: Request, db: Db, settings: Settings, actor: Actor, season_id: int, *, status: int = 200, errors: dict | None = None
 ) -> Template:
+    await seasons.check_duty(db, actor, season_id, Duty.READ)  # staff read a season where their role reads
     season = await seasons.get_season(db, season_id)
     rows = await seasons.applications(db, actor, season_id)
     position = ORDER.index(Phase(season.phase))
@@ -124,6 +125,8 @@ async def season_step(
             await allocation.preview(db, actor, season_id, seed=number_value(form, "seed"), now=now)
         elif step == "publish":
             await allocation.publish(db, actor, season_id, now=now)
+    except Forbidden:  # not this staff member's season: the refusal page, not the season's
+        raise
     except (DomainError, ValueError) as refusal:
         problem = error_map(refusal, "season") if isinstance(refusal, DomainError) else {"season": "This could not be done."}
         return await season_page(request, db, settings, actor, season_id, status=422, errors=problem)
@@ -140,6 +143,8 @@ async def adjust(
         bed = number_value(form, "bed_id")
         note, message = form.get("reason", ""), form.get("message_to_resident", "")
         await allocation.adjust(db, actor, season_id, application_id, bed_id=bed, reason=note, message_to_resident=message, now=now)
+    except Forbidden:
+        raise
     except DomainError as refusal:
         return await season_page(
             request, db, settings, actor, season_id, status=422, errors={f"application-{application_id}": error_map(refusal, "reason")}

@@ -13,6 +13,7 @@ from litestar.template.config import TemplateConfig
 
 from infra.errors import DomainError, NotAuthenticated
 from web import (
+    audit_pages,
     booking_page,
     booking_pages,
     error_pages,
@@ -21,6 +22,7 @@ from web import (
     kit_pages,
     member_pages,
     pages,
+    privacy_pages,
     profile_pages,
     room_season_pages,
     room_season_staff_pages,
@@ -62,6 +64,8 @@ ROUTER = Router(
         *free_rooms_pages.ROUTES,
         *kit_pages.ROUTES,
         *member_pages.ROUTES,
+        *privacy_pages.ROUTES,
+        *audit_pages.ROUTES,
         *error_pages.ROUTES,
     ],
     dependencies={"viewer": Provide(provide_viewer)},

@@ -15,19 +15,36 @@ from infra.errors import DomainError, NotFound
 from infra.settings import Settings
 from infra.time import MIDNIGHT, local_datetime
 from people import associations as groups
-from people.actor import Actor
+from people.actor import Actor, Duty
 from people.service import persons_by_id
+from resources import service as catalogue
 from web import catalogue_pages, closure_pages
 from web.frame import error_map, number_value, posted, render, see_other
 from web.pages import resource_names, today
 from web.staff_frame import staff  # also the other staff pages' way in, as it always was
 
 
+def places_asked(request: Request) -> dict:
+    """The places a staff list was asked for: `places=all`, `places=<a location's id>`, or (anything else) my own."""
+    chosen = request.query_params.get("places", "")
+    if chosen.isdigit() and len(chosen) < 10:
+        return {"location_id": int(chosen), "all_places": False}
+    return {"location_id": None, "all_places": chosen == "all"}
+
+
+async def place_choice(request: Request, db: Db, actor: Actor) -> dict:
+    """What the lists' place filter offers: my places, all I read, or one of the locations I read at."""
+    chosen = request.query_params.get("places", "")
+    readable = [loc for loc in await catalogue.list_locations(db) if actor.may(Duty.READ, loc.id)]
+    return {"places": chosen if chosen == "all" or chosen.isdigit() else "mine", "place_options": readable}
+
+
 async def requests_page(
     request: Request, db: Db, settings: Settings, actor: Actor, *, status: int = 200, errors: dict | None = None
 ) -> Template:
-    """Each request with what staff decide on: the association, how many people, and whom to contact."""
-    waiting = await bookings.list_bookings(db, actor, status="requested")
+    """Each request with what staff decide on: the association, how many people, and whom to contact; at the places
+    they decide unless they ask for others."""
+    waiting = await bookings.awaiting_approval(db, actor, **places_asked(request))
     return render(
         request,
         settings,
@@ -36,6 +53,7 @@ async def requests_page(
         status=status,
         errors=errors or {},
         waiting=waiting,
+        **await place_choice(request, db, actor),
         resources=await resource_names(db),
         people=await persons_by_id(db, {b.person_id for b in waiting}),
         associations={a.id: a for a in await groups.list_associations(db, actor)} if any(b.association_id for b in waiting) else {},
@@ -65,10 +83,10 @@ async def handovers_page(
     request: Request, db: Db, settings: Settings, actor: Actor, day: date, *, now: datetime, status: int = 200, errors: dict | None = None
 ) -> Template:
     """The day's pickups and returns, and the loans due back before it and still out: whoever brings one back late
-    is taken in at the same desk."""
-    pickups, returns = await loans.handovers_on(db, actor, day)
+    is taken in at the same desk. At the places they hand over unless they ask for others."""
+    pickups, returns = await loans.handovers_on(db, actor, day, **places_asked(request))
     starts = local_datetime(day, MIDNIGHT)
-    earlier = [b for b in await loans.overdue_loans(db, actor, now=now) if b.end < starts]
+    earlier = [b for b in await loans.overdue_loans(db, actor, now=now, **places_asked(request)) if b.end < starts]
     return render(
         request,
         settings,
@@ -77,6 +95,7 @@ async def handovers_page(
         status=status,
         errors=errors or {},
         day=day,
+        **await place_choice(request, db, actor),
         pickups=pickups,
         returns=returns,
         earlier=earlier,
@@ -138,7 +157,7 @@ async def hand_over(
 async def overdue_page(
     request: Request, db: Db, settings: Settings, actor: Actor, *, now: datetime, status: int = 200, errors: dict | None = None
 ) -> Template:
-    late = await loans.overdue_loans(db, actor, now=now)
+    late = await loans.overdue_loans(db, actor, now=now, **places_asked(request))
     return render(
         request,
         settings,
@@ -147,6 +166,7 @@ async def overdue_page(
         status=status,
         errors=errors or {},
         late=late,
+        **await place_choice(request, db, actor),
         day=today(now),
         resources=await resource_names(db),
         people=await persons_by_id(db, {b.person_id for b in late}),

@@ -11,11 +11,17 @@ from booking.seasons.service import garden_take_up
 from booking.usage import loans_per_item, location_use
 from infra.database import Db
 from infra.settings import Settings
-from people.actor import Actor
+from people.actor import Actor, Duty, check_may
 from resources import service as catalogue
 from web.frame import render
 from web.staff_pages import staff
-from web.utilisation import WEEKS_SHOWN, csv_file, first_week, week_shares, weeks_csv
+from web.utilisation import WEEKS_SHOWN, csv_file, first_week, mine, week_shares, weeks_csv
+
+
+def reader_at(viewer: Actor | None, location_id: int) -> Actor:
+    actor = staff(viewer)
+    check_may(actor, Duty.READ, location_id)
+    return actor
 
 
 @get("/staff/utilisation", name="utilisation_index")
@@ -26,8 +32,8 @@ async def utilisation_index(request: Request, db: Db, settings: Settings, viewer
         settings,
         actor,
         "staff/utilisation_index.html",
-        locations=await catalogue.list_locations(db),
-        resources=await catalogue.list_resources(db),
+        locations=mine(actor, await catalogue.list_locations(db), lambda loc: loc.id),
+        resources=mine(actor, await catalogue.list_resources(db)),
     )
 
 
@@ -38,7 +44,7 @@ async def utilisation_index(request: Request, db: Db, settings: Settings, viewer
 async def location_utilisation(
     request: Request, location_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime, start: str = ""
 ) -> Template:
-    actor = staff(viewer)
+    actor = reader_at(viewer, location_id)
     first = first_week(now, start)
     location, weeks = await location_use(db, actor, location_id, first, WEEKS_SHOWN)
     return render(
@@ -61,7 +67,7 @@ async def location_utilisation(
 @get("/staff/locations/{location_id:int}/utilisation.csv", name="location_utilisation_csv")
 async def location_utilisation_csv(location_id: int, db: Db, viewer: Actor | None, now: datetime, start: str = "") -> Response:
     first = first_week(now, start)
-    location, weeks = await location_use(db, staff(viewer), location_id, first, WEEKS_SHOWN)
+    location, weeks = await location_use(db, reader_at(viewer, location_id), location_id, first, WEEKS_SHOWN)
     return weeks_csv(f"utilisation-{location.key}-{first.isoformat()}.csv", weeks)
 
 
@@ -71,15 +77,15 @@ async def location_utilisation_csv(location_id: int, db: Db, viewer: Actor | Non
 @get("/staff/garden/utilisation", name="garden_take_up")
 async def garden_page(request: Request, db: Db, settings: Settings, viewer: Actor | None) -> Template:
     actor = staff(viewer)
-    rows = await garden_take_up(db)
+    rows = await garden_take_up(db, places=actor.places(Duty.READ))
     shares = [(r.season.name, r.share, r) for r in reversed(rows)]
     return render(request, settings, actor, "staff/garden_take_up.html", rows=rows, shares=shares)
 
 
 @get("/staff/garden/utilisation.csv", name="garden_take_up_csv")
 async def garden_csv(db: Db, viewer: Actor | None) -> Response:
-    staff(viewer)
-    rows = [[r.season.name, r.season.phase, r.beds, r.held, r.offered, f"{r.share:.3f}"] for r in await garden_take_up(db)]
+    places = staff(viewer).places(Duty.READ)
+    rows = [[r.season.name, r.season.phase, r.beds, r.held, r.offered, f"{r.share:.3f}"] for r in await garden_take_up(db, places=places)]
     return csv_file("garden-bed-take-up.csv", ["season", "phase", "beds", "beds_held", "beds_offered", "share_held"], rows)
 
 
@@ -90,7 +96,7 @@ async def garden_csv(db: Db, viewer: Actor | None) -> Response:
 async def loans_page(request: Request, db: Db, settings: Settings, viewer: Actor | None, now: datetime, start: str = "") -> Template:
     actor = staff(viewer)
     first = first_week(now, start)
-    items = await loans_per_item(db, actor, first, WEEKS_SHOWN)
+    items = mine(actor, await loans_per_item(db, actor, first, WEEKS_SHOWN), lambda row: row[0].location_id)
     # The busiest first: what a 100-chair stock and a 2-projector stock have in common is the share of it out.
     shares = sorted(((item.name, use.share, (item, use)) for item, use in items), key=lambda row: -row[1])
     return render(
@@ -110,7 +116,8 @@ async def loans_page(request: Request, db: Db, settings: Settings, viewer: Actor
 @get("/staff/loans/utilisation.csv", name="loans_per_item_csv")
 async def loans_csv(db: Db, viewer: Actor | None, now: datetime, start: str = "") -> Response:
     first = first_week(now, start)
-    items = await loans_per_item(db, staff(viewer), first, WEEKS_SHOWN)
+    actor = staff(viewer)
+    items = mine(actor, await loans_per_item(db, actor, first, WEEKS_SHOWN), lambda row: row[0].location_id)
     rows = [
         [item.key, w.monday.isoformat(), w.loans, f"{w.unit_hours:.2f}", f"{w.available:.2f}"] for item, use in items for w in use.weeks
     ]

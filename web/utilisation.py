@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from litestar import Request, Response, get
 from litestar.response import Template
@@ -13,7 +15,8 @@ from booking.usage import use_of
 from booking.usage_rules import Week
 from infra.database import Db
 from infra.settings import Settings
-from people.actor import Actor
+from people.actor import Actor, Duty, check_may
+from resources import service as catalogue
 from web.frame import render
 from web.pages import monday_of, today
 from web.staff_pages import staff
@@ -41,6 +44,19 @@ def week_shares(weeks: list[Week]) -> list[tuple[date, float, Week]]:
     return [(w.monday, w.share, w) for w in weeks]
 
 
+async def reader_of(db: Db, viewer: Actor | None, resource_id: int) -> Actor:
+    """Staff who read at the resource's place (a resource's use is read where it stands)."""
+    actor = staff(viewer)
+    check_may(actor, Duty.READ, (await catalogue.get_resource(db, resource_id)).resource.location_id)
+    return actor
+
+
+def mine(actor: Actor, rows: list, location_of: Callable[[Any], int] = lambda row: row.location_id) -> list:
+    """The rows at the places where the actor reads (all of them for those who read everywhere)."""
+    places = actor.places(Duty.READ)
+    return rows if places is None else [row for row in rows if location_of(row) in places]
+
+
 def first_week(now: datetime, start: str) -> date:
     try:
         return monday_of(date.fromisoformat(start))
@@ -52,7 +68,7 @@ def first_week(now: datetime, start: str) -> date:
 async def utilisation(
     request: Request, resource_id: int, db: Db, settings: Settings, viewer: Actor | None, now: datetime, start: str = ""
 ) -> Template:
-    actor = staff(viewer)
+    actor = await reader_of(db, viewer, resource_id)
     first = first_week(now, start)
     resource, weeks = await use_of(db, actor, resource_id, first, WEEKS_SHOWN)
     return render_page(request, settings, actor, resource, weeks, first)
@@ -76,7 +92,7 @@ def render_page(request: Request, settings: Settings, actor: Actor, resource: ob
 @get("/staff/resources/{resource_id:int}/utilisation.csv", name="utilisation_csv")
 async def utilisation_csv(resource_id: int, db: Db, viewer: Actor | None, now: datetime, start: str = "") -> Response:
     first = first_week(now, start)
-    resource, weeks = await use_of(db, staff(viewer), resource_id, first, WEEKS_SHOWN)
+    resource, weeks = await use_of(db, await reader_of(db, viewer, resource_id), resource_id, first, WEEKS_SHOWN)
     return weeks_csv(f"utilisation-{resource.key}-{first.isoformat()}.csv", weeks)
 
 

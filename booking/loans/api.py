@@ -7,6 +7,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import get, post
+from litestar.params import Parameter
 
 from booking.loans import service as loans
 from booking.representation import booking_json
@@ -14,6 +15,9 @@ from infra.database import Db
 from people.actor import Actor
 
 Note = Annotated[str, msgspec.Meta(max_length=1000)]
+# Staff lists show the actor's own places by default; `all` every place they read, `location_id` one of them.
+Places = Annotated[str, Parameter(pattern="^(mine|all)$", description="mine (the default): where I do this work; all: all I read")]
+LocationId = Annotated[int | None, Parameter(ge=1, le=2**31 - 1, description="one location (one I read at)")]
 
 
 class KitLoanIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -68,14 +72,15 @@ async def check_in(booking_id: int, db: Db, actor: Actor, now: datetime, data: C
     return booking_json(loan)
 
 
-@get("/api/v1/loans/overdue", summary="Staff: loans handed out and past their return time")
-async def overdue(db: Db, actor: Actor, now: datetime) -> dict:
-    return {"items": [booking_json(b) for b in await loans.overdue_loans(db, actor, now=now)]}
+@get("/api/v1/loans/overdue", summary="Staff: loans handed out and past their return time (at my places unless asked)")
+async def overdue(db: Db, actor: Actor, now: datetime, location_id: LocationId = None, places: Places = "mine") -> dict:
+    rows = await loans.overdue_loans(db, actor, now=now, location_id=location_id, all_places=places == "all")
+    return {"items": [booking_json(b) for b in rows]}
 
 
-@get("/api/v1/loans/handovers", summary="Staff: a day's pickups and returns")
-async def handovers(db: Db, actor: Actor, day: date) -> dict:
-    pickups, returns = await loans.handovers_on(db, actor, day)
+@get("/api/v1/loans/handovers", summary="Staff: a day's pickups and returns (at my places unless asked)")
+async def handovers(db: Db, actor: Actor, day: date, location_id: LocationId = None, places: Places = "mine") -> dict:
+    pickups, returns = await loans.handovers_on(db, actor, day, location_id=location_id, all_places=places == "all")
     return {"date": day.isoformat(), "pickups": [booking_json(b) for b in pickups], "returns": [booking_json(b) for b in returns]}
 
 

@@ -13,6 +13,7 @@ from booking.engine import NewBooking, check_may_act_on
 from booking.lifecycle import mark_cancelled
 from booking.rules import Booker, BookingStatus, NotCancellable, ReasonRequired
 from booking.seasons import store as season_store
+from booking.seasons.places import check_season, check_somewhere, record_phase
 from booking.seasons.rules import (
     DRAWN,
     IN_DRAW,
@@ -35,9 +36,10 @@ from booking.waitlists import offers
 from booking.waitlists import store as waitlist_store
 from booking.waitlists.rules import TERMS, WaitKind, offer_deadline
 from booking.waitlists.store import WaitlistEntry
-from infra import outbox
+from infra import audit, outbox
+from infra.audit import Action
 from infra.database import Db
-from people.actor import Actor, check_staff
+from people.actor import Actor, Duty
 from resources import store as catalogue
 from resources.rules import BookerKind
 
@@ -57,9 +59,10 @@ def _applicant(row: SeasonApplication) -> Applicant:
 
 async def preview(db: Db, actor: Actor, season_id: int, *, seed: int | None, now: datetime) -> tuple[Season, list[SeasonApplication]]:
     """Draw (again) from a seed: the same seed and applications give the same result; every row says why."""
-    check_staff(actor)
+    check_somewhere(actor, Duty.SEASON)
     async with db.write() as s:
         season = await season_store.garden_season(s, season_id)
+        await check_season(s, actor, Duty.SEASON, season)
         check_phase(Phase(season.phase), Phase.ALLOCATION)
         season.seed = secrets.randbelow(2**31) if seed is None else seed
         rows = [r for r in await season_store.applications_of(s, season_id) if r.status in IN_DRAW[r.kind]]
@@ -86,20 +89,41 @@ async def adjust(
 ) -> SeasonApplication:
     """Staff give an application another bed (or none), saying why; the reason stays on the record for staff, and the
     resident hears only the outcome and what staff chose to write to them."""
-    check_staff(actor)
+    check_somewhere(actor, Duty.SEASON)
     if not reason.strip():
         raise ReasonRequired("An adjustment of the allocation must say why")
     async with db.write() as s:
         season = await season_store.garden_season(s, season_id)
+        await check_season(s, actor, Duty.SEASON, season)
         check_phase(Phase(season.phase), Phase.ALLOCATION)
         if season.seed is None:
             raise NotPreviewed()
         row = await season_store.get_application(s, season_id, application_id)
         if bed_id is not None:
             await _check_may_take(s, season, row, bed_id)
+        before = _placed(row)
         row.adjust(bed_id, by=actor.person_id, note=reason.strip(), message=message_to_resident.strip(), now=now)
         s.add(row)
+        await _record(s, Action.ALLOCATION_ADJUSTED, actor, season, row, before, reason=reason.strip(), now=now)
         return row
+
+
+def _placed(row: SeasonApplication) -> dict:
+    """What the audit trail keeps of an application's place in the allocation (by ids: no names, no address)."""
+    return {"application_id": row.id, "status": row.status, "bed_id": row.bed_id, "outcome": row.outcome, "lottery_rank": row.lottery_rank}
+
+
+async def _record(
+    s: AsyncSession, action: Action, actor: Actor, season: Season, row: SeasonApplication, before: dict, *, reason: str, now: datetime
+) -> None:
+    """One entry per application: filed under the season, about its applicant, at the bed's place (or none without a bed)."""
+    bed_id = row.bed_id or before.get("bed_id")
+    location_id = (await catalogue.get_resource(s, bed_id)).location_id if bed_id is not None else None
+    after = _placed(row) | ({"booking_id": row.booking_id, "seed": season.seed} if action is Action.ALLOCATION_PUBLISHED else {})
+    audit.record(
+        s, action, actor_id=actor.person_id, at=now, object_id=season.id, location_id=location_id, subject_id=row.person_id,
+        reason=reason, before=before, after=after,
+    )  # fmt: skip
 
 
 async def _check_may_take(s: AsyncSession, season: Season, row: SeasonApplication, bed_id: int) -> None:
@@ -115,16 +139,20 @@ async def _check_may_take(s: AsyncSession, season: Season, row: SeasonApplicatio
 
 async def publish(db: Db, actor: Actor, season_id: int, *, now: datetime) -> tuple[Season, list[SeasonApplication]]:
     """Renewed growers keep their beds, winners get held offers, the rest wait in lottery order; everyone hears."""
-    check_staff(actor)
+    check_somewhere(actor, Duty.SEASON)
     async with db.write() as s:
         season = await season_store.garden_season(s, season_id)
+        locations = await check_season(s, actor, Duty.SEASON, season)
         check_phase(Phase(season.phase), Phase.ALLOCATION)
         if season.seed is None:
             raise NotPreviewed()
         rows = [r for r in await season_store.applications_of(s, season_id) if r.status in DRAWN]
         deadline = offer_deadline(replace(TERMS[WaitKind.GARDEN_BED], hold=timedelta(days=season.offer_days)), now=now)
         for row in sorted(rows, key=lambda r: (r.lottery_rank or 0, r.id)):
+            before = _placed(row)
             await _publish_one(s, season, row, deadline, now=now)
+            await _record(s, Action.ALLOCATION_PUBLISHED, actor, season, row, before, reason=row.reason, now=now)
+        record_phase(s, actor, season, Phase.OFFERS, locations, now=now)
         season.phase, season.published_at, season.updated_at = Phase.OFFERS.value, now, now
         s.add(season)
         return season, rows
@@ -192,7 +220,7 @@ async def _hold_bed(s: AsyncSession, season: Season, row: SeasonApplication, *, 
 async def give_back(db: Db, actor: Actor, season_id: int, booking_id: int, *, reason: str, revoke: bool, now: datetime) -> Booking:
     """A grower gives their bed back, or staff revoke it with a reason; the bed goes to the season's waitlist."""
     if revoke:
-        check_staff(actor)
+        check_somewhere(actor, Duty.SEASON)
         if not reason.strip():
             raise ReasonRequired("Revoking a bed must say why")
     async with db.write() as s:
@@ -200,10 +228,20 @@ async def give_back(db: Db, actor: Actor, season_id: int, booking_id: int, *, re
         check_phase(Phase(season.phase), Phase.OFFERS, Phase.RUNNING)
         booking = await holding(s, season, booking_id)
         booking = await store.get_booking(s, booking.id, for_update=True)
-        check_may_act_on(actor, booking)
+        if revoke:  # a season manager revokes a bed of their season's; giving one's own back is the grower's
+            await check_season(s, actor, Duty.SEASON, season)
+        else:
+            check_may_act_on(actor, booking)
         if BookingStatus(booking.status) not in BookingStatus.CANCELLABLE:
             raise NotCancellable(status=booking.status)
+        before = {"status": booking.status}
         mark_cancelled(s, booking, actor, reason or ("revoked" if revoke else "given back"), now=now)
+        if revoke:
+            audit.record(
+                s, Action.BOOKING_CANCELLED, actor_id=actor.person_id, at=now, object_id=booking.id, subject_id=booking.person_id,
+                location_id=(await catalogue.get_resource(s, booking.resource_id)).location_id, reason=reason.strip(),
+                before=before, after={"status": booking.status, "season_id": season.id},
+            )  # fmt: skip
     await offers.offer_freed_capacity(db, booking.resource_id, now=now)
     return booking
 

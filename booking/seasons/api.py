@@ -16,7 +16,7 @@ from booking.seasons.store import Season, SeasonApplication
 from booking.waitlists import service as waitlist
 from booking.waitlists.api import place_json
 from infra.database import Db
-from people.actor import Actor, check_staff
+from people.actor import Actor, Duty
 
 Reason = Annotated[str, msgspec.Meta(max_length=1000)]
 
@@ -152,18 +152,20 @@ async def phase(season_id: int, data: PhaseIn, db: Db, actor: Actor, now: dateti
 
 @post("/api/v1/seasons/{season_id:int}/renewal", summary="Keep my bed: confirm a renewal invitation", status_code=200)
 async def renew(season_id: int, db: Db, actor: Actor, now: datetime) -> dict:
-    return application_json(await seasons.confirm_renewal(db, actor, season_id, now=now), for_staff=actor.is_staff)
+    row = await seasons.confirm_renewal(db, actor, season_id, now=now)
+    return application_json(row, for_staff=await seasons.reads_all(db, actor, season_id))
 
 
 @post("/api/v1/seasons/{season_id:int}/applications", summary="Apply for a bed (one application per household)")
 async def apply(season_id: int, data: ApplicationIn, db: Db, actor: Actor, now: datetime) -> dict:
     row = await seasons.apply(db, actor, season_id, street=data.street, postal_code=data.postal_code, preferences=data.wishes(), now=now)
-    return application_json(row, for_staff=actor.is_staff)
+    return application_json(row, for_staff=await seasons.reads_all(db, actor, season_id))
 
 
 @get("/api/v1/seasons/{season_id:int}/applications", summary="Applications and renewals (staff: all; residents: their own)")
 async def applications(season_id: int, db: Db, actor: Actor) -> dict:
-    return {"items": [application_json(a, for_staff=actor.is_staff) for a in await seasons.applications(db, actor, season_id)]}
+    rows, for_staff = await seasons.applications(db, actor, season_id), await seasons.reads_all(db, actor, season_id)
+    return {"items": [application_json(a, for_staff=for_staff) for a in rows]}
 
 
 @post("/api/v1/seasons/{season_id:int}/allocation", summary="Staff: run (or re-run) the allocation as a preview", status_code=200)
@@ -211,7 +213,7 @@ async def wait(season_id: int, data: ApplicationIn, db: Db, actor: Actor, now: d
 
 @post("/api/v1/seasons/{season_id:int}/beds/offer-free", summary="Staff: offer free (e.g. new) beds to the waitlist", status_code=200)
 async def offer_free(season_id: int, db: Db, actor: Actor, now: datetime) -> dict:
-    check_staff(actor)
+    await seasons.check_duty(db, actor, season_id, Duty.SEASON)
     await seasons.offer_free_beds(db, now=now)
     return {"items": [place_json(p) for p in await waitlist.line(db, actor, resource_id=None, season_id=season_id)]}
 

@@ -11,6 +11,7 @@ from booking import series as weekly
 from booking import store
 from booking.rules import Booker, ReasonRequired
 from booking.seasons import room_board, room_store
+from booking.seasons.places import check_season, check_somewhere, record_phase
 from booking.seasons.room_board import Room, Term
 from booking.seasons.room_draw import Board, allocate
 from booking.seasons.room_rules import PROPOSED, AlreadyPublished, Slot, WishStatus, slot_dates
@@ -22,10 +23,11 @@ from booking.store import BookingSeries
 from booking.time_rules import weekly_occurrences
 from booking.waitlists.rules import EntryStatus, WaitKind
 from booking.waitlists.store import WaitlistEntry
-from infra import outbox
+from infra import audit, outbox
+from infra.audit import Action
 from infra.database import Db
 from infra.errors import InvalidInput
-from people.actor import Actor, check_staff
+from people.actor import Actor, Duty
 from resources import store as catalogue
 from resources.rules import BookerKind
 
@@ -47,9 +49,10 @@ async def _setting(s: AsyncSession, season: Season) -> tuple[Term, dict[int, Roo
 
 async def preview(db: Db, actor: Actor, season_id: int, *, seed: int | None, now: datetime) -> tuple[Season, Wishes]:
     """Allocate (again) from a seed: the same seed, applications and bookings give the same proposal."""
-    check_staff(actor)
+    check_somewhere(actor, Duty.SEASON)
     async with db.write() as s:
         season = await room_season(s, season_id, lock=True)
+        await check_season(s, actor, Duty.SEASON, season)
         check_phase(Phase(season.phase), Phase.ALLOCATION)
         season.seed = secrets.randbelow(2**31) if seed is None else seed
         rows = await room_store.season_wishes(s, season_id)
@@ -68,11 +71,12 @@ async def adjust(
 ) -> RoomWish:
     """Staff move a wish to other times (or refuse it, with no slots), saying why: checked against every other grant
     and booking on every date of the term."""
-    check_staff(actor)
+    check_somewhere(actor, Duty.SEASON)
     if not reason.strip():
         raise ReasonRequired("An adjustment of the allocation must say why")
     async with db.write() as s:
         season = await room_season(s, season_id, lock=True)
+        await check_season(s, actor, Duty.SEASON, season)
         check_phase(Phase(season.phase), Phase.ALLOCATION)
         if season.seed is None:
             raise NotPreviewed()
@@ -90,17 +94,42 @@ async def adjust(
                 raise InvalidInput(f"Room {slot.room} is not in this season", field="room_id")
             board.check_may_take(slot, row.activity_id)
             board.take(slot, room_board.wish_of(row, application, rooms))
+        before = _placed(row)
         row.adjust(slots, by=actor.person_id, note=reason.strip(), message=message.strip(), now=now)
         s.add(row)
+        _record(s, Action.ALLOCATION_ADJUSTED, actor, season, (row, application), before, rooms, reason=reason.strip(), now=now)
         return row
+
+
+def _placed(row: RoomWish) -> dict:
+    """What the audit trail keeps of a wish's place in the allocation: its status, outcome and slots (rooms by id)."""
+    return {"wish_id": row.id, "status": row.status, "outcome": row.outcome, "slots": list(row.slots), "priority": row.priority}
+
+
+def _record(
+    s: AsyncSession, action: Action, actor: Actor, season: Season, wish: tuple[RoomWish, RoomApplication], before: dict,
+    rooms: dict[int, Room], *, reason: str, now: datetime,
+) -> None:  # fmt: skip
+    """One entry per wish: filed under the season, about the admin who applied, at its (first) room's place."""
+    row, application = wish
+    room_ids = [x["room"] for x in row.slots or before["slots"]]
+    location_id = rooms[room_ids[0]].resource.location_id if room_ids and room_ids[0] in rooms else None
+    after = _placed(row) | {"association_id": application.association_id}
+    if action is Action.ALLOCATION_PUBLISHED:
+        after |= {"series_ids": list(row.series_ids), "seed": season.seed}
+    audit.record(
+        s, action, actor_id=actor.person_id, at=now, object_id=season.id, location_id=location_id, subject_id=application.person_id,
+        reason=reason, before=before, after=after,
+    )  # fmt: skip
 
 
 async def publish(db: Db, actor: Actor, season_id: int, *, now: datetime) -> tuple[Season, Wishes]:
     """Each granted wish becomes weekly series held for its association until it confirms; refused wishes wait in
     priority order for a slot given back; every association hears its result in one mail."""
-    check_staff(actor)
+    check_somewhere(actor, Duty.SEASON)
     async with db.write() as s:
         season = await room_season(s, season_id, lock=True)
+        locations = await check_season(s, actor, Duty.SEASON, season)
         if season.published_at is not None:
             raise AlreadyPublished(season_id=season_id, published_at=season.published_at.isoformat())
         check_phase(Phase(season.phase), Phase.ALLOCATION)
@@ -109,12 +138,16 @@ async def publish(db: Db, actor: Actor, season_id: int, *, now: datetime) -> tup
             raise NotPreviewed()
         term = room_board.term_of(season)
         confirm_by = now + timedelta(days=season.offer_days)
+        rooms = await room_board.rooms_of(s, season, term)
         for row, application in sorted(rows, key=lambda r: (r[0].priority or 0, r[0].id)):
+            before = _placed(row)
             if row.status == WishStatus.GRANTED.value:
                 await hold_slots(s, season, term, row, application, confirm_by=confirm_by, now=now)
             else:
                 _wait_in_line(s, season, row, application, now=now)
-        names = {"rooms": {rid: r.resource.name for rid, r in (await room_board.rooms_of(s, season, term)).items()}}
+            _record(s, Action.ALLOCATION_PUBLISHED, actor, season, (row, application), before, rooms, reason=row.reason, now=now)
+        record_phase(s, actor, season, Phase.OFFERS, locations, now=now)
+        names = {"rooms": {rid: r.resource.name for rid, r in rooms.items()}}
         names["activities"] = {x.id: x.name for x in await room_store.activities_of(s, sorted({a.id for _, a in rows}))}
         for application in {a.id: a for _, a in rows}.values():
             result = result_of(season, application, rows, names, confirm_by=confirm_by)

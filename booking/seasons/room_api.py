@@ -13,6 +13,7 @@ from litestar import Response, delete, get, post, put
 from booking.representation import local
 from booking.seasons import room_allocation, room_answers, room_report
 from booking.seasons import room_service as rounds
+from booking.seasons import service as seasons
 from booking.seasons.room_plans import ActivityPlan, ApplicationPlan, WishPlan
 from booking.seasons.room_rules import AgeBand, Slot, Window, minutes_of
 from booking.seasons.room_service import ApplicationView, RoundPlan
@@ -196,7 +197,7 @@ def application_json(v: ApplicationView, *, for_staff: bool) -> dict[str, Any]:
 
 async def _one(db: Db, actor: Actor, season_id: int, association_id: int) -> dict:
     views = await rounds.applications(db, actor, season_id, association_id=association_id)
-    return application_json(views[0], for_staff=actor.is_staff)
+    return application_json(views[0], for_staff=await seasons.reads_all(db, actor, season_id))
 
 
 @post("/api/v1/room-seasons", summary="Staff: set up a room season (draft): term, rooms, holidays, cap, application window")
@@ -227,13 +228,18 @@ async def withdraw(season_id: int, association_id: int, db: Db, actor: Actor, no
 
 @get("/api/v1/room-seasons/{season_id:int}/applications", summary="Applications (staff: all; members: their associations')")
 async def applications(season_id: int, db: Db, actor: Actor) -> dict:
-    return {"items": [application_json(v, for_staff=actor.is_staff) for v in await rounds.applications(db, actor, season_id)]}
+    return await _all(db, actor, season_id)
 
 
 @post("/api/v1/room-seasons/{season_id:int}/renewals", summary="Ask to keep last term's slot (renewal phase)")
 async def renew(season_id: int, data: RenewIn, db: Db, actor: Actor, now: datetime) -> dict:
     await rounds.renew(db, actor, season_id, data.wish_id, now=now)
-    return {"items": [application_json(v, for_staff=actor.is_staff) for v in await rounds.applications(db, actor, season_id)]}
+    return await _all(db, actor, season_id)
+
+
+async def _all(db: Db, actor: Actor, season_id: int) -> dict:
+    views, for_staff = await rounds.applications(db, actor, season_id), await seasons.reads_all(db, actor, season_id)
+    return {"items": [application_json(v, for_staff=for_staff) for v in views]}
 
 
 def _proposal(season: Season, rows: list) -> dict:
@@ -268,13 +274,14 @@ async def publish(season_id: int, db: Db, actor: Actor, now: datetime) -> dict:
 
 @post("/api/v1/room-seasons/{season_id:int}/wishes/{wish_id:int}/confirm", summary="An admin keeps the slot given", status_code=200)
 async def confirm(season_id: int, wish_id: int, db: Db, actor: Actor, now: datetime) -> dict:
-    return wish_json(await room_answers.confirm(db, actor, season_id, wish_id, now=now), for_staff=actor.is_staff)
+    row = await room_answers.confirm(db, actor, season_id, wish_id, now=now)
+    return wish_json(row, for_staff=await seasons.reads_all(db, actor, season_id))
 
 
 @post("/api/v1/room-seasons/{season_id:int}/wishes/{wish_id:int}/give-back", summary="An admin gives a slot back", status_code=200)
 async def give_back(season_id: int, wish_id: int, db: Db, actor: Actor, now: datetime, data: GiveBackIn | None = None) -> dict:
     row = await room_answers.give_back(db, actor, season_id, wish_id, reason=(data or GiveBackIn()).reason, now=now)
-    return wish_json(row, for_staff=actor.is_staff)
+    return wish_json(row, for_staff=await seasons.reads_all(db, actor, season_id))
 
 
 @get("/api/v1/room-seasons/{season_id:int}/report", summary="Staff: hours allocated per tier, target group, association and room")

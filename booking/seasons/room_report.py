@@ -7,10 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from booking.seasons import room_board, room_store
+from booking.seasons.places import check_season, check_somewhere
 from booking.seasons.room_rules import HOLDS_A_SLOT, WishStatus
 from booking.seasons.room_service import room_season
 from infra.database import Db
-from people.actor import Actor, check_staff
+from people.actor import Actor, Duty
 
 COUNTED = HOLDS_A_SLOT | {WishStatus.GRANTED}  # held once published; in the proposal before
 
@@ -44,9 +45,10 @@ class SeasonReport:
 
 async def report(db: Db, actor: Actor, season_id: int) -> SeasonReport:
     """Hours are weekly: a slot every other week counts half."""
-    check_staff(actor)
+    check_somewhere(actor, Duty.READ)
     async with db.read() as s:
         season = await room_season(s, season_id)
+        await check_season(s, actor, Duty.READ, season)
         rows = await room_store.season_wishes(s, season_id)
         activities = {a.id: a for a in await room_store.activities_of(s, sorted({a.id for _, a in rows}))}
         rooms = await room_board.rooms_of(s, season, room_board.term_of(season))

@@ -12,6 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.rules import BookingStatus
 from booking.seasons import room_board, room_store
 from booking.seasons import store as season_store
+from booking.seasons.places import (
+    check_everywhere_in,
+    check_season,
+    check_somewhere,
+    locations_of,
+    may_everywhere_in,
+    record_created,
+    rooms_locations,
+)
 from booking.seasons.room_plans import ApplicationPlan, WishPlan, check_plan
 from booking.seasons.room_rules import (
     HOLDS_A_SLOT,
@@ -30,7 +39,7 @@ from booking.seasons.store import Season
 from infra.database import Db
 from infra.errors import InvalidInput, NotFound
 from infra.time import local_datetime
-from people.actor import Actor, check_staff
+from people.actor import Actor, Duty
 from people.rules import check_postal_code
 from resources import store as catalogue
 from resources.rules import ResourceKind
@@ -84,7 +93,7 @@ async def _round_rooms(s: AsyncSession, plan: RoundPlan) -> list[int]:
 
 async def create_round(db: Db, actor: Actor, plan: RoundPlan, *, now: datetime) -> Season:
     """Staff set up a room season (draft): its term, rooms, holidays, cap, priority area and application window."""
-    check_staff(actor)
+    check_somewhere(actor, Duty.SEASON)
     _check_round(plan)
     codes = [
         check_postal_code(c) for c in (plan.district_postal_codes if plan.district_postal_codes is not None else DISTRICT_POSTAL_CODES)
@@ -92,16 +101,20 @@ async def create_round(db: Db, actor: Actor, plan: RoundPlan, *, now: datetime) 
     async with db.write() as s:
         if plan.previous_season_id is not None:
             await room_season(s, plan.previous_season_id)
+        rooms = await _round_rooms(s, plan)
+        locations = await rooms_locations(s, rooms)  # a round is where its rooms are: the role must reach every one
+        check_everywhere_in(actor, Duty.SEASON, locations)
         season = Season(
             name=plan.name, kind=ResourceKind.ROOM.value, start=local_datetime(plan.first_day, time(0)),
             end=local_datetime(plan.last_day + timedelta(days=1), time(0)), previous_season_id=plan.previous_season_id,
-            district_postal_codes=codes, offer_days=plan.confirm_days, rooms=await _round_rooms(s, plan),
+            district_postal_codes=codes, offer_days=plan.confirm_days, rooms=rooms,
             holidays=[{"name": n, "first": a.isoformat(), "last": b.isoformat()} for n, a, b in plan.holidays],
             hours_cap=plan.hours_cap, applications_open=plan.applications_open, applications_close=plan.applications_close,
             renewal_share=plan.renewal_share, created_at=now, updated_at=now,
         )  # fmt: skip
         s.add(season)
         await s.flush()
+        record_created(s, actor, season, locations, now=now)
         return season
 
 
@@ -143,13 +156,13 @@ def _as_wish(n: int, plan: WishPlan) -> Wish:
 async def submit(db: Db, actor: Actor, season_id: int, association_id: int, plan: ApplicationPlan, *, now: datetime) -> int:
     """An association's admin applies, or edits the application, while the window is open: its wishes are ranked in
     the order given. Returns the application's id."""
-    if not (actor.is_staff or actor.is_admin_of(association_id)):
-        raise AdminsApply(association_id=association_id)
+    _check_admin_or_staff(actor, association_id)
     check_plan(plan)
     code = check_postal_code(plan.postal_code)
     try:
         async with db.write() as s:
             season = await room_season(s, season_id, lock=True)
+            await _check_for(s, actor, association_id, season)
             check_window_open(season, now=now)
             await _check_wishes(s, season, plan)
             application = await room_store.application_of(s, season_id, association_id, lock=True)
@@ -169,6 +182,17 @@ async def submit(db: Db, actor: Actor, season_id: int, association_id: int, plan
             return application.id
     except IntegrityError as exc:  # two admins' first applications raced: the unique key kept one
         raise AlreadyApplied(season_id=season_id) from exc
+
+
+def _check_admin_or_staff(actor: Actor, association_id: int) -> None:
+    """An association's admins apply for it; staff may, for any, where their season role reaches (`_check_for`)."""
+    if not (actor.is_staff or actor.is_admin_of(association_id)):
+        raise AdminsApply(association_id=association_id)
+
+
+async def _check_for(s: AsyncSession, actor: Actor, association_id: int, season: Season) -> None:
+    if not actor.is_admin_of(association_id):
+        await check_season(s, actor, Duty.SEASON, season)
 
 
 async def _write_plan(
@@ -197,10 +221,10 @@ async def _write_plan(
 
 async def withdraw(db: Db, actor: Actor, season_id: int, association_id: int, *, now: datetime) -> None:
     """An admin withdraws the application while the window is open; it stays on record, out of the allocation."""
-    if not (actor.is_staff or actor.is_admin_of(association_id)):
-        raise AdminsApply(association_id=association_id)
+    _check_admin_or_staff(actor, association_id)
     async with db.write() as s:
         season = await room_season(s, season_id, lock=True)
+        await _check_for(s, actor, association_id, season)
         check_window_open(season, now=now)
         application = await room_store.application_of(s, season_id, association_id, lock=True)
         if application is None or application.withdrawn_at is not None:
@@ -224,8 +248,8 @@ async def renew(db: Db, actor: Actor, season_id: int, previous_wish_id: int, *, 
         if season.previous_season_id is None:
             raise InvalidInput("This season follows no earlier one: there is nothing to renew", field="wish_id")
         old, old_application = await room_store.get_wish(s, season.previous_season_id, previous_wish_id)
-        if not (actor.is_staff or actor.is_admin_of(old_application.association_id)):
-            raise AdminsApply(association_id=old_application.association_id)
+        _check_admin_or_staff(actor, old_application.association_id)
+        await _check_for(s, actor, old_application.association_id, season)
         if old.status not in {x.value for x in HOLDS_A_SLOT}:
             raise NotFound("That wish holds no slot last term", wish_id=previous_wish_id)
         dates, kept = await usage_of(s, old, now=now)
@@ -276,8 +300,9 @@ class ApplicationView:
 async def applications(db: Db, actor: Actor, season_id: int, *, association_id: int | None = None) -> list[ApplicationView]:
     """Staff see every application; an association's members see their own associations'."""
     async with db.read() as s:
-        await room_season(s, season_id)
-        mine = None if actor.is_staff else set(actor.roles)
+        season = await room_season(s, season_id)
+        reads_all = actor.is_staff and may_everywhere_in(actor, Duty.READ, await locations_of(s, season))
+        mine = None if reads_all else set(actor.roles)
         if association_id is not None:
             mine = {association_id} if mine is None or association_id in mine else set()
         rows = await room_store.applications_of(s, season_id, associations=mine)
@@ -296,7 +321,8 @@ async def previous_holdings(db: Db, actor: Actor, season_id: int) -> list[tuple[
         if season.previous_season_id is None:
             return []
         rows = await room_store.season_wishes(s, season.previous_season_id)
-    return [(w, a) for w, a in rows if WishStatus(w.status) in HOLDS_A_SLOT and (actor.is_staff or actor.is_member_of(a.association_id))]
+        reads_all = actor.is_staff and may_everywhere_in(actor, Duty.READ, await locations_of(s, season))
+    return [(w, a) for w, a in rows if WishStatus(w.status) in HOLDS_A_SLOT and (reads_all or actor.is_member_of(a.association_id))]
 
 
 async def list_rounds(db: Db) -> list[Season]:

@@ -10,6 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.rules import BookingStatus, check_well_formed
 from booking.seasons import store as season_store
+from booking.seasons.places import (
+    check_everywhere_in,
+    check_season,
+    check_somewhere,
+    locations_of,
+    may_everywhere_in,
+    record_created,
+    record_phase,
+)
 from booking.seasons.room_rules import ApplicationWindowClosed
 from booking.seasons.rules import (
     DISTRICT_POSTAL_CODES,
@@ -36,7 +45,7 @@ from booking.waitlists.store import WaitlistEntry
 from infra import outbox
 from infra.database import Db
 from infra.errors import InvalidInput, NotFound
-from people.actor import Actor, check_staff
+from people.actor import Actor, Duty
 from people.rules import check_postal_code, household_key
 from people.store import Person
 from resources.rules import ResourceKind
@@ -58,7 +67,7 @@ async def create_season(
     applications_close: datetime | None = None,
     draw_at: datetime | None = None,
 ) -> Season:
-    check_staff(actor)
+    check_somewhere(actor, Duty.SEASON)
     check_well_formed(start, end)
     if applications_close is not None and draw_at is not None and draw_at < applications_close:
         raise InvalidInput("The draw is held after the application deadline", field="draw_at")
@@ -79,8 +88,11 @@ async def create_season(
             created_at=now,
             updated_at=now,
         )
+        locations = await locations_of(s, season)  # the garden's beds: a garden season is where its beds are
+        check_everywhere_in(actor, Duty.SEASON, locations)
         s.add(season)
         await s.flush()
+        record_created(s, actor, season, locations, now=now)
         return season
 
 
@@ -98,10 +110,12 @@ async def list_seasons(db: Db, *, kind: ResourceKind | None = None) -> list[Seas
 
 async def move_phase(db: Db, actor: Actor, season_id: int, wanted: Phase, *, now: datetime) -> Season:
     """Staff move a season on; opening the renewal window invites last season's growers, closing it lapses the silent."""
-    check_staff(actor)
+    check_somewhere(actor, Duty.SEASON)
     async with db.write() as s:
         season = await season_store.get_season(s, season_id, lock=True)
+        locations = await check_season(s, actor, Duty.SEASON, season)
         check_phase_move(Phase(season.phase), wanted)
+        record_phase(s, actor, season, wanted, locations, now=now)
         if wanted is Phase.OFFERS:
             raise InvalidInput("Offers go out when the allocation is published: POST …/allocation/publish", phase=str(wanted))
         if season.kind != ResourceKind.GARDEN_BED.value:  # a room season's holders ask to renew; nothing to invite or lapse
@@ -248,11 +262,26 @@ async def apply(
 
 
 async def applications(db: Db, actor: Actor, season_id: int) -> list[SeasonApplication]:
-    """Staff see every application and renewal; a resident sees their own."""
+    """Staff who read at every place of the season see every application and renewal; anyone else their own."""
     async with db.read() as s:
-        await season_store.get_season(s, season_id)
-        person_id = None if actor.is_staff else actor.person_id
-        return await season_store.applications_of(s, season_id, person_id=person_id)
+        season = await season_store.get_season(s, season_id)
+        reads_all = actor.is_staff and may_everywhere_in(actor, Duty.READ, await locations_of(s, season))
+        return await season_store.applications_of(s, season_id, person_id=None if reads_all else actor.person_id)
+
+
+async def check_duty(db: Db, actor: Actor, season_id: int, duty: Duty) -> None:
+    """Refuse unless the actor may do the duty at every place of the season."""
+    check_somewhere(actor, duty)
+    async with db.read() as s:
+        await check_season(s, actor, duty, await season_store.get_season(s, season_id))
+
+
+async def reads_all(db: Db, actor: Actor, season_id: int) -> bool:
+    """The actor reads this season as staff (its audit text and staff notes too): READ at every place of it."""
+    if not actor.is_staff:  # deliberate: a resident's answer needs no look at the season's places
+        return False
+    async with db.read() as s:
+        return may_everywhere_in(actor, Duty.READ, await locations_of(s, await season_store.get_season(s, season_id)))
 
 
 async def join_bed_waitlist(
@@ -311,9 +340,11 @@ async def holding(s: AsyncSession, season: Season, booking_id: int) -> Booking:
     raise NotFound(f"Booking {booking_id} holds no bed this season", booking_id=booking_id)
 
 
-async def garden_take_up(db: Db) -> list[TakeUp]:
-    """Each season's take-up of the garden beds in use, newest season first."""
+async def garden_take_up(db: Db, *, places: frozenset[int] | None = None) -> list[TakeUp]:
+    """Each season's take-up of the garden beds in use (those at these places; None: all), newest season first."""
     seasons = await list_seasons(db, kind=ResourceKind.GARDEN_BED)
     async with db.read() as s:
-        beds = len(await season_store.beds(s))
-        return [take_up_of(season, beds, await season_store.bed_holdings(s, season)) for season in seasons]
+        beds = {b.id for b in await season_store.beds(s) if places is None or b.location_id in places}
+        held = {season.id: await season_store.bed_holdings(s, season) for season in seasons}
+    mine = [(season, [h for h in held[season.id] if places is None or h.resource_id in beds]) for season in seasons]
+    return [take_up_of(season, len(beds), holdings) for season, holdings in mine]

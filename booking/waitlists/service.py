@@ -15,6 +15,7 @@ from booking.engine import (
     check_free,
     check_may_act_on,
     check_policy,
+    location_of,
 )
 from booking.rules import InsufficientStock, ReasonRequired, SlotTaken
 from booking.waitlists import store as waitlist_store
@@ -28,9 +29,11 @@ from booking.waitlists.rules import (
     moved_to,
 )
 from booking.waitlists.store import WaitlistEntry, WaitlistOffer
+from infra import audit
+from infra.audit import Action
 from infra.database import Db
-from infra.errors import DomainError, ErrorCode, Forbidden
-from people.actor import Actor, check_staff, may_see
+from infra.errors import DomainError, ErrorCode, Forbidden, NotFound
+from people.actor import Actor, Duty, check_may, may_see
 from resources import store as catalogue
 from resources.rules import ResourceKind
 
@@ -60,7 +63,7 @@ async def join(db: Db, actor: Actor, wanted: NewBooking, *, now: datetime) -> Pl
     kind = KIND_OF.get(ResourceKind(resource.kind))
     if kind is None:
         raise UseSeasonWaitlist()
-    booker = booker_for(actor, wanted.association_id)
+    booker = booker_for(actor, wanted.association_id, resource.location_id)
     check_policy(resource, policy, booker, wanted, now=now)
     if kind is WaitKind.EQUIPMENT:
         check_within_stock(resource.stock or 0, wanted.quantity)
@@ -110,15 +113,20 @@ async def place_of(s: AsyncSession, entry: WaitlistEntry) -> Place:
     return Place(entry, position, await waitlist_store.open_offer_of(s, entry.id))
 
 
-def check_may_see(actor: Actor, entry: WaitlistEntry) -> None:
-    if not may_see(actor, entry.person_id, entry.association_id):
+async def place_of_entry(s: AsyncSession, entry: WaitlistEntry) -> int | None:
+    """The location of what an entry waits for; None for a season's line of beds (staff who read everywhere see it)."""
+    return await location_of(s, entry.resource_id) if entry.resource_id is not None else None
+
+
+def check_may_see(actor: Actor, entry: WaitlistEntry, location_id: int | None) -> None:
+    if not may_see(actor, entry.person_id, entry.association_id, location_id):
         raise Forbidden("This waitlist entry is not yours", entry_id=entry.id)
 
 
 async def get_place(db: Db, actor: Actor, entry_id: int) -> Place:
     async with db.read() as s:
         entry = await waitlist_store.get_entry(s, entry_id)
-        check_may_see(actor, entry)
+        check_may_see(actor, entry, await place_of_entry(s, entry))
         return await place_of(s, entry)
 
 
@@ -128,35 +136,48 @@ async def my_places(db: Db, actor: Actor) -> list[Place]:
 
 
 async def line(db: Db, actor: Actor, *, resource_id: int | None, season_id: int | None) -> list[Place]:
-    """Staff: a whole line as it stands, every status, first in line first."""
-    check_staff(actor)
+    """Staff who read at the resource's place: a whole line as it stands, every status, first in line first (a season's
+    line: those who read everywhere)."""
     async with db.read() as s:
+        try:
+            location_id = await location_of(s, resource_id) if resource_id is not None else None
+        except NotFound:  # no such resource: no line, which only those who read everywhere may be told
+            location_id = None
+        check_may(actor, Duty.READ, location_id)
         entries = await waitlist_store.entries_of(s, resource_id=resource_id, season_id=season_id)
         return [await place_of(s, e) for e in entries]
 
 
 async def leave(db: Db, actor: Actor, entry_id: int, *, now: datetime) -> Place:
-    """Leave a line while waiting (an open offer is declined instead)."""
+    """Leave a line while waiting (an open offer is declined instead); staff who take someone off it are recorded."""
     async with db.write() as s:
         entry = await waitlist_store.get_entry(s, entry_id)
-        check_may_act_on(actor, entry)  # the same people who may act on a booking: its owner, admins, staff
+        location_id = await place_of_entry(s, entry)
+        check_may_act_on(actor, entry, location_id)  # the same people who may act on a booking: its owner, admins, staff there
         if entry.status != EntryStatus.WAITING.value:
             raise NotWaiting(status=entry.status)
         entry.becomes(EntryStatus.LEFT, now=now)
         s.add(entry)
+        if entry.person_id != actor.person_id:
+            _record(
+                s, Action.WAITLIST_REMOVED, actor, entry, location_id, "", {"status": EntryStatus.WAITING}, {"status": entry.status}, now
+            )
         return await place_of(s, entry)
 
 
 async def move(db: Db, actor: Actor, entry_id: int, position: int, reason: str, *, now: datetime) -> Place:
-    """Staff put a waiting entry at a place in its line, saying why; it takes the priority tier of its new neighbour."""
-    check_staff(actor)
-    if not reason.strip():
-        raise ReasonRequired("Moving someone in a waitlist must say why")
+    """Staff who decide at the line's place put a waiting entry at a place in it, saying why; it takes the priority
+    tier of its new neighbour. A season's line of beds is the season's work (`Duty.SEASON`, granted everywhere)."""
     async with db.write() as s:
         entry = await waitlist_store.get_entry(s, entry_id)
+        location_id = await place_of_entry(s, entry)
+        check_may(actor, Duty.DECIDE if entry.resource_id is not None else Duty.SEASON, location_id)
+        if not reason.strip():
+            raise ReasonRequired("Moving someone in a waitlist must say why")
         if entry.status != EntryStatus.WAITING.value:
             raise NotWaiting(status=entry.status)
         waiting = await waitlist_store.line_of(s, entry)
+        before = {"position": next(i for i, e in enumerate(waiting, start=1) if e.id == entry.id), "tier": entry.tier}
         order = moved_to([e.id for e in waiting], entry.id, position)
         by_id = {e.id: e for e in waiting}
         at = order.index(entry.id)
@@ -166,4 +187,24 @@ async def move(db: Db, actor: Actor, entry_id: int, position: int, reason: str, 
             by_id[entry_id_in_line].position = number
             s.add(by_id[entry_id_in_line])
         entry.moved_by, entry.move_reason, entry.updated_at = actor.person_id, reason.strip(), now
+        after = {"position": at + 1, "tier": entry.tier}
+        _record(s, Action.WAITLIST_MOVED, actor, entry, location_id, reason, before, after, now)
         return await place_of(s, entry)
+
+
+def _record(
+    s: AsyncSession,
+    action: Action,
+    actor: Actor,
+    entry: WaitlistEntry,
+    location_id: int | None,
+    reason: str,
+    before: dict,
+    after: dict,
+    now: datetime,
+) -> None:
+    """A change to someone's place in line, in the audit trail: the one waiting its subject."""
+    audit.record(
+        s, action, actor_id=actor.person_id, at=now, object_id=entry.id, location_id=location_id, subject_id=entry.person_id,
+        reason=reason.strip(), before=before, after=after,
+    )  # fmt: skip

@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from resources import service
 from resources.rules import ResourceKind
 from resources.store import Kit, KitItem, Location
 from tests import builders
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-KNUTEPUNKT = Actor(person_id=0, email="knutepunkt@example.no", name="Knutepunkt", is_staff=True)
+KNUTEPUNKT = Actor(person_id=0, email="knutepunkt@example.no", name="Knutepunkt", grants=OPERATOR)
 NO_SUCH_ID = 2_000_000_000  # ids are not reset between tests, and none grows this large
 CHRISTMAS = {"start": "2026-12-21T00:00:00+01:00", "end": "2027-01-02T00:00:00+01:00", "reason": "Juleferie"}
 

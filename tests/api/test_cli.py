@@ -59,16 +59,16 @@ def succeeded(process: subprocess.CompletedProcess) -> str:
     return process.stdout
 
 
-def test_the_operator_adds_a_staff_member(allmenning):
+def test_the_console_adds_an_operator(allmenning):
     output = succeeded(allmenning("users", "add", "x@y.no", "--name", "X", "--staff"))
-    assert "x@y.no (staff)" in output
+    assert "x@y.no (operator)" in output
 
 
 def test_adding_a_person_again_updates_them_instead_of_failing(allmenning):
     first = succeeded(allmenning("users", "add", "X@Y.no", "--name", "X"))
     again = succeeded(allmenning("users", "add", "x@y.no", "--name", "Xavier", "--staff"))
     assert first.split()[1] == again.split()[1]  # the same person id
-    assert "(staff)" in again
+    assert "(operator)" in again
 
 
 async def test_a_token_made_on_the_command_line_authenticates_its_person(allmenning, database):
@@ -101,3 +101,61 @@ def test_an_association_with_an_invalid_orgnr_is_refused_on_the_command_line(all
     assert refused.returncode != 0
     assert "invalid_orgnr" in refused.stderr
     assert refused.stdout == ""
+
+
+# ---------------------------------------------------------------- staff roles from the console
+
+
+def rows_of(database: Path, sql: str) -> list[tuple]:
+    import sqlite3
+
+    with sqlite3.connect(database) as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def add_place(database: Path, key: str) -> int:
+    from resources.store import Location
+
+    db = Db(f"sqlite+aiosqlite:///{database}")
+    try:
+        async with db.write() as s:
+            row = Location(key=key, name="Huset", address="Gata 1", postal_code="3044")
+            s.add(row)
+            await s.flush()
+            return row.id
+    finally:
+        await db.dispose()
+
+
+async def test_the_console_grants_a_role_at_a_place_and_takes_it_back_each_in_the_audit_trail(allmenning, database):
+    succeeded(allmenning("users", "add", "x@y.no", "--name", "X"))
+    huset = await add_place(database, "huset")
+    assert "x@y.no is location_staff at huset" in succeeded(allmenning("staff", "grant", "x@y.no", "location_staff", "--location", "huset"))
+    assert "(already)" in succeeded(allmenning("staff", "grant", "X@y.no", "location_staff", "--location", "huset"))
+    assert rows_of(database, "SELECT role, location_id FROM staff_grant") == [("location_staff", huset)]
+    assert "no longer location_staff" in succeeded(allmenning("staff", "revoke", "x@y.no", "location_staff", "--location", "huset"))
+    assert rows_of(database, "SELECT * FROM staff_grant") == []
+    trail = rows_of(database, "SELECT action, actor_id, location_id FROM audit_entry WHERE object_kind = 'role' ORDER BY id")
+    assert trail == [("role.granted", None, huset), ("role.revoked", None, huset)]  # the console acts as nobody
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("grant", "nobody@y.no", "reporting"), "person_not_found"),
+        (("grant", "x@y.no", "janitor"), "unknown_role"),
+        (("grant", "x@y.no", "location_staff"), "role_needs_location"),
+        (("grant", "x@y.no", "location_staff", "--location", "nowhere"), "location_not_found"),
+        (("grant", "x@y.no", "operator", "--location", "huset"), "role_is_everywhere"),
+        (("revoke", "x@y.no", "reporting"), "grant_not_found"),
+        (("revoke", "boss@y.no", "operator"), "last_operator"),
+    ],
+)
+async def test_a_bad_staff_command_says_why_and_writes_nothing(allmenning, database, args, code):
+    succeeded(allmenning("users", "add", "x@y.no", "--name", "X"))
+    succeeded(allmenning("users", "add", "boss@y.no", "--name", "Boss", "--staff"))
+    await add_place(database, "huset")
+    before = rows_of(database, "SELECT (SELECT count(*) FROM staff_grant), (SELECT count(*) FROM audit_entry)")
+    refused = allmenning("staff", *args)
+    assert refused.returncode == 1 and f"error ({code})" in refused.stderr and refused.stdout == ""
+    assert rows_of(database, "SELECT (SELECT count(*) FROM staff_grant), (SELECT count(*) FROM audit_entry)") == before

@@ -13,7 +13,7 @@ from booking.closure_rules import Choice, Decision
 from booking.waitlists import offers
 from config.servers import free_port
 from infra.outbox import Notification
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from people.store import Person
 from tests import builders
 from tests.api.test_bookings import assert_problem, at, book
@@ -162,7 +162,7 @@ async def test_a_closure_that_fails_to_save_cancels_nothing_and_mails_no_one(db,
         raise RuntimeError("the disk is full")
 
     monkeypatch.setattr(resources.service, "save_closure", fails)
-    knut = Actor(person_id=staff[0], email="staff@knutepunkt.no", name="Knut", is_staff=True)
+    knut = Actor(person_id=staff[0], email="staff@knutepunkt.no", name="Knut", grants=OPERATOR)
     start, end = (datetime.fromisoformat(LEAK[k]) for k in ("start", "end"))
     with pytest.raises(RuntimeError):
         await closures.add_closure(db, knut, room_id, start, end, "Vannlekkasje", Decision(Choice.CANCEL), now=clock())

@@ -531,6 +531,7 @@ async def test_a_feeds_version_is_one_statement_of_index_seeks_however_long_its_
         "SEARCH calendar_feed USING INDEX ix_calendar_feed_token (token=?)",
         "SEARCH person USING INTEGER PRIMARY KEY (rowid=?)",
         "SEARCH association USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN",
+        "SEARCH staff_grant USING INDEX ix_staff_grant_person_id (person_id=?)",
         "SEARCH membership USING INDEX sqlite_autoindex_membership_1 (association_id=? AND person_id=?)",
         "SEARCH booking USING COVERING INDEX ix_booking_person_changed (person_id=?)",
         "SEARCH booking USING COVERING INDEX ix_booking_association_changed (association_id=?)",

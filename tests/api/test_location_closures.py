@@ -9,7 +9,7 @@ import pytest
 
 from booking import closures
 from booking.closure_rules import Choice, CoveredBookingsChanged, Decision
-from people.actor import Actor, StaffOnly
+from people.actor import OPERATOR, Actor, StaffOnly
 from resources import service as catalogue
 from resources.store import Resource
 from tests import builders
@@ -22,7 +22,7 @@ START, END = datetime.fromisoformat("2026-12-21T00:00:00+01:00"), datetime.fromi
 
 @pytest.fixture
 def desk(staff) -> Actor:
-    return Actor(staff[0], "staff@knutepunkt.no", "Staff", is_staff=True)
+    return Actor(staff[0], "staff@knutepunkt.no", "Staff", grants=OPERATOR)
 
 
 @pytest.fixture

@@ -92,3 +92,32 @@ async def test_a_feed_made_before_tokens_were_hashed_keeps_its_address(empty_url
         assert stored != made and len(stored) == 64
     finally:
         await db.dispose()
+
+
+async def test_todays_staff_become_operators_and_residents_stay_residents(empty_url):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    await migrate.upgrade(empty_url, "0014")
+    db = Db(empty_url)
+    try:
+        async with db.engine.begin() as conn:
+            for email, staff in (("stine@knutepunkt.no", True), ("ola@example.no", False)):
+                await conn.execute(
+                    text(
+                        "INSERT INTO person (email, name, language, street, postal_code, city, is_staff, created_at) "
+                        "VALUES (:email, 'X', 'nb', '', '', '', :staff, :now)"
+                    ),
+                    {"email": email, "staff": staff, "now": datetime(2026, 11, 1, tzinfo=UTC)},
+                )
+        await migrate.upgrade(empty_url)
+        async with db.engine.begin() as conn:
+            grants = (
+                await conn.execute(text("SELECT p.email, g.role, g.location_id FROM staff_grant g JOIN person p ON p.id = g.person_id"))
+            ).all()
+            columns = {c["name"] for c in await conn.run_sync(lambda sync: inspect(sync).get_columns("person"))}
+    finally:
+        await db.dispose()
+    assert [tuple(g) for g in grants] == [("stine@knutepunkt.no", "operator", None)]
+    assert "is_staff" not in columns

@@ -16,14 +16,14 @@ from sqlalchemy import select
 from infra.outbox import Notification
 from people import associations
 from people import service as people
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from people.store import Person
 from tests import builders
 
 VALID_ORGNR = "974760673"
 OTHER_ORGNR = "923609016"
 PROBLEM = "application/problem+json"
-STAFF = Actor(person_id=0, email="knutepunkt@example.no", name="Knutepunkt", is_staff=True)
+STAFF = Actor(person_id=0, email="knutepunkt@example.no", name="Knutepunkt", grants=OPERATOR)
 
 
 def assert_problem(response, status: int, code: str) -> None:

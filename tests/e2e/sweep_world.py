@@ -27,7 +27,7 @@ from infra.time import local_datetime
 from notifications.service import rotate_calendar_feed
 from people import associations
 from people import service as people
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from people.store import Association, Person
 from resources import service as catalogue
 from tests.e2e import browser
@@ -54,7 +54,7 @@ async def actors(db) -> dict[str, Actor]:
     return {
         "resident": Actor(amina.id, amina.email, amina.name),
         "admin": Actor(lars.id, lars.email, lars.name, roles={club.id: "admin"}),
-        "staff": Actor(stine.id, stine.email, stine.name, is_staff=True),
+        "staff": Actor(stine.id, stine.email, stine.name, grants=OPERATOR),
         "late": Actor(ole.id, ole.email, ole.name),
         "club": club.id,
     }

@@ -15,7 +15,7 @@ from infra.i18n import LANGUAGES
 from infra.outbox import Notification
 from infra.time import local_datetime
 from people import associations
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from people.store import Association, Person
 from tests.e2e import browser, sweep, sweep_world
 from tests.e2e.browser import check_page, next_weekday, resource_id, sign_in_path
@@ -185,7 +185,7 @@ def garden_season(site) -> int:
     """A first garden season next spring, in draft, made by staff."""
 
     async def create(db):
-        stine = Actor(1, "stine@knutepunkt.no", "Stine", is_staff=True)
+        stine = Actor(1, "stine@knutepunkt.no", "Stine", grants=OPERATOR)
         start = browser.now().replace(year=browser.now().year + 1, month=4, day=15)
         return (
             await seasons.create_season(

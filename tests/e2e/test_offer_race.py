@@ -14,7 +14,7 @@ from booking.seasons import service as seasons
 from booking.seasons.rules import Phase
 from booking.store import Booking
 from config.servers import running_servers
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from tests import builders
 from tests.e2e.test_booking_race import (
     active_bookings,
@@ -91,7 +91,7 @@ async def bed_offer(db) -> tuple[int, dict[str, str], int]:
     bed = await builders.room(db, key="pallekarm-race", kind="garden_bed", capacity=None)
     staff_id, _ = await builders.person(db, "staff-race@example.no", staff=True)
     grower_id, grower = await builders.person(db, "grower@example.no")
-    staff = Actor(staff_id, "staff-race@example.no", "Staff", is_staff=True)
+    staff = Actor(staff_id, "staff-race@example.no", "Staff", grants=OPERATOR)
     season = await seasons.create_season(
         db,
         staff,

@@ -93,6 +93,12 @@ def schemathesis(base_url: str, token: str, report: Path, *options: str) -> subp
         "1",
         "--generation-database",
         "none",
+        # Erasure would erase the run's own caller (or the resident) midway and leave the rest unauthenticated: its
+        # own tests (tests/api/test_erasure.py) hold its answers.
+        "--exclude-name",
+        "DELETE /api/v1/me",
+        "--exclude-name",
+        "DELETE /api/v1/people/{person_id}",
         "--report",
         "junit",
         "--report-dir",

@@ -11,7 +11,7 @@ from booking.rules import CancellationTooLate, TooLong
 from booking.series import Refusal
 from infra.errors import ErrorCode
 from infra.time import local_datetime
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from resources.rules import BookerKind, Policy, ResourceClosed, WeeklyWindow
 from web.i18n import Speaker
 from web.refusals import MESSAGES, said, said_errors
@@ -20,7 +20,7 @@ from web.rule_words import day_runs, duration_words, for_myself, may_book, perio
 NB, EN = Speaker("nb"), Speaker("en")
 RESIDENT = Actor(1, "a@example.no", "A")
 MEMBER = Actor(2, "m@example.no", "M", roles={7: "member"})
-STAFF = Actor(3, "s@example.no", "S", is_staff=True)
+STAFF = Actor(3, "s@example.no", "S", grants=OPERATOR)
 ASSOCIATIONS_ONLY = Policy(bookable_by=frozenset({BookerKind.ASSOCIATION, BookerKind.STAFF}))
 
 

@@ -14,7 +14,7 @@ from booking import service as bookings
 from booking.closure_rules import Choice, Decision
 from booking.engine import NewBooking
 from infra.time import local_datetime
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from resources.rules import BookerKind
 from tests import builders
 from tests.web.test_pages import post_form, text_of
@@ -82,7 +82,7 @@ async def test_a_closed_date_is_refused_with_the_closures_own_reason_and_the_for
     staff = await builders.person(db, "stine@example.no", staff=True)
     start, end = local_datetime(date(2026, 12, 21), time(0)), local_datetime(date(2027, 1, 4), time(0))
     await closures.add_closure(
-        db, Actor(staff[0], "stine@example.no", "Stine", is_staff=True), room, start, end, "Juleferie", Decision(Choice.KEEP), now=clock()
+        db, Actor(staff[0], "stine@example.no", "Stine", grants=OPERATOR), room, start, end, "Juleferie", Decision(Choice.KEEP), now=clock()
     )
     form = await client.get(f"/resources/{room}/book", headers=alice[1])
     assert rules_shown(form.text)["Stengt"] == "mandag 21. desember 2026 – søndag 3. januar 2027: Juleferie"

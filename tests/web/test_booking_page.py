@@ -13,7 +13,7 @@ from booking import service as bookings
 from booking.engine import NewBooking
 from booking.loans import service as loans
 from infra.time import local_datetime
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from tests import builders
 from tests.web.test_pages import post_form, text_of
 
@@ -114,7 +114,7 @@ async def test_a_declined_request_shows_the_reason_staff_gave_in_its_history(cli
     booking = await book(db, clock, alice, hall)
     requested = words((await client.get(f"/bookings/{booking}", headers=alice[1])).text)
     assert "Venter på godkjenning" in requested and "Forespurt: de ansatte godkjenner eller avslår den" in requested
-    await lifecycle.decide(db, actor(staff, is_staff=True), booking, approve=False, reason="Salen brukes til kommunens møte", now=clock())
+    await lifecycle.decide(db, actor(staff, grants=OPERATOR), booking, approve=False, reason="Salen brukes til kommunens møte", now=clock())
     page = await client.get(f"/bookings/{booking}", headers=alice[1])
     assert '<span class="status status-declined">Avslått</span>' in page.text
     assert history_of(page.text) == (
@@ -131,7 +131,7 @@ async def test_a_loan_shows_its_pickup_and_return_and_when_it_was_handed_out(cli
     wanted = NewBooking(chairs, local_datetime(TUESDAY, time(12)), local_datetime(date(2026, 11, 26), time(12)), "Årsmøte", None, None, 2)
     loan = (await bookings.create_booking(db, actor(alice), wanted, now=clock()))[0].id
     at = local_datetime(TUESDAY, time(12, 10))
-    await loans.check_out(db, actor(staff, is_staff=True), loan, at=at, note="En stol har en rift", now=at)
+    await loans.check_out(db, actor(staff, grants=OPERATOR), loan, at=at, note="En stol har en rift", now=at)
     page = await client.get(f"/bookings/{loan}", headers=alice[1])
     assert "<h1>Stoler × 2</h1>" in page.text
     assert text_of(page.text.replace("<dd", "<p").replace("</dd>", "</p>"), "pickup") == "tirsdag 24. november 2026, 12:00"

@@ -11,7 +11,7 @@ import pytest
 
 from booking.seasons import service as seasons
 from config.servers import free_port
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from resources import service as catalogue
 from tests import builders
 from tests.api.test_people import follow, link_in
@@ -176,7 +176,7 @@ async def test_staff_who_adjust_a_result_onto_a_taken_bed_are_told_why_on_the_pa
         await post_form(client, f"/garden/{season}/apply", {"street": street, "postal_code": "3044"}, who[1], from_page="/garden")
     await post_form(client, f"{page}/phase", {"phase": "allocation"}, staff[1], from_page=page)
     await post_form(client, f"{page}/preview", {"seed": "42"}, staff[1], from_page=page)
-    rows = await seasons.applications(db, Actor(staff[0], "staff@example.no", "Stine", is_staff=True), season)
+    rows = await seasons.applications(db, Actor(staff[0], "staff@example.no", "Stine", grants=OPERATOR), season)
     [holder] = [r for r in rows if r.bed_id is not None]
     [waiting] = [r for r in rows if r.bed_id is None]
     form = {"bed_id": str(holder.bed_id), "reason": "Bytter plass"}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from booking.seasons import service as seasons
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from tests import builders
 from tests.web.test_pages import post_form, text_of
 
@@ -26,7 +26,7 @@ async def staff(db):
 @pytest.fixture
 async def season(db, clock, staff):
     await builders.room(db, key="pallekarm-1", kind="garden_bed", capacity=None)
-    actor = Actor(staff[0], "staff@example.no", "Stine", is_staff=True)
+    actor = Actor(staff[0], "staff@example.no", "Stine", grants=OPERATOR)
     row = await seasons.create_season(
         db,
         actor,
@@ -86,7 +86,7 @@ async def test_the_garden_page_tells_the_published_outcome_by_the_beds_name_and_
     await post_form(client, f"/garden/{season}/apply", {"street": "Torggata 5", "postal_code": "3044"}, resident[1], from_page="/garden")
     await post_form(client, f"{page}/phase", {"phase": "allocation"}, staff[1], from_page=page)
     await post_form(client, f"{page}/preview", {"seed": "42"}, staff[1], from_page=page)
-    [row] = await seasons.applications(db, Actor(staff[0], "staff@example.no", "Stine", is_staff=True), season)
+    [row] = await seasons.applications(db, Actor(staff[0], "staff@example.no", "Stine", grants=OPERATOR), season)
     form = {"bed_id": str(row.bed_id), "reason": note, "message_to_resident": "Velkommen til hagen!"}
     adjusted = await post_form(client, f"{page}/applications/{row.id}/adjust", form, staff[1], from_page=page)
     assert adjusted.status_code == 303

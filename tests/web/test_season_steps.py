@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from booking.seasons import service as seasons
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from tests import builders
 from tests.web.test_pages import post_form, text_of
 
@@ -43,7 +43,7 @@ async def nils(db):
 
 
 def stine(staff) -> Actor:
-    return Actor(staff[0], "staff@example.no", "Stine", is_staff=True)
+    return Actor(staff[0], "staff@example.no", "Stine", grants=OPERATOR)
 
 
 async def set_up(client, staff, **changes) -> int:

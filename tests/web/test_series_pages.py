@@ -20,7 +20,7 @@ from infra.mail_transport import FolderTransport
 from infra.time import local_datetime
 from notifications import service as notifications
 from notifications.mail import Site
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from tests import builders
 from tests.web.test_pages import post_form
 
@@ -44,7 +44,7 @@ async def room(db):
 
 async def close_for_christmas_party(db, staff, room, clock) -> None:
     """Tuesday 1 December closed, with the staff's own reason."""
-    actor = Actor(staff[0], "stine@example.no", "Stine", is_staff=True)
+    actor = Actor(staff[0], "stine@example.no", "Stine", grants=OPERATOR)
     start, end = local_datetime(date(2026, 12, 1), time(0)), local_datetime(date(2026, 12, 2), time(0))
     await closures.add_closure(db, actor, room, start, end, "Julebord i huset", Decision(Choice.KEEP), now=clock())
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from booking.seasons import service as seasons
-from people.actor import Actor
+from people.actor import OPERATOR, Actor
 from tests import builders
 from tests.web.test_pages import ROOM_FORM, post_form
 
@@ -57,7 +57,7 @@ async def test_a_places_utilisation_adds_up_its_rooms_with_shares_a_table_and_a_
 async def test_garden_bed_take_up_counts_the_beds_held_this_season(client, db, clock, staff):
     for number in (1, 2):
         await builders.room(db, key=f"pallekarm-{number}", kind="garden_bed", capacity=None)
-    actor = Actor(staff[0], "staff@example.no", "Stine", is_staff=True)
+    actor = Actor(staff[0], "staff@example.no", "Stine", grants=OPERATOR)
     await seasons.create_season(
         db,
         actor,
