@@ -15,6 +15,7 @@ import pytest
 from config import migrate
 from infra.database import Db
 from infra.settings import TIMEZONE, Settings
+from infra.time import is_public_holiday
 from people import associations
 from people import service as people
 from resources import service as catalogue
@@ -56,6 +57,14 @@ def next_weekday(weekday: int, *, at_least: int = 2) -> date:
     """A coming day of the week far enough ahead for every lead time, in Oslo."""
     day = now().astimezone(TIMEZONE).date() + timedelta(days=at_least)
     return day + timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def weekly_dates_open(weekday: int, weeks: int, *, at_least: int = 2) -> list[date]:
+    """The first run of `weeks` coming days of the week, a week apart, none a public holiday (the places close then)."""
+    first = next_weekday(weekday, at_least=at_least)
+    while any(is_public_holiday(first + timedelta(weeks=n)) for n in range(weeks)):
+        first += timedelta(weeks=1)
+    return [first + timedelta(weeks=n) for n in range(weeks)]
 
 
 def run(coroutine):

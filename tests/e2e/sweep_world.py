@@ -26,6 +26,7 @@ from infra.settings import Settings
 from infra.time import local_datetime
 from notifications.service import rotate_calendar_feed
 from people import associations
+from oversight import staff
 from people import service as people
 from people.actor import OPERATOR, Actor
 from people.store import Association, Person
@@ -146,8 +147,17 @@ async def build(db) -> dict:
         "who": who, "stock": stock, "booking": mine.id, "series": series.series.id, "monday": monday, "garden": await garden(db, who),
         "open_round": open_round, "published": published, "wish": wish, "invitation": await invitation(db, who, who["late"].email),
         "member": await member(db, who), "bed": await held_bed(db, who), "kit": (await catalogue.list_kits(db))[0][0].id,
-        "location": gronland,
+        "location": gronland, "caretaker": await caretaker(db, who, gronland),
     }  # fmt: skip
+
+
+async def caretaker(db, who: dict, location_id: int) -> int:
+    """Kari looks after Grønland aktivitetshus: location staff there, a role the operator may take back."""
+    async with db.read() as s:
+        kari = (await s.execute(select(Person).where(Person.email == "kari@knutepunkt.no"))).scalar_one_or_none()
+    kari = kari or await people.add_person(db, "kari@knutepunkt.no", name="Kari Vaktmester", now=browser.now())
+    await staff.grant(db, who["staff"], kari.id, "location_staff", location_id, now=browser.now())
+    return kari.id
 
 
 async def invitation(db, who: dict, email: str) -> str:
@@ -223,4 +233,9 @@ def pages(world: dict) -> list[Page]:
         at_route("/staff/seasons/{season_id:int}", "staff", season_id=world["garden"]),
         *(at_route("/staff/room-seasons/{season_id:int}", "staff", season_id=n) for n in (world["open_round"], world["published"])),
         at_route("/staff/room-seasons/{season_id:int}/report", "staff", season_id=world["published"]),
+        *(at_route(route, "staff") for route in ("/staff/audit", "/staff/roles")),
+        at_route("/staff/roles/revoke", "staff", f"?person={world['caretaker']}&role=location_staff&location={world['location']}"),
+        at_route("/staff/audit", "staff", f"?kind=booking&location={world['location']}"),
+        at_route("/privacy", "anyone"),
+        at_route("/my/erase", "resident"),
     ]
