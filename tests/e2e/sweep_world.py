@@ -25,8 +25,8 @@ from infra.outbox import Notification
 from infra.settings import Settings
 from infra.time import local_datetime
 from notifications.service import rotate_calendar_feed
-from people import associations
 from oversight import staff
+from people import associations
 from people import service as people
 from people.actor import OPERATOR, Actor
 from people.store import Association, Person

@@ -14,8 +14,8 @@ from sqlalchemy import select, update
 from config.scheduler import Scheduler
 from config.servers import free_port
 from infra.database import Db
-from infra.outbox import PENDING, Notification
 from infra.i18n import LANGUAGES, Speaker
+from infra.outbox import PENDING, Notification
 from notifications import digest, mail
 from notifications.calendar import Party
 from notifications.mail import Letter, Site
