@@ -41,8 +41,8 @@ def problem_statuses(handler: HTTPRouteHandler) -> dict[int, str]:
         found |= SIGNED_IN
     if handler.http_methods & UNSAFE:
         found |= WRITES | NAMED  # a write's body may name what it refers to (a resource, a location) that is not there
-    elif any("{" in path for path in handler.paths):
-        found |= NAMED
+    elif any("{" in path for path in handler.paths) or any(name.endswith("_id") for name in parameters):
+        found |= NAMED  # a read names what it is of in its path or by a query's id (`?resource_id=`)
     return found
 
 

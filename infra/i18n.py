@@ -139,6 +139,10 @@ class Speaker:
     def when(self, moment: datetime) -> str:
         return f"{self.day(moment)}{self.joiner}{self.clock(moment)}"
 
+    def stamp(self, moment: datetime) -> str:
+        """A moment in a log: the locale's medium date with its year, and the time (a table column a phone can hold)."""
+        return f"{format_date(local(moment), 'medium', locale=self.locale)}{self.joiner}{self.clock(moment)}"
+
     def short_when(self, moment: datetime) -> str:
         return f"{self.short_day(moment)}{self.joiner}{self.clock(moment)}"
 

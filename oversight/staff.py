@@ -71,10 +71,8 @@ async def grant(db: Db, actor: Actor | None, who: int | str, role: str, location
     """Give a person a role (at a location, where the role is placed); False when they held it already."""
     check_roles_duty(actor)
     async with db.write() as s:
-        location_id = await location_id_of(s, location)
-        shape = check_grant_shape(role, location_id)
-        person = await person_of(s, who)
-        held = await _held(s, person.id, shape)
+        person, shape, held = await _asked(s, who, role, location)
+        location_id = shape.location_id
         if held is not None:
             return False
         s.add(StaffGrant(person_id=person.id, role=shape.role.value, location_id=location_id, granted_by=_id(actor), created_at=now))
@@ -89,10 +87,8 @@ async def revoke(db: Db, actor: Actor | None, who: int | str, role: str, locatio
     """Take a role back; the last operator keeps theirs (somebody must be able to grant roles)."""
     check_roles_duty(actor)
     async with db.write() as s:
-        location_id = await location_id_of(s, location)
-        shape = check_grant_shape(role, location_id)
-        person = await person_of(s, who)
-        held = await _held(s, person.id, shape)
+        person, shape, held = await _asked(s, who, role, location)
+        location_id = shape.location_id
         if held is None:
             raise GrantNotFound(f"{person.id} does not hold {role} there", role=role, location_id=location_id)
         if shape.role is StaffRole.OPERATOR and await _operators(s) <= 1:
@@ -118,6 +114,14 @@ async def staff_members(db: Db, actor: Actor) -> list[StaffMember]:
         grants = (*(current.grants if current else ()), Grant(StaffRole(grant_row.role), grant_row.location_id))
         members[person.id] = StaffMember(person.id, person.name, person.email, tuple(sorted(grants, key=str)))
     return list(members.values())
+
+
+async def _asked(s: AsyncSession, who: int | str, role: str, location: int | str | None) -> tuple[Person, Grant, StaffGrant | None]:
+    """The person, the role as granted (checked for its shape), and their grant of it if they hold it (locked)."""
+    location_id = await location_id_of(s, location)
+    shape = check_grant_shape(role, location_id)
+    person = await person_of(s, who)
+    return person, shape, await _held(s, person.id, shape)
 
 
 async def _held(s: AsyncSession, person_id: int, shape: Grant) -> StaffGrant | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -139,6 +140,18 @@ async def test_the_console_grants_a_role_at_a_place_and_takes_it_back_each_in_th
     assert trail == [("role.granted", None, huset), ("role.revoked", None, huset)]  # the console acts as nobody
 
 
+@pytest.fixture(scope="module")
+def staffed(migrated, tmp_path_factory) -> Path:
+    """X, a resident; Boss, the only operator; the place huset: made once, each test refused on a copy."""
+    folder = tmp_path_factory.mktemp("staffed")
+    database = folder / "allmenning.db"
+    shutil.copy(migrated, database)
+    succeeded(run_allmenning(("users", "add", "x@y.no", "--name", "X"), cwd=folder, database=database))
+    succeeded(run_allmenning(("users", "add", "boss@y.no", "--name", "Boss", "--staff"), cwd=folder, database=database))
+    asyncio.run(add_place(database, "huset"))
+    return database
+
+
 @pytest.mark.parametrize(
     ("args", "code"),
     [
@@ -151,11 +164,10 @@ async def test_the_console_grants_a_role_at_a_place_and_takes_it_back_each_in_th
         (("revoke", "boss@y.no", "operator"), "last_operator"),
     ],
 )
-async def test_a_bad_staff_command_says_why_and_writes_nothing(allmenning, database, args, code):
-    succeeded(allmenning("users", "add", "x@y.no", "--name", "X"))
-    succeeded(allmenning("users", "add", "boss@y.no", "--name", "Boss", "--staff"))
-    await add_place(database, "huset")
+def test_a_bad_staff_command_says_why_and_writes_nothing(tmp_path, staffed, args, code):
+    database = tmp_path / "allmenning.db"
+    shutil.copy(staffed, database)
     before = rows_of(database, "SELECT (SELECT count(*) FROM staff_grant), (SELECT count(*) FROM audit_entry)")
-    refused = allmenning("staff", *args)
+    refused = run_allmenning(("staff", *args), cwd=tmp_path, database=database)
     assert refused.returncode == 1 and f"error ({code})" in refused.stderr and refused.stdout == ""
     assert rows_of(database, "SELECT (SELECT count(*) FROM staff_grant), (SELECT count(*) FROM audit_entry)") == before

@@ -56,9 +56,9 @@ async def test_an_operator_reads_the_trail_newest_first_in_oslo_time_with_words(
     page = await client.get("/staff/audit?lang=en", headers=stine[1])
     assert page.status_code == 200 and "<h1>Audit trail</h1>" in page.text
     rows = rows_of(page.text)
-    assert [r.split(" ", 1)[0] for r in rows] == ["Monday", "Sunday", "Saturday"]
-    assert rows[0].startswith("Monday 23 November 2026, 09:00 System Staff role granted Staff role") and "Everywhere" in rows[0]
-    assert "Sunday 22 November 2026, 10:00 Lena Handed out Loan #12 Concerns: Alice Huset" in rows[1]
+    assert [r.split(" ", 1)[0] for r in rows] == ["23", "22", "21"]
+    assert rows[0].startswith("23 Nov 2026, 09:00 System Staff role granted Staff role") and "Everywhere" in rows[0]
+    assert "22 Nov 2026, 10:00 Lena Handed out Loan #12 Concerns: Alice Huset" in rows[1]
     assert (
         "Stine Request declined Booking #11 Concerns: Alice Torget Fullt <den dagen>" in rows[2] and "Fullt &lt;den dagen&gt;" in page.text
     )
