@@ -17,7 +17,6 @@ from booking.store import Booking
 from infra import outbox
 from infra.database import Db
 from infra.errors import Forbidden, NotFound
-from infra.rows import is_postgresql
 from infra.time import Interval, local_week_of
 from people.actor import Actor, Duty, check_may, check_member, check_staff, may_see
 from resources import store as catalogue
@@ -158,16 +157,18 @@ async def insert_if_free(s: AsyncSession, resource: Resource, policy: Policy, bo
 
 
 async def book_in_one_statement(
-    s: AsyncSession, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime
+    db: Db, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime
 ) -> Booking | None:
     """PostgreSQL's quick way for a room or bed with no quota to count: lock, overlap check, insert and its event in
-    one round trip. None when it does not apply or did not book (the resource changed, or a block overlaps): the
-    careful way then finds out which and says so."""
+    one statement that commits by itself (one round trip). None when it does not apply or did not book (the resource
+    changed, or a block overlaps): the careful way then finds out which and says so. A twin that committed while this
+    waited for the lock is caught by the exclusion constraint (IntegrityError, as in a transaction)."""
     counts_quota = policy.association_hours_per_week is not None or policy.max_active_bookings_per_person is not None
-    if not is_postgresql(s) or ResourceKind(resource.kind) not in EXCLUSIVE_KINDS or counts_quota:
+    if not db.is_postgresql or ResourceKind(resource.kind) not in EXCLUSIVE_KINDS or counts_quota:
         return None
     booking = new_row(resource, policy, booker, req, rules.block_of(policy, req.start, req.end), now=now)
-    return await inserts.insert_with_its_event(s, booking, resource, kind=f"booking_{booking.status}", at=now)
+    async with db.one_statement() as conn:
+        return await inserts.insert_with_its_event(conn, booking, resource, kind=f"booking_{booking.status}", at=now)
 
 
 def new_row(

@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from booking.store import ASSOCIATION, PERSON, Booking, active_meeting, out_now, running
 from infra import outbox
@@ -96,15 +96,16 @@ def _event_params(booking: Booking, kind: str, at: datetime) -> dict[str, Any]:
     return {f"event_{key}": event[key] for key in EVENT_COLUMNS}
 
 
-async def insert_with_its_event(s: AsyncSession, booking: Booking, seen: Resource, *, kind: str, at: datetime) -> Booking | None:
+async def insert_with_its_event(conn: AsyncConnection, booking: Booking, seen: Resource, *, kind: str, at: datetime) -> Booking | None:
     """PostgreSQL: book an exclusive resource and record the booking's event in one statement; None when the resource
     changed since it was read or a block overlaps (nothing is written: the caller takes the careful way)."""
-    told = await _insert(
-        s, BOOKED_WITH_ITS_EVENT, booking, seen_updated_at=seen.updated_at, seen_policy=seen.policy, **_event_params(booking, kind, at)
-    )
-    if told is not None:
-        s.info[WAKE_AFTER_COMMIT] = True  # the sender wakes after the COMMIT, as for any recorded event
-    return told
+    params = {key: getattr(booking, key) for key in BOOKING_COLUMNS} | _event_params(booking, kind, at)
+    params |= {"seen_updated_at": seen.updated_at, "seen_policy": seen.policy}
+    booking.id = (await conn.execute(BOOKED_WITH_ITS_EVENT, params)).scalar_one_or_none()
+    if booking.id is None:
+        return None
+    conn.info[WAKE_AFTER_COMMIT] = True  # the sender wakes once the statement has committed, as for any recorded event
+    return booking
 
 
 async def _insert(s: AsyncSession, statement: Insert, booking: Booking, **params: Any) -> Booking | None:

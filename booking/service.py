@@ -57,8 +57,6 @@ async def create_booking(
     check_policy(resource, policy, booker, req, now=now)
 
     async def check_and_insert(s: AsyncSession) -> tuple[Booking, bool]:
-        if not idempotency_key and (booked := await book_in_one_statement(s, resource, policy, booker, req, now=now)):
-            return booked, False
         fresh, rules_now = await as_locked(s, resource, policy)
         if fresh is not resource:
             check_policy(fresh, rules_now, booker, req, now=now)
@@ -79,6 +77,8 @@ async def create_booking(
         return booking, False
 
     try:
+        if not idempotency_key and (booked := await book_in_one_statement(db, resource, policy, booker, req, now=now)):
+            return booked, False
         return await db.write_together(check_and_insert)
     except IntegrityError as exc:
         if is_overlap_violation(exc):
