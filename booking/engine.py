@@ -159,16 +159,24 @@ async def insert_if_free(s: AsyncSession, resource: Resource, policy: Policy, bo
 async def book_in_one_statement(
     db: Db, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime
 ) -> Booking | None:
-    """PostgreSQL's quick way for a room or bed with no quota to count: lock, overlap check, insert and its event in
-    one statement that commits by itself (one round trip). None when it does not apply or did not book (the resource
-    changed, or a block overlaps): the careful way then finds out which and says so. A twin that committed while this
-    waited for the lock is caught by the exclusion constraint (IntegrityError, as in a transaction)."""
+    """PostgreSQL's quick way for a room or bed with no quota to count (lock, overlap check, insert and its event in
+    one statement) and for a loan (the same in one call of `allmenning_locked_insert`), committing by itself: one
+    round trip. None when it does not apply or did not book (the resource changed, a block overlaps, the stock or the
+    borrower's standing may not allow it): the careful way then finds out which and says so. A room's twin that
+    committed while this waited for the lock is caught by the exclusion constraint (IntegrityError, as in a
+    transaction); a loan's checks run after the lock is held, so they see every loan committed before."""
     counts_quota = policy.association_hours_per_week is not None or policy.max_active_bookings_per_person is not None
-    if not db.is_postgresql or ResourceKind(resource.kind) not in EXCLUSIVE_KINDS or counts_quota:
+    exclusive = ResourceKind(resource.kind) in EXCLUSIVE_KINDS
+    if not db.is_postgresql or (exclusive and counts_quota):
         return None
     booking = new_row(resource, policy, booker, req, rules.block_of(policy, req.start, req.end), now=now)
     async with db.one_statement() as conn:
-        return await inserts.insert_with_its_event(conn, booking, resource, kind=f"booking_{booking.status}", at=now)
+        if exclusive:
+            return await inserts.insert_with_its_event(conn, booking, resource, kind=f"booking_{booking.status}", at=now)
+        return await inserts.lend_in_one_call(
+            conn, booking, resource, stock=resource.stock or 0, max_loans=policy.max_active_loans,
+            lends_freely=booker.kind is BookerKind.STAFF, now=now, told_as=f"booking_{booking.status}",
+        )  # fmt: skip
 
 
 def new_row(
@@ -222,11 +230,9 @@ async def as_locked(s: AsyncSession, resource: Resource, policy: Policy) -> tupl
     """On PostgreSQL, the resource's row locked until COMMIT and read afresh, with its policy and closures read again if
     another process changed them since we remembered them (adding a closure stamps the resource's `updated_at`, and
     takes this same row lock); SQLite's BEGIN IMMEDIATE already excludes every other writer."""
-    fresh = await store.lock_resource(s, resource.id)
-    if fresh is None:
+    if await store.lock_resource_as_seen(s, resource) in (None, True):
         return resource, policy
-    if fresh.updated_at == resource.updated_at and fresh.policy == resource.policy:
-        return fresh, policy
+    fresh = await store.get_resource(s, resource.id)  # locked already: changed since we remembered it, read it whole
     return fresh, await catalogue.policy_of(s, fresh)
 
 

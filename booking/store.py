@@ -23,6 +23,7 @@ from sqlmodel import Field, SQLModel
 
 from booking.rules import ACTIVE, BookingStatus
 from infra.database import UtcDateTime
+from infra.errors import NotFound
 from infra.rows import get_or_404, is_postgresql
 from infra.time import Interval
 from resources.store import Resource, get_resource
@@ -188,6 +189,19 @@ async def lock_resource(s: AsyncSession, resource_id: int) -> Resource | None:
     if not is_postgresql(s):
         return None
     return await get_or_404(s, Resource, resource_id, what="resource", key="resource_id", lock=True)
+
+
+async def lock_resource_as_seen(s: AsyncSession, seen: Resource) -> bool | None:
+    """PostgreSQL: lock the resource's row and say whether it is as `seen` (None on SQLite, where nothing is locked):
+    two columns read without the ORM, as every loan asks."""
+    if not is_postgresql(s):
+        return None
+    table = Resource.__table__
+    query = select(table.c.updated_at, table.c.policy).where(table.c.id == seen.id).with_for_update()
+    row = (await (await s.connection()).execute(query)).first()
+    if row is None:
+        raise NotFound(f"No resource {seen.id}", resource_id=seen.id)
+    return row.updated_at == seen.updated_at and row.policy == seen.policy
 
 
 async def locked_resource(s: AsyncSession, resource_id: int) -> Resource:

@@ -65,7 +65,7 @@ async def test_a_closure_another_process_added_unseen_is_honoured_because_the_re
     assert "Vannlekkasje" in refused.json()["detail"]
 
 
-async def test_a_loan_is_the_resource_lock_then_one_statement_for_the_loan_and_its_event(client, db, alice):
+async def test_a_loan_is_one_call_that_locks_the_item_then_inserts_the_loan_and_its_event(client, db, alice):
     from tests import builders
     from tests.api.test_loans import MON_TO_TUE, WED_TO_THU
 
@@ -75,7 +75,35 @@ async def test_a_loan_is_the_resource_lock_then_one_statement_for_the_loan_and_i
     statements = Statements(client.app.state.db.engine)
     second = await book(client, alice[1], chairs, quantity=5, **WED_TO_THU)
     assert second.status_code == 201, second.text
-    assert len(statements.seen) == 2 and "FOR UPDATE" in statements.seen[0] and statements.seen[1].lstrip().startswith("WITH booked AS")
+    assert len(statements.seen) == 1 and statements.seen[0].lstrip().startswith("SELECT allmenning_locked_insert(")
     async with db.read() as s:
         kinds = list((await s.execute(select(Notification.kind).where(Notification.booking_id == second.json()["id"]))).scalars())
     assert kinds == ["booking_confirmed"]
+
+
+async def test_stock_another_process_lowered_unseen_is_honoured_because_the_item_changed(client, db, db_url, alice, bob):
+    from tests import builders
+    from tests.api.test_loans import MON_TO_TUE, WED_TO_THU
+
+    chairs = await builders.item(db, "stoler", 20)
+    assert (await book(client, alice[1], chairs, quantity=5, **WED_TO_THU)).status_code == 201  # the item remembered: 20
+    other = await asyncpg.connect(make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False))
+    try:  # another process, unheard of, leaves 8 chairs
+        await other.execute("UPDATE resource SET stock = 8, updated_at = now() WHERE id = $1", chairs)
+    finally:
+        await other.close()
+    assert (await book(client, bob[1], chairs, quantity=5, **MON_TO_TUE)).status_code == 201  # 5 of 8: still fits
+    refused = await book(client, bob[1], chairs, quantity=4, **MON_TO_TUE)  # 9 of 8 then: refused by name
+    assert_problem(refused, 409, "insufficient_stock")
+
+
+async def test_a_loan_past_the_stock_in_one_call_is_refused_by_name_and_writes_nothing(client, db, alice, bob):
+    from tests import builders
+    from tests.api.test_loans import MON_TO_TUE
+
+    chairs = await builders.item(db, "stoler", 6)
+    assert (await book(client, alice[1], chairs, quantity=5, **MON_TO_TUE)).status_code == 201
+    assert (await book(client, alice[1], chairs, quantity=1, **MON_TO_TUE)).status_code == 201  # the item remembered
+    assert_problem(await book(client, bob[1], chairs, quantity=1, **MON_TO_TUE), 409, "insufficient_stock")
+    async with db.read() as s:
+        assert len(list((await s.execute(select(Notification.id).where(Notification.kind == "booking_confirmed"))).scalars())) == 2
