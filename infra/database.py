@@ -191,14 +191,7 @@ class Db:
             }
         # As many pooled connections as a busy process keeps in use: an overflow connection is opened (a new server
         # process, TLS tried first) and closed per use, which costs more than the booking it carries.
-        # Connections that live long plan each statement for its own values: a prepared statement's generic plan
-        # (PostgreSQL's choice after five runs) cannot see how narrow a time window is, and scans a long history.
-        return {
-            "pool_size": 20,
-            "max_overflow": 10,  # 30 at most: N processes stay within max_connections
-            "pool_pre_ping": True,
-            "connect_args": {"server_settings": {"plan_cache_mode": "force_custom_plan"}},
-        }
+        return {"pool_size": 20, "max_overflow": 10, "pool_pre_ping": True}  # 30 at most: N processes stay within max_connections
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
