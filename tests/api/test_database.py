@@ -217,3 +217,15 @@ async def test_the_memo_keeps_no_more_than_its_limit_however_many_tokens_are_tri
     for attempt in range(1_000):
         await memo.get_or_read(("actor", f"made-up {attempt}"), unknown)
     assert len(memo._values) <= 100
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def test_a_connection_lent_for_one_statement_commits_each_statement_and_goes_back_to_the_pool_transactional(db):
+    # The quick bookings run in autocommit; a connection left so would make every later write's row locks vanish.
+    xact = text("SELECT pg_current_xact_id()::text")
+    for _ in range(3):  # the pool hands the same connection back each time
+        async with db.one_statement() as conn:
+            assert (await conn.execute(xact)).scalar() != (await conn.execute(xact)).scalar()
+        async with db.write() as s:
+            assert (await s.execute(xact)).scalar() == (await s.execute(xact)).scalar()
+    assert db.engine.pool.checkedin() == 1
