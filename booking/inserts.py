@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from booking.store import ACTIVE_VALUES, ASSOCIATION, PERSON, Booking, active_meeting, one_of, out_now, running
 from infra import outbox
@@ -117,19 +118,27 @@ def _event_params(booking: Booking, kind: str, at: datetime) -> dict[str, Any]:
 async def insert_with_its_event(conn: AsyncConnection, booking: Booking, seen: Resource, *, kind: str, at: datetime) -> Booking | None:
     """PostgreSQL: book an exclusive resource and record the booking's event in one statement; None when the resource
     changed since it was read or a block overlaps (nothing is written: the caller takes the careful way)."""
-    params = {key: getattr(booking, key) for key in BOOKING_COLUMNS} | _event_params(booking, kind, at)
-    params |= {"seen_updated_at": seen.updated_at, "seen_policy": seen.policy}
-    booking.id = (await conn.execute(BOOKED_WITH_ITS_EVENT, params)).scalar_one_or_none()
+    params = _values_of(booking) | _event_params(booking, kind, at) | {"seen_updated_at": seen.updated_at, "seen_policy": seen.policy}
+    return await _told_on(conn, BOOKED_WITH_ITS_EVENT, params, booking)
+
+
+def _values_of(booking: Booking) -> dict[str, Any]:
+    return {key: getattr(booking, key) for key in BOOKING_COLUMNS}
+
+
+async def _told_on(conn: AsyncConnection, statement: Executable, params: dict[str, Any], booking: Booking) -> Booking | None:
+    """Run a quick booking's one statement; sets the booking's id, None if nothing was written. Its event was: the
+    sender wakes once the statement has committed, as for any recorded event."""
+    booking.id = (await conn.execute(statement, params)).scalar_one_or_none()
     if booking.id is None:
         return None
-    conn.info[WAKE_AFTER_COMMIT] = True  # the sender wakes once the statement has committed, as for any recorded event
+    conn.info[WAKE_AFTER_COMMIT] = True
     return booking
 
 
 async def _insert(s: AsyncSession, statement: Insert, booking: Booking, **params: Any) -> Booking | None:
     """Run an insert of this booking on the session's connection (no unit of work); sets its id, None if not inserted."""
-    values = {key: getattr(booking, key) for key in BOOKING_COLUMNS}
-    booking.id = (await (await s.connection()).execute(statement, {**values, **params})).scalar_one_or_none()
+    booking.id = (await (await s.connection()).execute(statement, _values_of(booking) | params)).scalar_one_or_none()
     return booking if booking.id is not None else None
 
 
@@ -191,14 +200,10 @@ async def lend_in_one_call(
     """PostgreSQL: the resource locked if it is as `seen`, then the loan and its event inserted when its checks clearly
     pass, in one call (migration 0016) that commits by itself. None when not (nothing written: the careful way follows)."""
     statement, constants = LOAN_IN_ONE_CALL[loan.association_id is not None]
-    values = constants | {key: getattr(loan, key) for key in BOOKING_COLUMNS} | _event_params(loan, told_as, now)
+    values = constants | _values_of(loan) | _event_params(loan, told_as, now)
     values |= {"stock": stock, "max_loans": max_loans, "lends_freely": lends_freely, "now": now}
     call = {"resource_id": seen.id, "seen_updated_at": seen.updated_at, "seen_policy": json.dumps(seen.policy), "statement": statement}
-    loan.id = (await conn.execute(LOCKED_INSERT, call | {"params": json.dumps(values, default=_as_json)})).scalar_one_or_none()
-    if loan.id is None:
-        return None
-    conn.info[WAKE_AFTER_COMMIT] = True
-    return loan
+    return await _told_on(conn, LOCKED_INSERT, call | {"params": json.dumps(values, default=_as_json)}, loan)
 
 
 async def insert_loan_if_clearly_fitting(

@@ -208,8 +208,7 @@ class Db:
                     await _insert_queued(session)
         # Reached only after a commit: a rolled-back change raised out above, and wakes nobody.
         if session.info.get(WAKE_AFTER_COMMIT):
-            for wake in self.after_notifying_commit:
-                wake()
+            self._wake_senders()
 
     @asynccontextmanager
     async def one_statement(self) -> AsyncIterator[AsyncConnection]:
@@ -220,8 +219,11 @@ class Db:
             yield conn
             woken = conn.info.pop(WAKE_AFTER_COMMIT, False)
         if woken:
-            for wake in self.after_notifying_commit:
-                wake()
+            self._wake_senders()
+
+    def _wake_senders(self) -> None:
+        for wake in self.after_notifying_commit:
+            wake()
 
     async def write_together(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` as a write, sharing one transaction with the writers waiting now (group commit).
