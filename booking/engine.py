@@ -160,7 +160,7 @@ async def book_in_one_statement(
     db: Db, resource: Resource, policy: Policy, booker: Booker, req: NewBooking, *, now: datetime
 ) -> Booking | None:
     """PostgreSQL's quick way for a room or bed with no quota to count (lock, overlap check, insert and its event in
-    one statement) and for a loan (the same in one call of `allmenning_locked_insert`), committing by itself: one
+    one statement) and for a loan (the same in one call of `allmenning_lend`), committing by itself: one
     round trip. None when it does not apply or did not book (the resource changed, a block overlaps, the stock or the
     borrower's standing may not allow it): the careful way then finds out which and says so. A room's twin that
     committed while this waited for the lock is caught by the exclusion constraint (IntegrityError, as in a

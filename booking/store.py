@@ -179,8 +179,9 @@ ACTIVE_VALUES = tuple(s.value for s in ACTIVE)
 
 def one_of(column: ColumnElement[str], values: tuple[str, ...]) -> ColumnElement[bool]:
     """`column IN ('a', 'b')` with the values written into the statement: a fixed set of our own states needs
-    no expanding parameter, which would be rendered again on every execution."""
-    return column.in_([literal_column(f"'{value}'") for value in values])
+    no expanding parameter, which would be rendered again on every execution. Sorted: a set's order changes from
+    one process to the next, and the statement's text must not (migration 0017 holds one)."""
+    return column.in_([literal_column(f"'{value}'") for value in sorted(values)])
 
 
 async def lock_resource(s: AsyncSession, resource_id: int) -> Resource | None:

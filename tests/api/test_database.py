@@ -229,3 +229,18 @@ async def test_a_connection_lent_for_one_statement_commits_each_statement_and_go
         async with db.write() as s:
             assert (await s.execute(xact)).scalar() == (await s.execute(xact)).scalar()
     assert db.engine.pool.checkedin() == 1
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgresql)])
+async def test_a_pooled_connection_the_server_closed_is_replaced_before_anyone_uses_it(db, db_url):
+    async with db.read() as s:
+        pid = (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    other_process = create_async_engine(db_url)  # as when PostgreSQL restarts or an operator ends our sessions
+    try:
+        async with other_process.begin() as conn:
+            assert (await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})).scalar_one()
+    finally:
+        await other_process.dispose()
+    await asyncio.sleep(0.2)  # the server's goodbye reaches the pooled connection's socket
+    async with db.read() as s:
+        assert (await s.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid

@@ -75,7 +75,7 @@ async def test_a_loan_is_one_call_that_locks_the_item_then_inserts_the_loan_and_
     statements = Statements(client.app.state.db.engine)
     second = await book(client, alice[1], chairs, quantity=5, **WED_TO_THU)
     assert second.status_code == 201, second.text
-    assert len(statements.seen) == 1 and statements.seen[0].lstrip().startswith("SELECT allmenning_locked_insert(")
+    assert len(statements.seen) == 1 and statements.seen[0].lstrip().startswith("SELECT allmenning_lend(")
     async with db.read() as s:
         kinds = list((await s.execute(select(Notification.kind).where(Notification.booking_id == second.json()["id"]))).scalars())
     assert kinds == ["booking_confirmed"]
@@ -107,3 +107,15 @@ async def test_a_loan_past_the_stock_in_one_call_is_refused_by_name_and_writes_n
     assert_problem(await book(client, bob[1], chairs, quantity=1, **MON_TO_TUE), 409, "insufficient_stock")
     async with db.read() as s:
         assert len(list((await s.execute(select(Notification.id).where(Notification.kind == "booking_confirmed"))).scalars())) == 2
+
+
+async def test_the_lend_function_postgresql_runs_is_the_loan_statement_this_code_would_run(db):
+    from sqlalchemy import text
+
+    from booking.inserts import LEND_FUNCTION_BODY
+
+    async with db.read() as s:
+        installed = (await s.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'allmenning_lend'"))).scalar_one()
+    # A loan's statement changed (a new column, a new check): a new migration must CREATE OR REPLACE the function
+    # with this body, or PostgreSQL keeps lending by the old one.
+    assert " ".join(installed.split()) == " ".join(LEND_FUNCTION_BODY.split()), f"install this body:\n{LEND_FUNCTION_BODY}"
