@@ -72,12 +72,15 @@ class Phrasebook(Mapping[str, Mapping[str, str]]):
 
     def __init__(self, messages: Mapping[str, str]) -> None:
         self.messages = messages
+        self._read: dict[str, dict[str, str]] = {}  # the catalogues do not change while a process runs
 
     def __getitem__(self, language: str) -> dict[str, str]:
         if language not in LANGUAGES:
             raise KeyError(language)
-        say = Speaker(language)
-        return {name: say(message) for name, message in self.messages.items()}
+        if language not in self._read:
+            say = Speaker(language)
+            self._read[language] = {name: say(message) for name, message in self.messages.items()}
+        return dict(self._read[language])
 
     def __iter__(self) -> Iterator[str]:
         return iter(LANGUAGES)

@@ -166,6 +166,9 @@ async def test_staff_approve_and_decline_requests_and_a_decline_needs_a_reason(c
     await post_form(client, f"/resources/{room}/book", {**ROOM_FORM, "date": "2026-11-25"}, alice[1])
     page = await client.get("/staff/requests", headers=staff[1])
     first, second = re.findall(r"/staff/requests/(\d+)/approve", page.text)
+    hint = text_of(page.text, f"booking-{second}-reason-hint")  # read with the field: what staff write there is kept
+    assert "revisjonsloggen" in hint and "uten å nevne andre beboere" in hint
+    assert f'aria-describedby="booking-{second}-reason-hint"' in page.text
     refused = await post_form(client, f"/staff/requests/{second}/decline", {"reason": ""}, staff[1], from_page="/staff/requests")
     assert refused.status_code == 422
     assert text_of(refused.text, f"booking-{second}-reason-error") == "Feil: Skriv en begrunnelse."
