@@ -5,9 +5,10 @@
 
 Prints, for room bookings and for equipment loans, (a) requests per second by concurrent clients on distinct
 slots against inserts per second of `bench/baseline.py` (rounds taken in turns, each round's pair shown as
-bookings/baseline; the ratio is the median of the rounds' own ratios, the rates beside it the medians), and (b) availability and booking latency with 1,000 and with 100,000 existing
-bookings of the resource; and the server's resident memory after that load (target < 150 MB). On PostgreSQL, the
-throughput again with two server processes on the one database, the requests shared between them.
+bookings/baseline; the ratio is the median of the rounds' own ratios, the rates beside it the medians), and
+(b) availability and booking latency with 1,000 and with 100,000 existing bookings of the resource; and the
+server's resident memory after that load (target < 150 MB). On PostgreSQL, the throughput again with two server
+processes on the one database, the requests shared between them.
 Targets: throughput ≥ 0.8× baseline; latency at 100,000 within 1.2× of latency at 1,000.
 
 Then (c) what sending the mail costs a booking, each against "mail off" (a server that records the mail and sends
